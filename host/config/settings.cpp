@@ -1,0 +1,254 @@
+#include "config/settings.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+namespace pgmcp::config {
+namespace {
+
+// Keys of the fixed sections, with what each accepts (for "unknown key" hints).
+const std::map<std::string, std::set<std::string>> kFixedSections = {
+    {"server", {"transport", "plugin_dir", "log_level", "log_format"}},
+    {"http", {"listen", "path"}},
+    {"observability", {"listen"}},
+};
+
+// Keys the host reads in plugin instance sections; everything else goes to the plugin.
+const std::map<std::string, std::set<std::string>> kInstanceHostKeys = {
+    {"rate_limiter", {"plugin"}},
+    {"database", {"plugin", "rate_limiter", "description"}},
+    {"llm", {"plugin", "rate_limiter", "description"}},
+};
+
+std::string join(const std::set<std::string> &names) {
+  std::string s;
+  for (const auto &n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+std::string section_names() {
+  std::set<std::string> names;
+  for (const auto &[k, v] : kFixedSections) names.insert("[" + k + "]");
+  for (const auto &[k, v] : kInstanceHostKeys) names.insert("[" + k + ".NAME]");
+  return join(names);
+}
+
+bool is_instance_name(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          c == '_' || c == '-'))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Endpoint::text() const {
+  bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+bool Endpoint::loopback() const {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+Endpoint parse_endpoint(std::string_view text) {
+  Endpoint e;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      throw std::invalid_argument("'" + std::string(text) + "' is not [ipv6]:port");
+    }
+    e.host = std::string(text.substr(1, close - 1));
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      throw std::invalid_argument("'" + std::string(text) +
+                                  "' is not host:port (e.g. 127.0.0.1:8765)");
+    }
+    e.host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+    if (e.host.find(':') != std::string::npos) {
+      throw std::invalid_argument("'" + std::string(text) +
+                                  "': write an IPv6 address in brackets, e.g. [::1]:8765");
+    }
+  }
+  unsigned long n = 0;
+  bool ok = !port.empty() && port.size() <= 5;
+  for (char c : port) {
+    ok = ok && c >= '0' && c <= '9';
+    if (ok) n = n * 10 + static_cast<unsigned long>(c - '0');
+  }
+  if (!ok || n > 65535) {
+    throw std::invalid_argument("'" + std::string(port) + "' is not a port number (0 to 65535)");
+  }
+  e.port = static_cast<std::uint16_t>(n);
+  return e;
+}
+
+Settings default_settings() { return Settings{}; }
+
+Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
+  Settings s;
+  s.config_path = file.path;
+  std::vector<std::string> problems;
+  std::map<std::string, InstanceSpec> instances;  // by "kind.name"
+
+  auto problem = [&](const std::string &key, const std::string &reason) {
+    problems.push_back(file.where(key) + ": " + key + ": " + reason);
+  };
+  auto instance = [&](const std::string &kind, const std::string &name, int line) -> InstanceSpec & {
+    auto [it, inserted] = instances.try_emplace(kind + "." + name);
+    if (inserted) {
+      it->second.kind = kind;
+      it->second.name = name;
+      it->second.where = line > 0 ? file.path + ":" + std::to_string(line) : file.path;
+    }
+    return it->second;
+  };
+
+  // Sections that exist even without keys must still be valid.
+  for (const auto &[section, line] : file.sections) {
+    auto dot = section.find('.');
+    std::string head = section.substr(0, dot);
+    std::string where = line > 0 ? file.path + ":" + std::to_string(line) : file.path;
+    if (kFixedSections.count(head) != 0) {
+      if (dot != std::string::npos && file.values.count(section) == 0) {
+        // [server.x] style, or a nested JSON object where a value belongs.
+        bool has_children = false;
+        for (const auto &[k, v] : file.values) has_children |= k.rfind(section + ".", 0) == 0;
+        if (has_children || line > 0)
+          problems.push_back(where + ": [" + section + "] is not a section (did you mean [" +
+                             head + "]?)");
+      }
+      continue;
+    }
+    if (kInstanceHostKeys.count(head) != 0) {
+      if (dot == std::string::npos) continue;  // JSON parent object {"database": {...}}
+      std::string name = section.substr(dot + 1);
+      if (!is_instance_name(name)) {
+        problems.push_back(where + ": [" + section + "]: an instance name is letters, digits, '_' and '-'");
+        continue;
+      }
+      instance(head, name, line);
+      continue;
+    }
+    problems.push_back(where + ": unknown section [" + section + "] (known: " + section_names() + ")");
+  }
+
+  for (const auto &[key, raw] : file.values) {
+    auto dot = key.find('.');
+    std::string head = key.substr(0, dot);
+    std::string value;
+    try {
+      value = expand_env(raw.value, env);
+    } catch (const std::invalid_argument &e) {
+      problem(key, e.what());
+      continue;
+    }
+
+    if (auto fixed = kFixedSections.find(head); fixed != kFixedSections.end()) {
+      std::string sub = dot == std::string::npos ? "" : key.substr(dot + 1);
+      if (fixed->second.count(sub) == 0) {
+        problem(key, "unknown key (known in [" + head + "]: " + join(fixed->second) + ")");
+        continue;
+      }
+      try {
+        if (key == "server.transport") {
+          if (value == "stdio") s.transport = Transport::stdio;
+          else if (value == "http") s.transport = Transport::http;
+          else throw std::invalid_argument("'" + value + "' is not a transport (stdio or http)");
+        } else if (key == "server.plugin_dir") {
+          s.plugin_dir = value;
+        } else if (key == "server.log_level") {
+          auto level = log::parse_level(value);
+          if (!level)
+            throw std::invalid_argument("'" + value +
+                                        "' is not a log level (trace, debug, info, warning, error)");
+          s.log_level = *level;
+        } else if (key == "server.log_format") {
+          if (value == "text") s.log_format = log::Format::text;
+          else if (value == "json") s.log_format = log::Format::json;
+          else throw std::invalid_argument("'" + value + "' is not a log format (text or json)");
+        } else if (key == "http.listen") {
+          s.http_listen = parse_endpoint(value);
+        } else if (key == "http.path") {
+          if (value.empty() || value.front() != '/' || value.find_first_of(" ?#") != std::string::npos)
+            throw std::invalid_argument("'" + value + "' is not a URL path (e.g. /mcp)");
+          s.http_path = value;
+        } else if (key == "observability.listen") {
+          if (value.empty()) s.observability_listen.reset();
+          else s.observability_listen = parse_endpoint(value);
+        }
+      } catch (const std::invalid_argument &e) {
+        problem(key, e.what());
+      }
+      continue;
+    }
+
+    if (auto host_keys = kInstanceHostKeys.find(head); host_keys != kInstanceHostKeys.end()) {
+      auto dot2 = dot == std::string::npos ? std::string::npos : key.find('.', dot + 1);
+      if (dot2 == std::string::npos) {
+        problem(key, "belongs in a named section, e.g. [" + head + ".main]");
+        continue;
+      }
+      std::string name = key.substr(dot + 1, dot2 - dot - 1);
+      std::string sub = key.substr(dot2 + 1);
+      if (!is_instance_name(name)) continue;  // reported with the section
+      InstanceSpec &spec = instance(head, name, 0);
+      if (sub == "plugin") spec.plugin = value;
+      else if (sub == "rate_limiter" && host_keys->second.count(sub)) spec.rate_limiter = value;
+      else if (sub == "description" && host_keys->second.count(sub)) spec.description = value;
+      else spec.plugin_values.emplace_back(sub, value);
+      continue;
+    }
+    problem(key, "unknown section [" + head + "] (known: " + section_names() + ")");
+  }
+
+  // Cross-references between instances.
+  for (auto &[id, spec] : instances) {
+    if (spec.plugin.empty()) {
+      problems.push_back(spec.where + ": [" + id + "]: 'plugin' is required (the id of the plugin to use, see pg-mcp --list-plugins)");
+    }
+    if (!spec.rate_limiter.empty() && instances.count("rate_limiter." + spec.rate_limiter) == 0) {
+      std::set<std::string> defined;
+      for (const auto &[k, v] : instances)
+        if (v.kind == "rate_limiter") defined.insert(v.name);
+      problems.push_back(spec.where + ": " + id + ".rate_limiter: '" + spec.rate_limiter +
+                         "' names no [rate_limiter." + spec.rate_limiter + "] section (defined: " +
+                         (defined.empty() ? "none" : join(defined)) + ")");
+    }
+    auto &list = spec.kind == "rate_limiter" ? s.rate_limiters
+                 : spec.kind == "database"   ? s.databases
+                                             : s.llms;
+    list.push_back(spec);
+  }
+
+  // Plugin values keep file order (the map above is sorted by key).
+  for (auto *list : {&s.rate_limiters, &s.databases, &s.llms}) {
+    for (auto &spec : *list) {
+      std::stable_sort(spec.plugin_values.begin(), spec.plugin_values.end(),
+                [&](const auto &a, const auto &b) {
+                  auto la = file.values.find(spec.section() + "." + a.first);
+                  auto lb = file.values.find(spec.section() + "." + b.first);
+                  return la->second.line < lb->second.line;
+                });
+    }
+  }
+
+  if (!s.plugin_dir.empty() && std::filesystem::path(s.plugin_dir).is_relative()) {
+    // Relative to the config file, not to wherever pg-mcp was started.
+    auto base = std::filesystem::path(file.path).parent_path();
+    s.plugin_dir = (base / s.plugin_dir).lexically_normal().string();
+  }
+  if (!problems.empty()) throw ConfigError(std::move(problems));
+  return s;
+}
+
+}  // namespace pgmcp::config
