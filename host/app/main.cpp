@@ -23,8 +23,10 @@ constexpr int kExitUsage = 2;
 
 class PgMcpApp : public Poco::Util::ServerApplication {
  protected:
+  // Not ServerApplication's own options: --daemon and --pidfile have no place
+  // in a stdio server, and service managers supervise the HTTP one.
   void defineOptions(OptionSet &options) override {
-    ServerApplication::defineOptions(options);
+    Application::defineOptions(options);
     options.addOption(Option("config", "c", "read the configuration from FILE (*.ini or *.json)")
                           .required(false)
                           .repeatable(false)
@@ -161,7 +163,10 @@ class PgMcpApp : public Poco::Util::ServerApplication {
 int main(int argc, char **argv) {
   PgMcpApp app;
   try {
-    return app.run(argc, argv);
+    // init() parses the options; ServerApplication::run(argc, argv) would turn
+    // a bad option into a log line and exit code 78.
+    app.init(argc, argv);
+    return static_cast<Poco::Util::Application &>(app).run();
   } catch (const Poco::Exception &e) {
     std::cerr << "pg-mcp: " << e.displayText() << " (see pg-mcp --help)\n";
     return kExitUsage;

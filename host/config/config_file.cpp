@@ -198,6 +198,12 @@ ConfigFile parse_json(std::string_view text, const std::string &path) {
     auto p = what.find("syntax error");
     throw ConfigError({path + ":" + std::to_string(line) + ":" + std::to_string(col) +
                        ": not valid JSON: " + (p == std::string::npos ? what : what.substr(p))});
+  } catch (const nlohmann::json::exception &e) {
+    // e.g. out_of_range for a number too large for a double.
+    std::string what = e.what();
+    auto p = what.find("] ");
+    throw ConfigError({path + ": not valid JSON: " +
+                       (p == std::string::npos ? what : what.substr(p + 2))});
   }
   if (!j.is_object()) throw ConfigError({path + ": the top level must be a JSON object"});
   ConfigFile out;
