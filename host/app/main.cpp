@@ -7,7 +7,14 @@
 #include <cstdio>
 #include <iostream>
 
+#include <unistd.h>
+
 #include "config/settings.hpp"
+#include "mcp/auth.hpp"
+#include "mcp/http_transport.hpp"
+#include "mcp/server.hpp"
+#include "mcp/stdio_transport.hpp"
+#include "tools/list_databases.hpp"
 #include "log/log.hpp"
 #include "plugins/instances.hpp"
 #include "plugins/loader.hpp"
@@ -126,6 +133,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       pgmcp::log::configure(s.log_level, s.log_format);
       load_plugins(s);
       auto instances = pgmcp::plugins::create_instances(s, registry_);
+      http_options(s);
       std::cout << config_path_ << ": OK (" << s.rate_limiters.size() << " rate limiter(s), "
                 << s.databases.size() << " database(s), " << s.llms.size() << " LLM(s); plugins: "
                 << registry_.ids() << ")\n";
@@ -148,9 +156,72 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       std::cerr << e.what() << "\n";
       return kExitConfig;
     }
-    pgmcp::log::info("host", "pg-mcp " PGMCP_VERSION " ready; plugins: " + registry_.ids());
-    pgmcp::log::error("host", "this build has no MCP transport yet; nothing to serve");
-    return kExitConfig;
+    pgmcp::mcp::HttpOptions http;
+    if (s.transport == pgmcp::config::Transport::http) {
+      try {
+        http = http_options(s);
+      } catch (const pgmcp::config::ConfigError &e) {
+        std::cerr << e.what() << "\n";
+        return kExitConfig;
+      }
+    }
+    auto registry = std::make_shared<pgmcp::mcp::Registry>();
+    registry->add_tool(pgmcp::tools::list_databases_tool(s));
+    pgmcp::mcp::McpServer server(server_info(), registry);
+    if (s.transport == pgmcp::config::Transport::stdio) {
+      pgmcp::log::info("host", "pg-mcp " PGMCP_VERSION " serving MCP on stdio; plugins: " + registry_.ids());
+      pgmcp::mcp::serve_stdio(server, STDIN_FILENO, STDOUT_FILENO);
+      return EXIT_OK;
+    }
+    pgmcp::mcp::HttpTransport transport(server, http);
+    try {
+      transport.start();
+    } catch (const std::exception &e) {
+      std::cerr << "pg-mcp: " << e.what() << "\n";
+      return kExitConfig;
+    }
+    pgmcp::log::info("host", "pg-mcp " PGMCP_VERSION " serving MCP at " + transport.url() +
+                                 "; plugins: " + registry_.ids());
+    waitForTerminationRequest();
+    pgmcp::log::info("host", "stopping");
+    transport.stop();
+    return EXIT_OK;
+  }
+
+  // The HTTP transport's options; throws ConfigError for an unsafe or broken setup.
+  static pgmcp::mcp::HttpOptions http_options(const pgmcp::config::Settings &s) {
+    pgmcp::mcp::HttpOptions o;
+    o.listen = s.http_listen;
+    o.path = s.http_path;
+    o.allowed_origins = s.http_allowed_origins;
+    o.allowed_hosts = s.http_allowed_hosts;
+    o.max_body_bytes = s.http_max_body_bytes;
+    o.session_idle_timeout = std::chrono::seconds(s.http_session_idle_timeout_s);
+    o.max_sessions = s.http_max_sessions;
+    o.max_threads = s.http_max_threads;
+    o.tls_cert = s.http_tls_cert;
+    o.tls_key = s.http_tls_key;
+    if (s.transport == pgmcp::config::Transport::http && s.auth.mode == pgmcp::config::AuthMode::none &&
+        !s.http_listen.loopback()) {
+      throw pgmcp::config::ConfigError(
+          {s.config_path + ": auth.mode = none is refused on " + s.http_listen.text() +
+           ": without authentication pg-mcp listens on loopback only. Set [auth] mode = bearer or jwt, "
+           "or http.listen = 127.0.0.1:PORT"});
+    }
+    try {
+      o.auth = pgmcp::mcp::make_authenticator(s.auth);
+    } catch (const std::exception &e) {
+      throw pgmcp::config::ConfigError({s.config_path + ": auth: " + e.what()});
+    }
+    return o;
+  }
+
+  static pgmcp::mcp::ServerInfo server_info() {
+    pgmcp::mcp::ServerInfo info;
+    info.instructions =
+        "pg-mcp gives read-only access to PostgreSQL databases. Start with list_databases to "
+        "see which databases exist and what each holds.";
+    return info;
   }
 
   std::string config_path_;

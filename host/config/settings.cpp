@@ -1,6 +1,8 @@
 #include "config/settings.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -11,7 +13,12 @@ namespace {
 // Keys of the fixed sections, with what each accepts (for "unknown key" hints).
 const std::map<std::string, std::set<std::string>> kFixedSections = {
     {"server", {"transport", "plugin_dir", "log_level", "log_format"}},
-    {"http", {"listen", "path"}},
+    {"http",
+     {"listen", "path", "allowed_origins", "allowed_hosts", "max_body_bytes", "session_idle_timeout_s",
+      "max_sessions", "max_threads", "tls_cert", "tls_key"}},
+    {"auth",
+     {"mode", "tokens", "issuer", "audience", "jwks_file", "jwks_url", "resource", "authorization_servers",
+      "required_scopes", "leeway_s"}},
     {"observability", {"listen"}},
 };
 
@@ -45,7 +52,33 @@ bool is_instance_name(std::string_view s) {
   return true;
 }
 
+long long whole_number(const std::string &value, long long min, long long max) {
+  char *end = nullptr;
+  errno = 0;
+  long long n = std::strtoll(value.c_str(), &end, 10);
+  if (value.empty() || errno != 0 || *end != '\0' || n < min || n > max) {
+    throw std::invalid_argument("'" + value + "' is not a whole number from " + std::to_string(min) + " to " +
+                                std::to_string(max));
+  }
+  return n;
+}
+
 }  // namespace
+
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string_view item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
 
 std::string Endpoint::text() const {
   bool v6 = host.find(':') != std::string::npos;
@@ -182,6 +215,45 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
           if (value.empty() || value.front() != '/' || value.find_first_of(" ?#") != std::string::npos)
             throw std::invalid_argument("'" + value + "' is not a URL path (e.g. /mcp)");
           s.http_path = value;
+        } else if (key == "http.allowed_origins") {
+          s.http_allowed_origins = split_list(value);
+        } else if (key == "http.allowed_hosts") {
+          s.http_allowed_hosts = split_list(value);
+        } else if (key == "http.max_body_bytes") {
+          s.http_max_body_bytes = static_cast<std::size_t>(whole_number(value, 1024, 1LL << 30));
+        } else if (key == "http.session_idle_timeout_s") {
+          s.http_session_idle_timeout_s = static_cast<int>(whole_number(value, 1, 7 * 86400));
+        } else if (key == "http.max_sessions") {
+          s.http_max_sessions = static_cast<std::size_t>(whole_number(value, 1, 10000000));
+        } else if (key == "http.max_threads") {
+          s.http_max_threads = static_cast<int>(whole_number(value, 4, 10000));
+        } else if (key == "http.tls_cert") {
+          s.http_tls_cert = value;
+        } else if (key == "http.tls_key") {
+          s.http_tls_key = value;
+        } else if (key == "auth.mode") {
+          if (value == "none") s.auth.mode = AuthMode::none;
+          else if (value == "bearer") s.auth.mode = AuthMode::bearer;
+          else if (value == "jwt") s.auth.mode = AuthMode::jwt;
+          else throw std::invalid_argument("'" + value + "' is not an auth mode (none, bearer or jwt)");
+        } else if (key == "auth.tokens") {
+          s.auth.tokens = split_list(value);
+        } else if (key == "auth.issuer") {
+          s.auth.issuer = value;
+        } else if (key == "auth.audience") {
+          s.auth.audiences = split_list(value);
+        } else if (key == "auth.jwks_file") {
+          s.auth.jwks_file = value;
+        } else if (key == "auth.jwks_url") {
+          s.auth.jwks_url = value;
+        } else if (key == "auth.resource") {
+          s.auth.resource = value;
+        } else if (key == "auth.authorization_servers") {
+          s.auth.authorization_servers = split_list(value);
+        } else if (key == "auth.required_scopes") {
+          s.auth.required_scopes = split_list(value);
+        } else if (key == "auth.leeway_s") {
+          s.auth.leeway_s = static_cast<int>(whole_number(value, 0, 3600));
         } else if (key == "observability.listen") {
           if (value.empty()) s.observability_listen.reset();
           else s.observability_listen = parse_endpoint(value);
@@ -240,6 +312,25 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
                   return la->second.line < lb->second.line;
                 });
     }
+  }
+
+  // Rules that span keys.
+  if (s.http_tls_cert.empty() != s.http_tls_key.empty()) {
+    problems.push_back(file.path + ": http.tls_cert and http.tls_key go together: set both for HTTPS, or neither");
+  }
+  if (s.auth.mode == AuthMode::bearer && s.auth.tokens.empty()) {
+    problems.push_back(file.path + ": auth.tokens: mode = bearer needs at least one token (e.g. tokens = ${PGMCP_TOKEN})");
+  }
+  if (s.auth.mode == AuthMode::jwt) {
+    if (s.auth.issuer.empty()) problems.push_back(file.path + ": auth.issuer: mode = jwt needs the token issuer");
+    if (s.auth.jwks_file.empty() == s.auth.jwks_url.empty())
+      problems.push_back(file.path + ": auth: mode = jwt needs exactly one of jwks_file and jwks_url");
+    if (s.auth.resource.empty())
+      problems.push_back(file.path + ": auth.resource: mode = jwt needs this server's canonical URL (e.g. https://db.example.com/mcp)");
+  }
+  for (auto *f : {&s.http_tls_cert, &s.http_tls_key, &s.auth.jwks_file}) {
+    if (!f->empty() && std::filesystem::path(*f).is_relative())
+      *f = (std::filesystem::path(file.path).parent_path() / *f).lexically_normal().string();
   }
 
   if (!s.plugin_dir.empty() && std::filesystem::path(s.plugin_dir).is_relative()) {

@@ -2,6 +2,7 @@
 // their own keys as strings: the plugin validates those itself.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,6 +38,23 @@ struct InstanceSpec {
   std::string section() const { return kind + "." + name; }
 };
 
+enum class AuthMode { none, bearer, jwt };
+
+struct AuthSettings {
+  AuthMode mode = AuthMode::none;
+  // bearer: "subject:token" or "token" entries.
+  std::vector<std::string> tokens;
+  // jwt: an OAuth 2.1 resource server.
+  std::string issuer;
+  std::vector<std::string> audiences;  // default: the resource URL
+  std::string jwks_file;
+  std::string jwks_url;
+  std::string resource;                // this server's canonical URL
+  std::vector<std::string> authorization_servers;
+  std::vector<std::string> required_scopes;
+  int leeway_s = 60;
+};
+
 struct Settings {
   std::string config_path;
   Transport transport = Transport::stdio;
@@ -45,11 +63,23 @@ struct Settings {
   log::Format log_format = log::Format::text;
   Endpoint http_listen{"127.0.0.1", 8765};
   std::string http_path = "/mcp";
+  std::vector<std::string> http_allowed_origins;
+  std::vector<std::string> http_allowed_hosts;
+  std::size_t http_max_body_bytes = 4 * 1024 * 1024;
+  int http_session_idle_timeout_s = 1800;
+  std::size_t http_max_sessions = 10000;
+  int http_max_threads = 128;
+  std::string http_tls_cert;
+  std::string http_tls_key;
+  AuthSettings auth;
   std::optional<Endpoint> observability_listen = Endpoint{"127.0.0.1", 9090};
   std::vector<InstanceSpec> rate_limiters;
   std::vector<InstanceSpec> databases;
   std::vector<InstanceSpec> llms;
 };
+
+// Splits a comma-separated list, trimming blanks and dropping empty items.
+std::vector<std::string> split_list(std::string_view text);
 
 // Validates every key of file; throws ConfigError listing every problem found.
 Settings load_settings(const ConfigFile &file, const EnvLookup &env);

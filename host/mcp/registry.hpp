@@ -1,0 +1,124 @@
+// What the server offers: tools, prompts and resources. Filled at start-up by
+// the components that own them; read concurrently afterwards.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "mcp/context.hpp"
+#include "mcp/protocol.hpp"
+
+namespace pgmcp::mcp {
+
+struct ToolAnnotations {
+  bool read_only = false;    // the protocol's pessimistic defaults
+  bool destructive = true;
+  bool idempotent = false;
+  bool open_world = true;
+};
+
+struct ToolResult {
+  json content = json::array();   // content blocks
+  std::optional<json> structured; // structuredContent
+  bool is_error = false;
+};
+
+// A tool handler throws ToolError for a failure the model should see (an
+// isError result), ProtocolError for a protocol error.
+class ToolError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The result for `data`: structuredContent, and the same JSON as text.
+ToolResult structured_result(json data);
+ToolResult text_result(std::string text);
+
+struct Tool {
+  std::string name;
+  std::string title;
+  std::string description;
+  json input_schema = {{"type", "object"}, {"additionalProperties", false}};
+  std::optional<json> output_schema;
+  ToolAnnotations annotations;
+  std::function<ToolResult(const json &arguments, RequestContext &ctx)> handler;
+};
+
+// Suggestions for a partially typed argument value (at most 100 are sent).
+using Completer = std::function<std::vector<std::string>(std::string_view prefix,
+                                                         const json &other_arguments)>;
+
+struct PromptArgument {
+  std::string name;
+  std::string description;
+  bool required = false;
+  Completer complete;  // may be empty
+};
+
+struct Prompt {
+  std::string name;
+  std::string title;
+  std::string description;
+  std::vector<PromptArgument> arguments;
+  // Returns the messages array; throws ProtocolError(invalid_params) on bad arguments.
+  std::function<json(const std::map<std::string, std::string> &arguments)> render;
+};
+
+struct ResourceTemplate {
+  std::string uri_template;  // RFC 6570 level 1, e.g. pgmcp://{database}/schema
+  std::string name;
+  std::string title;
+  std::string description;
+  std::string mime_type;
+  std::map<std::string, Completer> complete;  // by variable name
+};
+
+// Resources come from providers, since they depend on live state (databases).
+class ResourceProvider {
+ public:
+  virtual ~ResourceProvider() = default;
+  // Resource descriptors ({uri, name, ...}).
+  virtual std::vector<json> list() = 0;
+  virtual std::vector<ResourceTemplate> templates() = 0;
+  // The contents array for uri, or nullopt when this provider has no such resource.
+  virtual std::optional<json> read(const std::string &uri, RequestContext &ctx) = 0;
+};
+
+class Registry {
+ public:
+  void add_tool(Tool tool);       // throws std::invalid_argument on a bad name or duplicate
+  void add_prompt(Prompt prompt);
+  void add_resource_provider(std::shared_ptr<ResourceProvider> provider);
+
+  const Tool *find_tool(std::string_view name) const;
+  const Prompt *find_prompt(std::string_view name) const;
+  const std::vector<Tool> &tools() const { return tools_; }
+  const std::vector<Prompt> &prompts() const { return prompts_; }
+  const std::vector<std::shared_ptr<ResourceProvider>> &resource_providers() const {
+    return providers_;
+  }
+  // The tools/list entries, serialized once.
+  const std::vector<json> &tool_descriptors() const { return tool_json_; }
+
+ private:
+  std::vector<Tool> tools_;
+  std::vector<json> tool_json_;
+  std::vector<Prompt> prompts_;
+  std::vector<std::shared_ptr<ResourceProvider>> providers_;
+};
+
+// Validates `value` against the subset of JSON Schema 2020-12 our tools use
+// (type, properties, required, additionalProperties, items, enum, minimum,
+// maximum, minLength, maxLength, minItems, maxItems). Returns the first problem
+// as "arguments.sql: expected a string", or "" when valid.
+std::string validate_schema(const json &schema, const json &value, const std::string &path = "arguments");
+
+// A tool name per the protocol: 1-128 of [A-Za-z0-9_.-].
+bool valid_tool_name(std::string_view name);
+
+}  // namespace pgmcp::mcp

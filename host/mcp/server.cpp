@@ -1,0 +1,635 @@
+#include "mcp/server.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "log/log.hpp"
+
+namespace pgmcp::mcp {
+
+// ---------------------------------------------------------------- call state
+
+void CallState::cancel() {
+  std::vector<std::function<void()>> run;
+  {
+    std::lock_guard lock(mutex_);
+    if (cancelled_.exchange(true)) return;
+    run.swap(callbacks_);
+  }
+  for (auto &fn : run) fn();
+}
+
+void CallState::on_cancel(std::function<void()> fn) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!cancelled_.load()) {
+      callbacks_.push_back(std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+namespace {
+std::string id_key(const json &id) { return id.dump(); }
+}  // namespace
+
+std::shared_ptr<CallState> Peer::begin_call(const json &id) {
+  auto state = std::make_shared<CallState>();
+  std::lock_guard lock(mutex_);
+  inflight_[id_key(id)] = state;
+  return state;
+}
+
+void Peer::end_call(const json &id) {
+  std::lock_guard lock(mutex_);
+  inflight_.erase(id_key(id));
+}
+
+bool Peer::cancel_call(const json &id) {
+  std::shared_ptr<CallState> state;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = inflight_.find(id_key(id));
+    if (it == inflight_.end()) return false;
+    state = it->second;
+  }
+  state->cancel();
+  return true;
+}
+
+void Peer::cancel_all() {
+  std::vector<std::shared_ptr<CallState>> all;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto &[k, v] : inflight_) all.push_back(v);
+  }
+  for (auto &s : all) s->cancel();
+}
+
+std::pair<std::string, std::future<json>> Peer::expect_response() {
+  std::lock_guard lock(mutex_);
+  std::string id = "pgmcp-" + std::to_string(next_request_++);
+  auto &p = pending_[id];
+  return {id, p.get_future()};
+}
+
+bool Peer::deliver_response(const json &id, json message) {
+  if (!id.is_string()) return false;
+  std::lock_guard lock(mutex_);
+  auto it = pending_.find(id.get<std::string>());
+  if (it == pending_.end()) return false;
+  it->second.set_value(std::move(message));
+  pending_.erase(it);
+  return true;
+}
+
+void Peer::forget_response(const std::string &id) {
+  std::lock_guard lock(mutex_);
+  pending_.erase(id);
+}
+
+void Peer::fail_pending(const std::string &why) {
+  std::lock_guard lock(mutex_);
+  for (auto &[id, p] : pending_) {
+    p.set_value(error_response(id, code::internal_error, why));
+  }
+  pending_.clear();
+}
+
+void Session::subscribe(const std::string &uri) {
+  std::lock_guard lock(mutex_);
+  subscriptions_.insert(uri);
+}
+
+void Session::unsubscribe(const std::string &uri) {
+  std::lock_guard lock(mutex_);
+  subscriptions_.erase(uri);
+}
+
+bool Session::subscribed(const std::string &uri) {
+  std::lock_guard lock(mutex_);
+  return subscriptions_.count(uri) != 0;
+}
+
+// ------------------------------------------------------------------ helpers
+
+const std::vector<std::string> &McpServer::log_levels() {
+  static const std::vector<std::string> levels = {"debug", "info",     "notice", "warning",
+                                                  "error", "critical", "alert",  "emergency"};
+  return levels;
+}
+
+namespace {
+
+int level_index(std::string_view name) {
+  const auto &l = McpServer::log_levels();
+  auto it = std::find(l.begin(), l.end(), name);
+  return it == l.end() ? -1 : static_cast<int>(it - l.begin());
+}
+
+int level_index(log::Level level) {
+  switch (level) {
+    case log::Level::trace:
+    case log::Level::debug: return 0;
+    case log::Level::info: return 1;
+    case log::Level::warning: return 3;
+    case log::Level::error: return 4;
+  }
+  return 1;
+}
+
+const json &params_of(const Message &m) {
+  static const json empty = json::object();
+  return m.params != nullptr && m.params->is_object() ? *m.params : empty;
+}
+
+std::string string_param(const json &params, const char *name) {
+  auto it = params.find(name);
+  if (it == params.end() || !it->is_string()) {
+    throw ProtocolError(code::invalid_params,
+                        std::string("Invalid params: \"") + name + "\" must be a string");
+  }
+  return it->get<std::string>();
+}
+
+// Cursors are opaque to clients; ours carry an offset.
+constexpr std::string_view kCursorPrefix = "pgmcp.page.";
+constexpr size_t kPageSize = 100;
+
+size_t cursor_offset(const json &params, size_t total) {
+  auto it = params.find("cursor");
+  if (it == params.end() || it->is_null()) return 0;
+  if (it->is_string()) {
+    const auto &c = it->get_ref<const std::string &>();
+    if (c.rfind(kCursorPrefix, 0) == 0) {
+      std::string digits = c.substr(kCursorPrefix.size());
+      if (!digits.empty() && digits.size() < 10 &&
+          std::all_of(digits.begin(), digits.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+        size_t off = std::stoul(digits);
+        if (off <= total) return off;
+      }
+    }
+  }
+  throw ProtocolError(code::invalid_params, "Invalid params: unknown or expired cursor");
+}
+
+template <class Items>
+json page(const json &params, const Items &items, const char *key) {
+  size_t off = cursor_offset(params, items.size());
+  size_t end = std::min(items.size(), off + kPageSize);
+  json list = json::array();
+  for (size_t i = off; i < end; ++i) list.push_back(items[i]);
+  json r = {{key, std::move(list)}};
+  if (end < items.size()) r["nextCursor"] = std::string(kCursorPrefix) + std::to_string(end);
+  return r;
+}
+
+// What tools see of their request.
+class CallContext final : public RequestContext {
+ public:
+  CallContext(Exchange &ex, CallState *call, json progress_token)
+      : ex_(ex), call_(call), token_(std::move(progress_token)) {}
+
+  bool cancelled() const override { return call_ != nullptr && call_->cancelled(); }
+
+  void on_cancel(std::function<void()> fn) override {
+    if (call_ != nullptr) call_->on_cancel(std::move(fn));
+  }
+
+  void progress(double value, std::optional<double> total, std::string_view message) override {
+    if (token_.is_null() || ex_.out == nullptr || !std::isfinite(value)) return;
+    std::lock_guard lock(mutex_);
+    if (value <= last_progress_) return;
+    last_progress_ = value;
+    json p = {{"progressToken", token_}, {"progress", value}};
+    if (total) p["total"] = *total;
+    if (!message.empty()) p["message"] = message;
+    ex_.out->send(notification("notifications/progress", std::move(p)));
+  }
+
+  void log(log::Level level, std::string_view logger, const json &data) override {
+    if (ex_.out == nullptr) return;
+    int threshold;
+    if (ex_.modern) {
+      if (!ex_.log_level) return;
+      threshold = *ex_.log_level;
+    } else {
+      if (!ex_.session) return;
+      threshold = ex_.session->log_level.load();
+    }
+    int idx = level_index(level);
+    if (idx < threshold) return;
+    ex_.out->send(notification(
+        "notifications/message",
+        {{"level", McpServer::log_levels()[static_cast<size_t>(idx)]}, {"logger", logger}, {"data", data}}));
+  }
+
+  const std::string &subject() const override { return ex_.subject; }
+  const std::string &protocol_version() const override { return ex_.protocol_version; }
+  const json &client_capabilities() const override { return ex_.client_capabilities; }
+
+  json client_request(std::string_view method, const json &params,
+                      std::chrono::milliseconds timeout) override {
+    if (ex_.modern) {
+      throw ProtocolError(code::internal_error,
+                          "revision 2026-07-28 has no server-to-client requests; " +
+                              std::string(method) + " needs the input-required flow");
+    }
+    if (ex_.out == nullptr || ex_.peer == nullptr) {
+      throw ProtocolError(code::internal_error, "no channel to the client for " + std::string(method));
+    }
+    auto [id, future] = ex_.peer->expect_response();
+    json request = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
+    if (!ex_.out->send(request)) {
+      ex_.peer->forget_response(id);
+      throw ProtocolError(code::internal_error, "the client is gone");
+    }
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (future.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
+      if (cancelled()) {
+        ex_.peer->forget_response(id);
+        throw ProtocolError(code::request_cancelled, "request cancelled");
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        ex_.peer->forget_response(id);
+        throw ProtocolError(code::internal_error,
+                            "the client did not answer " + std::string(method) + " within " +
+                                std::to_string(timeout.count()) + " ms");
+      }
+    }
+    json response = future.get();
+    if (auto e = response.find("error"); e != response.end()) {
+      throw ProtocolError(e->value("code", code::internal_error),
+                          e->value("message", std::string("client error")));
+    }
+    return response.value("result", json::object());
+  }
+
+ private:
+  Exchange &ex_;
+  CallState *call_;
+  json token_;
+  std::mutex mutex_;
+  double last_progress_ = -std::numeric_limits<double>::infinity();
+};
+
+json progress_token(const json &params) {
+  auto meta = params.find("_meta");
+  if (meta == params.end() || !meta->is_object()) return nullptr;
+  auto t = meta->find("progressToken");
+  if (t == meta->end() || !(t->is_string() || t->is_number_integer())) return nullptr;
+  return *t;
+}
+
+}  // namespace
+
+std::optional<ModernMeta> modern_meta(const Message &m) {
+  if (m.params == nullptr || !m.params->is_object()) return std::nullopt;
+  auto meta = m.params->find("_meta");
+  if (meta == m.params->end() || !meta->is_object()) return std::nullopt;
+  auto version = meta->find(kMetaProtocolVersion);
+  if (version == meta->end()) return std::nullopt;
+  ModernMeta out;
+  if (!version->is_string() || !is_modern_version(version->get<std::string>())) {
+    std::string requested = version->is_string() ? version->get<std::string>() : version->dump();
+    throw ProtocolError(code::unsupported_version, "Unsupported protocol version",
+                        {{"supported", supported_versions()}, {"requested", requested}}, 400);
+  }
+  out.protocol_version = version->get<std::string>();
+  auto caps = meta->find(kMetaClientCapabilities);
+  if (caps == meta->end() || !caps->is_object()) {
+    throw ProtocolError(code::invalid_params,
+                        std::string("Invalid params: _meta must carry \"") + kMetaClientCapabilities +
+                            "\" (an object) in revision " + out.protocol_version,
+                        nullptr, 400);
+  }
+  out.client_capabilities = *caps;
+  if (auto level = meta->find(kMetaLogLevel); level != meta->end()) {
+    int idx = level->is_string() ? level_index(level->get<std::string>()) : -1;
+    if (idx < 0) {
+      throw ProtocolError(code::invalid_params, "Invalid params: unknown log level " + level->dump(),
+                          nullptr, 400);
+    }
+    out.log_level = idx;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ server
+
+McpServer::McpServer(ServerInfo info, std::shared_ptr<Registry> registry)
+    : info_(std::move(info)), registry_(std::move(registry)) {}
+
+json McpServer::capabilities() const {
+  return {{"tools", {{"listChanged", true}}},
+          {"resources", {{"subscribe", true}, {"listChanged", true}}},
+          {"prompts", {{"listChanged", false}}},
+          {"logging", json::object()},
+          {"completions", json::object()}};
+}
+
+std::optional<McpServer::Reply> McpServer::handle_request(const Message &m, Exchange &ex) {
+  std::shared_ptr<CallState> call;
+  try {
+    if (m.method != "initialize") {
+      if (auto meta = modern_meta(m)) {
+        ex.modern = true;
+        ex.protocol_version = meta->protocol_version;
+        ex.client_capabilities = std::move(meta->client_capabilities);
+        ex.log_level = meta->log_level;
+      } else if (ex.session && ex.session->negotiated.load()) {
+        ex.modern = false;
+        ex.protocol_version = ex.session->protocol_version;
+        ex.client_capabilities = ex.session->client_capabilities;
+      } else {
+        throw ProtocolError(code::invalid_params,
+                            std::string("Invalid params: this request carries no _meta \"") +
+                                kMetaProtocolVersion +
+                                "\" and no session is established: send initialize first "
+                                "(revisions up to 2025-11-25) or include per-request _meta "
+                                "(revision 2026-07-28)",
+                            nullptr, 400);
+      }
+    }
+    if (ex.peer != nullptr) call = ex.peer->begin_call(m.id);
+    json result = dispatch(m, ex, call.get());
+    if (call) {
+      ex.peer->end_call(m.id);
+      if (call->cancelled()) return std::nullopt;
+    }
+    return Reply{result_response(m.id, std::move(result)), 200};
+  } catch (const ProtocolError &e) {
+    if (call) {
+      ex.peer->end_call(m.id);
+      if (call->cancelled()) return std::nullopt;
+    }
+    return Reply{error_response(m.id, e), e.http_status() != 0 ? e.http_status() : 200};
+  } catch (const std::exception &e) {
+    if (call) ex.peer->end_call(m.id);
+    log::error("mcp", "internal error in " + m.method + ": " + e.what());
+    return Reply{error_response(m.id, code::internal_error, std::string("Internal error: ") + e.what()),
+                 500};
+  }
+}
+
+void McpServer::handle_notification(const Message &m, Exchange &ex) {
+  const json &params = params_of(m);
+  if (m.method == "notifications/initialized") {
+    if (ex.session) ex.session->initialized = true;
+  } else if (m.method == "notifications/cancelled") {
+    auto id = params.find("requestId");
+    if (id != params.end() && ex.peer != nullptr && ex.peer->cancel_call(*id)) {
+      log::debug("mcp", "request " + id->dump() + " cancelled by the client" +
+                            (params.contains("reason") ? ": " + params["reason"].dump() : ""));
+    }
+  }
+  // Other notifications (roots/list_changed, progress) need no action.
+}
+
+void McpServer::handle_response(const Message &m, Peer &peer) {
+  if (!peer.deliver_response(m.id, *m.doc)) {
+    log::debug("mcp", "response to an unknown or expired request " + m.id.dump());
+  }
+}
+
+json McpServer::finish(json result, const Exchange &ex, bool cacheable) const {
+  if (!ex.modern) return result;
+  result["resultType"] = "complete";
+  result["_meta"][kMetaServerInfo] = {{"name", info_.name}, {"version", info_.version}};
+  if (cacheable) {
+    if (!result.contains("ttlMs")) result["ttlMs"] = 300000;
+    if (!result.contains("cacheScope")) result["cacheScope"] = "public";
+  }
+  return result;
+}
+
+json McpServer::dispatch(const Message &m, Exchange &ex, CallState *call) {
+  const json &params = params_of(m);
+  const std::string &method = m.method;
+  auto legacy_only = [&]() {
+    if (ex.modern) {
+      throw ProtocolError(code::method_not_found,
+                          "Method not found: " + method + " is not part of revision " +
+                              ex.protocol_version,
+                          nullptr, 404);
+    }
+  };
+
+  if (method == "initialize") return initialize(params, ex);
+  if (method == "ping") {
+    legacy_only();
+    return json::object();
+  }
+  if (method == "server/discover") return discover(ex);
+  if (method == "tools/list") return list_tools(params, ex);
+  if (method == "tools/call") return call_tool(m, params, ex, call);
+  if (method == "prompts/list") return list_prompts(params, ex);
+  if (method == "prompts/get") return get_prompt(params, ex);
+  if (method == "resources/list") return list_resources(params, ex);
+  if (method == "resources/templates/list") return list_resource_templates(params, ex);
+  if (method == "resources/read") return read_resource(m, params, ex, call);
+  if (method == "completion/complete") return complete(params, ex);
+  if (method == "logging/setLevel") {
+    legacy_only();
+    int idx = level_index(string_param(params, "level"));
+    if (idx < 0) throw ProtocolError(code::invalid_params, "Invalid params: unknown log level");
+    ex.session->log_level = idx;
+    return json::object();
+  }
+  if (method == "resources/subscribe" || method == "resources/unsubscribe") {
+    legacy_only();
+    std::string uri = string_param(params, "uri");
+    if (method == "resources/subscribe") ex.session->subscribe(uri);
+    else ex.session->unsubscribe(uri);
+    return json::object();
+  }
+  throw ProtocolError(code::method_not_found, "Method not found: " + method, nullptr,
+                      ex.modern ? 404 : 0);
+}
+
+json McpServer::initialize(const json &params, Exchange &ex) {
+  if (!ex.session) {
+    throw ProtocolError(code::invalid_request, "Invalid Request: initialize is not allowed here", nullptr, 400);
+  }
+  auto requested = params.find("protocolVersion");
+  if (requested == params.end() || !requested->is_string()) {
+    throw ProtocolError(code::invalid_params, "Invalid params: \"protocolVersion\" must be a string");
+  }
+  // Answer with the requested revision when we speak it, else our newest legacy one.
+  std::string version = requested->get<std::string>();
+  if (!is_legacy_version(version)) version = std::string(kLatestLegacyVersion);
+  Session &s = *ex.session;
+  s.protocol_version = version;
+  if (auto c = params.find("capabilities"); c != params.end() && c->is_object()) s.client_capabilities = *c;
+  if (auto c = params.find("clientInfo"); c != params.end() && c->is_object()) s.client_info = *c;
+  s.negotiated = true;
+  ex.protocol_version = version;
+  json info = {{"name", info_.name}, {"title", info_.title}, {"version", info_.version}};
+  json result = {{"protocolVersion", version}, {"capabilities", capabilities()}, {"serverInfo", info}};
+  if (!info_.instructions.empty()) result["instructions"] = info_.instructions;
+  return result;
+}
+
+json McpServer::discover(Exchange &ex) {
+  json result = {{"supportedVersions", supported_versions()}, {"capabilities", capabilities()}};
+  if (!info_.instructions.empty()) result["instructions"] = info_.instructions;
+  if (!ex.modern) {
+    result["serverInfo"] = {{"name", info_.name}, {"version", info_.version}};
+  }
+  return finish(std::move(result), ex, true);
+}
+
+json McpServer::list_tools(const json &params, Exchange &ex) {
+  return finish(page(params, registry_->tool_descriptors(), "tools"), ex, true);
+}
+
+json McpServer::call_tool(const Message &, const json &params, Exchange &ex, CallState *call) {
+  std::string name = string_param(params, "name");
+  const Tool *tool = registry_->find_tool(name);
+  if (tool == nullptr) throw ProtocolError(code::invalid_params, "Invalid params: unknown tool '" + name + "'");
+  json args = json::object();
+  if (auto a = params.find("arguments"); a != params.end() && !a->is_null()) {
+    if (!a->is_object()) throw ProtocolError(code::invalid_params, "Invalid params: \"arguments\" must be an object");
+    args = *a;
+  }
+  ToolResult r;
+  if (std::string problem = validate_schema(tool->input_schema, args); !problem.empty()) {
+    // An argument mistake is for the model to fix, so it is a tool error.
+    r = text_result("Invalid arguments for " + name + ": " + problem);
+    r.is_error = true;
+  } else {
+    CallContext ctx(ex, call, progress_token(params));
+    try {
+      r = tool->handler(args, ctx);
+    } catch (const ToolError &e) {
+      r = text_result(e.what());
+      r.is_error = true;
+    } catch (const ProtocolError &) {
+      throw;
+    } catch (const std::exception &e) {
+      log::error("mcp", "tool " + name + " failed: " + e.what());
+      r = text_result("Internal error in " + name + ": " + e.what());
+      r.is_error = true;
+    }
+  }
+  json out = {{"content", std::move(r.content)}};
+  if (r.structured) out["structuredContent"] = std::move(*r.structured);
+  if (r.is_error) out["isError"] = true;
+  return finish(std::move(out), ex, false);
+}
+
+json McpServer::list_prompts(const json &params, Exchange &ex) {
+  std::vector<json> items;
+  for (const auto &p : registry_->prompts()) {
+    json d = {{"name", p.name}, {"description", p.description}};
+    if (!p.title.empty()) d["title"] = p.title;
+    json args = json::array();
+    for (const auto &a : p.arguments)
+      args.push_back({{"name", a.name}, {"description", a.description}, {"required", a.required}});
+    d["arguments"] = std::move(args);
+    items.push_back(std::move(d));
+  }
+  return finish(page(params, items, "prompts"), ex, true);
+}
+
+json McpServer::get_prompt(const json &params, Exchange &ex) {
+  std::string name = string_param(params, "name");
+  const Prompt *p = registry_->find_prompt(name);
+  if (p == nullptr) throw ProtocolError(code::invalid_params, "Invalid params: unknown prompt '" + name + "'");
+  std::map<std::string, std::string> args;
+  if (auto a = params.find("arguments"); a != params.end() && a->is_object()) {
+    for (auto it = a->begin(); it != a->end(); ++it) {
+      if (!it.value().is_string())
+        throw ProtocolError(code::invalid_params, "Invalid params: argument '" + it.key() + "' must be a string");
+      args[it.key()] = it.value().get<std::string>();
+    }
+  }
+  for (const auto &a : p->arguments) {
+    if (a.required && args.count(a.name) == 0)
+      throw ProtocolError(code::invalid_params, "Invalid params: missing required argument '" + a.name + "'");
+  }
+  json result = {{"description", p->description}, {"messages", p->render(args)}};
+  return finish(std::move(result), ex, false);
+}
+
+json McpServer::list_resources(const json &params, Exchange &ex) {
+  std::vector<json> items;
+  for (const auto &provider : registry_->resource_providers()) {
+    auto l = provider->list();
+    items.insert(items.end(), std::make_move_iterator(l.begin()), std::make_move_iterator(l.end()));
+  }
+  json r = page(params, items, "resources");
+  r["ttlMs"] = 60000;
+  return finish(std::move(r), ex, true);
+}
+
+json McpServer::list_resource_templates(const json &params, Exchange &ex) {
+  std::vector<json> items;
+  for (const auto &provider : registry_->resource_providers()) {
+    for (const auto &t : provider->templates()) {
+      json d = {{"uriTemplate", t.uri_template}, {"name", t.name}, {"description", t.description}};
+      if (!t.title.empty()) d["title"] = t.title;
+      if (!t.mime_type.empty()) d["mimeType"] = t.mime_type;
+      items.push_back(std::move(d));
+    }
+  }
+  return finish(page(params, items, "resourceTemplates"), ex, true);
+}
+
+json McpServer::read_resource(const Message &, const json &params, Exchange &ex, CallState *call) {
+  std::string uri = string_param(params, "uri");
+  CallContext ctx(ex, call, progress_token(params));
+  for (const auto &provider : registry_->resource_providers()) {
+    if (auto contents = provider->read(uri, ctx)) {
+      json r = {{"contents", std::move(*contents)}, {"ttlMs", 30000}, {"cacheScope", "private"}};
+      return finish(std::move(r), ex, true);
+    }
+  }
+  // 2026-07-28 moved "resource not found" to Invalid Params.
+  throw ProtocolError(ex.modern ? code::invalid_params : code::resource_not_found_legacy,
+                      "Resource not found: " + uri, {{"uri", uri}});
+}
+
+json McpServer::complete(const json &params, Exchange &ex) {
+  auto ref = params.find("ref");
+  auto arg = params.find("argument");
+  if (ref == params.end() || !ref->is_object() || arg == params.end() || !arg->is_object()) {
+    throw ProtocolError(code::invalid_params, "Invalid params: \"ref\" and \"argument\" are required objects");
+  }
+  std::string type = string_param(*ref, "type");
+  std::string arg_name = string_param(*arg, "name");
+  std::string prefix = arg->value("value", std::string());
+  json context_args = json::object();
+  if (auto c = params.find("context"); c != params.end() && c->is_object())
+    context_args = c->value("arguments", json::object());
+  Completer completer;
+  if (type == "ref/prompt") {
+    const Prompt *p = registry_->find_prompt(string_param(*ref, "name"));
+    if (p == nullptr) throw ProtocolError(code::invalid_params, "Invalid params: unknown prompt");
+    for (const auto &a : p->arguments)
+      if (a.name == arg_name) completer = a.complete;
+  } else if (type == "ref/resource") {
+    std::string uri = string_param(*ref, "uri");
+    bool found = false;
+    for (const auto &provider : registry_->resource_providers()) {
+      for (const auto &t : provider->templates()) {
+        if (t.uri_template != uri) continue;
+        found = true;
+        if (auto c = t.complete.find(arg_name); c != t.complete.end()) completer = c->second;
+      }
+    }
+    if (!found) throw ProtocolError(code::invalid_params, "Invalid params: unknown resource template");
+  } else {
+    throw ProtocolError(code::invalid_params, "Invalid params: ref.type must be ref/prompt or ref/resource");
+  }
+  std::vector<std::string> values;
+  if (completer) values = completer(prefix, context_args);
+  size_t total = values.size();
+  if (values.size() > 100) values.resize(100);
+  json result = {{"completion", {{"values", values}, {"total", total}, {"hasMore", total > values.size()}}}};
+  return finish(std::move(result), ex, false);
+}
+
+}  // namespace pgmcp::mcp

@@ -1,0 +1,197 @@
+#include "mcp/stdio_transport.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <thread>
+
+#include "log/log.hpp"
+
+namespace pgmcp::mcp {
+namespace {
+
+// Writes whole lines to the output fd; one writer at a time.
+class LineWriter final : public Outbound {
+ public:
+  explicit LineWriter(int fd) : fd_(fd) {}
+  bool send(const json &message) override {
+    std::string line = message.dump(-1, ' ', false, json::error_handler_t::replace);
+    line += '\n';
+    std::lock_guard lock(mutex_);
+    if (broken_) return false;
+    const char *p = line.data();
+    size_t left = line.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd_, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        broken_ = true;
+        return false;
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+  std::mutex mutex_;
+  bool broken_ = false;
+};
+
+class Connection {
+ public:
+  Connection(McpServer &server, int out_fd, StdioOptions options)
+      : server_(server), out_(out_fd), options_(options), session_(std::make_shared<Session>("stdio")) {
+    for (size_t i = 0; i < std::max<size_t>(1, options_.workers); ++i) {
+      workers_.emplace_back([this] { work(); });
+    }
+  }
+
+  ~Connection() { drain(); }
+
+  void on_line(std::string_view line) {
+    if (line.empty() || line.find_first_not_of(" \t\r") == std::string_view::npos) return;
+    json doc;
+    try {
+      doc = json::parse(line);
+    } catch (const json::exception &e) {
+      out_.send(error_response(nullptr, code::parse_error, std::string("Parse error: ") + e.what()));
+      return;
+    }
+    Message m;
+    try {
+      m = classify(doc);
+    } catch (const ProtocolError &e) {
+      json id = doc.is_object() && doc.contains("id") ? doc["id"] : json(nullptr);
+      if (!(id.is_string() || id.is_number_integer())) id = nullptr;
+      out_.send(error_response(id, e));
+      return;
+    }
+    switch (m.kind) {
+      case Message::Kind::response:
+        server_.handle_response(m, *session_);
+        return;
+      case Message::Kind::notification: {
+        Exchange ex = exchange();
+        server_.handle_notification(m, ex);
+        return;
+      }
+      case Message::Kind::request:
+        if (m.method == "initialize") {
+          // Inline, so requests that follow see the negotiated session.
+          run(std::move(doc));
+        } else {
+          enqueue(std::move(doc));
+        }
+        return;
+    }
+  }
+
+  void too_large() {
+    out_.send(error_response(nullptr, code::invalid_request,
+                             "Invalid Request: message larger than " +
+                                 std::to_string(options_.max_message_bytes) + " bytes; discarded"));
+  }
+
+  // Waits for queued and running requests, then stops the workers.
+  void drain() {
+    {
+      std::unique_lock lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto &t : workers_) t.join();
+    session_->fail_pending("the client closed stdin");
+  }
+
+ private:
+  Exchange exchange() {
+    Exchange ex;
+    ex.session = session_;
+    ex.peer = session_.get();
+    ex.out = &out_;
+    ex.transport = "stdio";
+    return ex;
+  }
+
+  void run(json doc) {
+    Message m = classify(doc);
+    Exchange ex = exchange();
+    if (auto reply = server_.handle_request(m, ex)) out_.send(reply->message);
+  }
+
+  void enqueue(json doc) {
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(std::move(doc));
+    }
+    cv_.notify_one();
+  }
+
+  void work() {
+    for (;;) {
+      json doc;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping and drained
+        doc = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      run(std::move(doc));
+    }
+  }
+
+  McpServer &server_;
+  LineWriter out_;
+  StdioOptions options_;
+  std::shared_ptr<Session> session_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<json> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace
+
+void serve_stdio(McpServer &server, int in_fd, int out_fd, StdioOptions options) {
+  Connection conn(server, out_fd, options);
+  std::string line;
+  bool discarding = false;  // inside a line that is already too long
+  char chunk[65536];
+  for (;;) {
+    ssize_t n = ::read(in_fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    std::string_view data(chunk, static_cast<size_t>(n));
+    while (!data.empty()) {
+      auto nl = data.find('\n');
+      std::string_view part = data.substr(0, nl);
+      if (!discarding) {
+        if (line.size() + part.size() > options.max_message_bytes) {
+          discarding = true;
+          line.clear();
+          conn.too_large();
+        } else {
+          line.append(part);
+        }
+      }
+      if (nl == std::string_view::npos) break;
+      if (!discarding) conn.on_line(line);
+      line.clear();
+      discarding = false;
+      data.remove_prefix(nl + 1);
+    }
+  }
+  if (!line.empty() && !discarding) conn.on_line(line);
+  log::debug("mcp", "stdin closed; finishing requests in flight");
+  conn.drain();
+}
+
+}  // namespace pgmcp::mcp
