@@ -316,10 +316,39 @@ void send_json(HTTPServerResponse &r, int status, const json &body) {
 
 void send_error(HTTPServerResponse &r, int status, const json &id, int code, const std::string &message,
                 const json &data = nullptr) {
+  if (log::enabled(log::Level::debug)) log::debug("http", std::to_string(status) + " " + message);
+  // The request body may be unread: close rather than let it poison the next
+  // request on this keep-alive connection.
+  r.setKeepAlive(false);
   send_json(r, status, error_response(id, code, message, data));
 }
 
 }  // namespace
+
+// An open subscriptions/listen stream.
+struct Listener {
+  json id;
+  json honoured;
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::ostream *out = nullptr;
+  bool write(const std::string &text) {
+    std::lock_guard lock(mutex);
+    if (out == nullptr) return false;
+    *out << "data: " << text << "\n\n";
+    out->flush();
+    if (!out->good()) {
+      out = nullptr;
+      cv.notify_all();
+      return false;
+    }
+    return true;
+  }
+  void close() {
+    std::lock_guard lock(mutex);
+    cv.notify_all();
+  }
+};
 
 struct HttpTransport::Impl {
   McpServer &server;
@@ -329,7 +358,9 @@ struct HttpTransport::Impl {
   std::unique_ptr<Poco::Net::HTTPServer> http;
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<HttpSession>> sessions;
+  std::vector<std::shared_ptr<Listener>> listeners;
   std::atomic<bool> stopping{false};
+  int sink = 0;
   std::thread janitor;
   std::mutex janitor_mutex;
   std::condition_variable janitor_cv;
@@ -509,7 +540,23 @@ struct HttpTransport::Impl {
       return run(m, ex, resp, s->new_stream(), s->protocol_version == "2025-11-25");
     }
 
-    if (m.kind == Message::Kind::request && m.method == "initialize") {
+    // The body's declared revision, before judging whether it is supported:
+    // a header that disagrees with it is a mismatch whatever either says.
+    std::string body_version;
+    if (m.params != nullptr && m.params->is_object()) {
+      if (auto meta = m.params->find("_meta"); meta != m.params->end() && meta->is_object()) {
+        if (auto v = meta->find(kMetaProtocolVersion); v != meta->end())
+          body_version = v->is_string() ? v->get<std::string>() : v->dump();
+      }
+    }
+    if (!body_version.empty() && !version_header.empty() && body_version != version_header) {
+      return send_error(resp, 400, m.kind == Message::Kind::request ? m.id : json(nullptr), code::header_mismatch,
+                        "Header mismatch: MCP-Protocol-Version header '" + version_header +
+                            "' does not match body value '" + body_version + "'");
+    }
+    const bool modern_markers = !body_version.empty() || is_modern_version(version_header);
+
+    if (m.kind == Message::Kind::request && m.method == "initialize" && !modern_markers) {
       std::shared_ptr<HttpSession> s;
       {
         std::lock_guard lock(mutex);
@@ -537,18 +584,101 @@ struct HttpTransport::Impl {
       return send_error(resp, e.http_status() != 0 ? e.http_status() : 400,
                         m.kind == Message::Kind::request ? m.id : json(nullptr), e.code(), e.what(), e.data());
     }
-    if (!meta && !is_modern_version(version_header)) {
+    if (!meta && !modern_markers) {
       return send_error(resp, 400, m.kind == Message::Kind::request ? m.id : json(nullptr), code::invalid_request,
                         "Bad Request: Mcp-Session-Id header is required; start a session with initialize, "
                         "or send per-request _meta (revision 2026-07-28)");
     }
     if (m.kind != Message::Kind::request) return accepted(resp);
+    if (!meta && (m.method == "initialize" || m.method == "ping" || m.method == "logging/setLevel")) {
+      return send_error(resp, 404, m.id, code::method_not_found,
+                        "Method not found: " + m.method + " is not part of revision 2026-07-28");
+    }
     if (meta) {
       if (auto mismatch = header_mismatch(req, m, *meta)) {
         return send_error(resp, 400, m.id, code::header_mismatch, *mismatch);
       }
     }
+    if (meta && m.method == "subscriptions/listen") return listen(m, *meta, resp);
     run(m, ex, resp, nullptr, false);
+  }
+
+  // 2026-07-28: one long-lived response stream carrying the change
+  // notifications the client opted in to, each tagged with the subscription.
+  void listen(const Message &m, const ModernMeta &, HTTPServerResponse &resp) {
+    const json &params = *m.params;
+    json wanted = params.value("notifications", json::object());
+    if (!wanted.is_object()) {
+      return send_error(resp, 400, m.id, code::invalid_params, "Invalid params: \"notifications\" must be an object");
+    }
+    auto listener = std::make_shared<Listener>();
+    listener->id = m.id;
+    // Honour only what this server can send.
+    if (wanted.value("toolsListChanged", false)) listener->honoured["toolsListChanged"] = true;
+    if (wanted.value("resourcesListChanged", false)) listener->honoured["resourcesListChanged"] = true;
+    if (auto subs = wanted.find("resourceSubscriptions"); subs != wanted.end() && subs->is_array()) {
+      json uris = json::array();
+      for (const auto &u : *subs)
+        if (u.is_string()) uris.push_back(u);
+      listener->honoured["resourceSubscriptions"] = uris;
+    }
+    if (listener->honoured.is_null()) listener->honoured = json::object();
+    resp.setStatus(HTTPResponse::HTTP_OK);
+    resp.setContentType("text/event-stream");
+    resp.set("Cache-Control", "no-cache");
+    resp.set("X-Accel-Buffering", "no");
+    resp.setChunkedTransferEncoding(true);
+    std::ostream &os = resp.send();
+    listener->out = &os;
+    json ack = notification("notifications/subscriptions/acknowledged",
+                            {{"notifications", listener->honoured},
+                             {"_meta", {{"io.modelcontextprotocol/subscriptionId", m.id}}}});
+    if (!listener->write(ack.dump())) return;
+    {
+      std::lock_guard lock(mutex);
+      listeners.push_back(listener);
+    }
+    {
+      std::unique_lock lock(listener->mutex);
+      while (listener->out != nullptr && !stopping.load()) {
+        if (listener->cv.wait_for(lock, kKeepAlive) == std::cv_status::timeout && listener->out != nullptr) {
+          *listener->out << ": keep-alive\n\n";
+          listener->out->flush();
+          if (!listener->out->good()) listener->out = nullptr;
+        }
+      }
+      if (listener->out != nullptr) {
+        // A graceful end (server stopping): the response closes the stream.
+        json done = result_response(m.id, {{"resultType", "complete"},
+                                           {"_meta", {{"io.modelcontextprotocol/subscriptionId", m.id}}}});
+        *listener->out << "data: " << done.dump() << "\n\n";
+        listener->out->flush();
+        listener->out = nullptr;
+      }
+    }
+    std::lock_guard lock(mutex);
+    listeners.erase(std::remove(listeners.begin(), listeners.end(), listener), listeners.end());
+  }
+
+  void deliver(const json &message) {
+    const std::string method = message.value("method", "");
+    std::vector<std::shared_ptr<Listener>> all;
+    {
+      std::lock_guard lock(mutex);
+      all = listeners;
+    }
+    for (auto &l : all) {
+      bool wanted = (method == "notifications/tools/list_changed" && l->honoured.contains("toolsListChanged")) ||
+                    (method == "notifications/resources/list_changed" && l->honoured.contains("resourcesListChanged"));
+      if (method == "notifications/resources/updated" && l->honoured.contains("resourceSubscriptions")) {
+        std::string uri = message.contains("params") ? message["params"].value("uri", "") : "";
+        for (const auto &u : l->honoured["resourceSubscriptions"]) wanted = wanted || u == uri;
+      }
+      if (!wanted) continue;
+      json tagged = message;
+      tagged["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] = l->id;
+      l->write(tagged.dump());
+    }
   }
 
   // 2026-07-28: the headers mirror the body and must agree with it.
@@ -721,6 +851,7 @@ void HttpTransport::start() {
   i.pool = std::make_unique<Poco::ThreadPool>(2, i.opt.max_threads, 60);
   i.http = std::make_unique<Poco::Net::HTTPServer>(new Factory(i), *i.pool, *i.socket, params);
   i.http->start();
+  i.sink = i.server.add_sink([this](const json &m) { broadcast(m); });
   i.janitor = std::thread([&i] {
     std::unique_lock lock(i.janitor_mutex);
     while (!i.stopping.load()) {
@@ -733,6 +864,7 @@ void HttpTransport::start() {
 void HttpTransport::stop() {
   Impl &i = *impl_;
   if (!i.http || i.stopping.exchange(true)) return;
+  i.server.remove_sink(i.sink);
   i.janitor_cv.notify_all();
   if (i.janitor.joinable()) i.janitor.join();
   std::vector<std::string> ids;
@@ -741,6 +873,10 @@ void HttpTransport::stop() {
     for (auto &[id, s] : i.sessions) ids.push_back(id);
   }
   for (auto &id : ids) i.end_session(id);
+  {
+    std::lock_guard lock(i.mutex);
+    for (auto &l : i.listeners) l->close();
+  }
   i.http->stopAll(true);
   i.pool->joinAll();
 }
@@ -755,12 +891,18 @@ std::string HttpTransport::url() const {
 
 void HttpTransport::broadcast(const json &message) {
   std::string text = message.dump();
+  std::string uri;
+  bool updated = message.value("method", "") == "notifications/resources/updated";
+  if (updated && message.contains("params")) uri = message["params"].value("uri", "");
   std::vector<std::shared_ptr<HttpSession>> all;
   {
     std::lock_guard lock(impl_->mutex);
     for (auto &[id, s] : impl_->sessions) all.push_back(s);
   }
-  for (auto &s : all) s->standalone().publish(text, false);
+  for (auto &s : all) {
+    if (!updated || s->subscribed(uri)) s->standalone().publish(text, false);
+  }
+  impl_->deliver(message);
 }
 
 }  // namespace pgmcp::mcp

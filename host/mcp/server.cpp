@@ -322,6 +322,26 @@ std::optional<ModernMeta> modern_meta(const Message &m) {
 McpServer::McpServer(ServerInfo info, std::shared_ptr<Registry> registry)
     : info_(std::move(info)), registry_(std::move(registry)) {}
 
+int McpServer::add_sink(Sink sink) {
+  std::lock_guard lock(sinks_mutex_);
+  sinks_[next_sink_] = std::move(sink);
+  return next_sink_++;
+}
+
+void McpServer::remove_sink(int id) {
+  std::lock_guard lock(sinks_mutex_);
+  sinks_.erase(id);
+}
+
+void McpServer::broadcast(const json &message) {
+  std::vector<Sink> sinks;
+  {
+    std::lock_guard lock(sinks_mutex_);
+    for (auto &[id, s] : sinks_) sinks.push_back(s);
+  }
+  for (auto &s : sinks) s(message);
+}
+
 json McpServer::capabilities() const {
   return {{"tools", {{"listChanged", true}}},
           {"resources", {{"subscribe", true}, {"listChanged", true}}},
@@ -333,7 +353,9 @@ json McpServer::capabilities() const {
 std::optional<McpServer::Reply> McpServer::handle_request(const Message &m, Exchange &ex) {
   std::shared_ptr<CallState> call;
   try {
-    if (m.method != "initialize") {
+    if (m.method == "initialize" && ex.session && !modern_meta(m)) {
+      // The legacy handshake; handled below.
+    } else {
       if (auto meta = modern_meta(m)) {
         ex.modern = true;
         ex.protocol_version = meta->protocol_version;
@@ -417,7 +439,10 @@ json McpServer::dispatch(const Message &m, Exchange &ex, CallState *call) {
     }
   };
 
-  if (method == "initialize") return initialize(params, ex);
+  if (method == "initialize") {
+    legacy_only();
+    return initialize(params, ex);
+  }
   if (method == "ping") {
     legacy_only();
     return json::object();

@@ -135,6 +135,13 @@ class McpServer {
   // Routes the client's response to a server-to-client request.
   void handle_response(const Message &m, Peer &peer);
 
+  // Change notifications (list_changed, resources/updated) go to every
+  // transport that registered a sink; each decides which clients get them.
+  using Sink = std::function<void(const json &notification)>;
+  int add_sink(Sink sink);
+  void remove_sink(int id);
+  void broadcast(const json &notification);
+
   const ServerInfo &info() const { return info_; }
   const Registry &registry() const { return *registry_; }
   json capabilities() const;
@@ -158,6 +165,9 @@ class McpServer {
 
   ServerInfo info_;
   std::shared_ptr<Registry> registry_;
+  std::mutex sinks_mutex_;
+  std::map<int, Sink> sinks_;
+  int next_sink_ = 1;
 };
 
 }  // namespace pgmcp::mcp
