@@ -86,6 +86,13 @@ bool type_matches(const std::string &want, const std::string &have) {
   return want == have || (want == "number" && have == "integer");
 }
 
+// A non-negative whole-number keyword ("minLength": 1), or nullopt.
+std::optional<size_t> count_keyword(const json &schema, const char *name) {
+  auto it = schema.find(name);
+  if (it == schema.end() || !it->is_number_integer() || it->get<long long>() < 0) return std::nullopt;
+  return it->get<size_t>();
+}
+
 size_t utf8_length(const std::string &s) {
   size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
@@ -128,16 +135,16 @@ std::string validate_schema(const json &schema, const json &value, const std::st
   }
   if (value.is_string()) {
     size_t n = utf8_length(value.get_ref<const std::string &>());
-    if (auto m = schema.find("minLength"); m != schema.end() && m->is_number_unsigned() && n < m->get<size_t>())
-      return path + ": must be at least " + m->dump() + " characters";
-    if (auto m = schema.find("maxLength"); m != schema.end() && m->is_number_unsigned() && n > m->get<size_t>())
-      return path + ": must be at most " + m->dump() + " characters";
+    if (auto m = count_keyword(schema, "minLength"); m && n < *m)
+      return path + ": must be at least " + std::to_string(*m) + " characters";
+    if (auto m = count_keyword(schema, "maxLength"); m && n > *m)
+      return path + ": must be at most " + std::to_string(*m) + " characters";
   }
   if (value.is_array()) {
-    if (auto m = schema.find("minItems"); m != schema.end() && m->is_number_unsigned() && value.size() < m->get<size_t>())
-      return path + ": needs at least " + m->dump() + " items";
-    if (auto m = schema.find("maxItems"); m != schema.end() && m->is_number_unsigned() && value.size() > m->get<size_t>())
-      return path + ": takes at most " + m->dump() + " items";
+    if (auto m = count_keyword(schema, "minItems"); m && value.size() < *m)
+      return path + ": needs at least " + std::to_string(*m) + " items";
+    if (auto m = count_keyword(schema, "maxItems"); m && value.size() > *m)
+      return path + ": takes at most " + std::to_string(*m) + " items";
     if (auto items = schema.find("items"); items != schema.end() && items->is_object()) {
       for (size_t i = 0; i < value.size(); ++i) {
         auto p = validate_schema(*items, value[i], path + "[" + std::to_string(i) + "]");
