@@ -169,7 +169,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     registry->add_tool(pgmcp::tools::list_databases_tool(s));
     pgmcp::mcp::McpServer server(server_info(), registry);
     if (s.transport == pgmcp::config::Transport::stdio) {
-      pgmcp::log::info("host", "pg-mcp " PGMCP_VERSION " serving MCP on stdio; plugins: " + registry_.ids());
+      pgmcp::log::info("host", "pg-mcp " PGMCP_VERSION " serving MCP on stdio (plugins: " + registry_.ids() + ")");
       pgmcp::mcp::serve_stdio(server, STDIN_FILENO, STDOUT_FILENO);
       return EXIT_OK;
     }
@@ -181,7 +181,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       return kExitConfig;
     }
     pgmcp::log::info("host", "pg-mcp " PGMCP_VERSION " serving MCP at " + transport.url() +
-                                 "; plugins: " + registry_.ids());
+                                 " (plugins: " + registry_.ids() + ")");
     waitForTerminationRequest();
     pgmcp::log::info("host", "stopping");
     transport.stop();

@@ -17,46 +17,17 @@
 #include <sstream>
 
 #include "log/log.hpp"
+#include "util/base64.hpp"
 
 namespace pgmcp::mcp {
 
 std::string base64url_decode(std::string_view in) {
-  std::string out;
-  int val = 0, bits = -8;
-  for (unsigned char c : in) {
-    int d;
-    if (c >= 'A' && c <= 'Z') d = c - 'A';
-    else if (c >= 'a' && c <= 'z') d = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') d = c - '0' + 52;
-    else if (c == '-') d = 62;
-    else if (c == '_') d = 63;
-    else if (c == '=') break;
-    else throw std::invalid_argument("not base64url");
-    val = (val << 6) | d;
-    bits += 6;
-    if (bits >= 0) {
-      out += static_cast<char>((val >> bits) & 0xFF);
-      bits -= 8;
-    }
-  }
-  return out;
+  auto out = util::base64_decode(in);
+  if (!out) throw std::invalid_argument("not base64url");
+  return *out;
 }
 
-std::string base64url_encode(std::string_view in) {
-  static const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) | c;
-    bits += 8;
-    while (bits >= 0) {
-      out += a[(val >> bits) & 63];
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out += a[((val << 8) >> (bits + 8)) & 63];
-  return out;
-}
+std::string base64url_encode(std::string_view in) { return util::base64url_encode(in); }
 
 namespace {
 

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "log/log.hpp"
+#include "util/base64.hpp"
 
 namespace pgmcp::mcp {
 
@@ -44,12 +45,7 @@ std::string random_id() {
     }
     got += static_cast<size_t>(n);
   }
-  static const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string id;
-  for (size_t i = 0; i < sizeof bytes; i += 3) {
-    unsigned v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    for (int s = 18; s >= 0; s -= 6) id += alphabet[(v >> s) & 63];
-  }
+  std::string id = util::base64url_encode(std::string_view(reinterpret_cast<char *>(bytes), sizeof bytes));
   return id;
 }
 
@@ -75,27 +71,22 @@ bool loopback_name(const std::string &host) {
   return h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0;
 }
 
-// base64 sentinel of the 2026-07-28 request headers: =?base64?...?=
+// The base64 sentinel of the 2026-07-28 request headers: =?base64?...?=
+// Poco's header parser treats "=?" as the start of an RFC 2047 encoded word
+// and, failing to decode it, drops those two characters, so the sentinel
+// arrives as "base64?...?=". Both forms are accepted; no tool name can
+// contain '?', so no plain value is mistaken for one.
 std::string decode_header_value(const std::string &v) {
-  if (v.size() < 11 || v.rfind("=?base64?", 0) != 0 || v.compare(v.size() - 2, 2, "?=") != 0) return v;
-  std::string in = v.substr(9, v.size() - 11), out;
-  int val = 0, bits = -8;
-  for (unsigned char c : in) {
-    int d;
-    if (c >= 'A' && c <= 'Z') d = c - 'A';
-    else if (c >= 'a' && c <= 'z') d = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') d = c - '0' + 52;
-    else if (c == '+' || c == '-') d = 62;
-    else if (c == '/' || c == '_') d = 63;
-    else break;
-    val = (val << 6) | d;
-    bits += 6;
-    if (bits >= 0) {
-      out += static_cast<char>((val >> bits) & 0xFF);
-      bits -= 8;
-    }
+  std::string_view body;
+  if (v.size() >= 11 && v.rfind("=?base64?", 0) == 0 && v.compare(v.size() - 2, 2, "?=") == 0) {
+    body = std::string_view(v).substr(9, v.size() - 11);
+  } else if (v.size() >= 9 && v.rfind("base64?", 0) == 0 && v.compare(v.size() - 2, 2, "?=") == 0) {
+    body = std::string_view(v).substr(7, v.size() - 9);
+  } else {
+    return v;
   }
-  return out;
+  // An undecodable value cannot match any body value.
+  return util::base64_decode(body).value_or("\x01undecodable");
 }
 
 // One logical event stream: a POST's response stream or a session's GET

@@ -1,0 +1,78 @@
+// Helpers for the end-to-end tests: start the real pg-mcp with a config and
+// find the URL it serves.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const PGMCP = process.env.PGMCP_BIN;
+if (!PGMCP) throw new Error('set PGMCP_BIN to the pg-mcp executable');
+
+export function tempDir() {
+  return mkdtempSync(join(tmpdir(), 'pgmcp-e2e-'));
+}
+
+export function writeConfig(text, name = 'pg-mcp.ini') {
+  const file = join(tempDir(), name);
+  writeFileSync(file, text);
+  return file;
+}
+
+// Starts pg-mcp over HTTP on a free port; resolves once it logs its URL.
+export function startHttp(extraIni = '', { env = {}, listen = '127.0.0.1:0', http = '' } = {}) {
+  const config = writeConfig(`[server]\ntransport = http\n[http]\nlisten = ${listen}\n${http}[observability]\nlisten =\n${extraIni}`);
+  const proc = spawn(PGMCP, ['--config', config], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`pg-mcp did not start:\n${stderr}`)), 10000);
+    proc.stderr.on('data', (d) => {
+      stderr += d;
+      const m = /serving MCP at (\S+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          url: m[1],
+          proc,
+          stderr: () => stderr,
+          stop: () => new Promise((r) => { proc.once('exit', r); proc.kill('SIGTERM'); }),
+        });
+      }
+    });
+    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`pg-mcp exited with ${code}:\n${stderr}`)); });
+  });
+}
+
+// Runs pg-mcp to completion; resolves with its exit code and output.
+export function runToExit(args, { env = {} } = {}) {
+  return new Promise((resolve) => {
+    const proc = spawn(PGMCP, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    proc.stdout.on('data', (d) => { stdout += d; });
+    proc.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 10000);
+    proc.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+export async function post(url, body, headers = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export const MODERN_META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+export function modernHeaders(method, name) {
+  const h = { 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': method };
+  if (name !== undefined) h['Mcp-Name'] = name;
+  return h;
+}
