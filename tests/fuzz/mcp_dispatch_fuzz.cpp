@@ -1,0 +1,85 @@
+// Fuzzes JSON-RPC framing and MCP dispatch: each input is a sequence of
+// newline-separated messages fed to one connection's session, as the stdio
+// transport would. Any input must give responses or errors; never a crash, a
+// hang, or an exception escaping the dispatcher.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "config/settings.hpp"
+#include "mcp/server.hpp"
+#include "tools/list_databases.hpp"
+
+namespace {
+
+class Discard final : public pgmcp::mcp::Outbound {
+ public:
+  bool send(const pgmcp::mcp::json &) override { return true; }
+};
+
+pgmcp::mcp::McpServer &server() {
+  static pgmcp::mcp::McpServer *s = [] {
+    auto registry = std::make_shared<pgmcp::mcp::Registry>();
+    pgmcp::config::Settings settings;
+    pgmcp::config::InstanceSpec db;
+    db.kind = "database";
+    db.name = "sales";
+    db.description = "orders";
+    settings.databases.push_back(db);
+    registry->add_tool(pgmcp::tools::list_databases_tool(settings));
+    pgmcp::mcp::Tool echo;
+    echo.name = "echo";
+    echo.description = "echoes";
+    echo.input_schema = {{"type", "object"},
+                         {"properties", {{"text", {{"type", "string"}, {"maxLength", 10}}},
+                                         {"n", {{"type", "integer"}, {"minimum", 0}}},
+                                         {"list", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
+                         {"required", {"text"}},
+                         {"additionalProperties", false}};
+    echo.handler = [](const pgmcp::mcp::json &args, pgmcp::mcp::RequestContext &ctx) {
+      ctx.progress(1, 2, "half");
+      ctx.log(pgmcp::log::Level::info, "fuzz", args);
+      return pgmcp::mcp::structured_result(args);
+    };
+    registry->add_tool(echo);
+    return new pgmcp::mcp::McpServer(pgmcp::mcp::ServerInfo{}, registry);
+  }();
+  return *s;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+  using namespace pgmcp::mcp;
+  pgmcp::log::configure(pgmcp::log::Level::error, pgmcp::log::Format::text);
+  auto session = std::make_shared<Session>("fuzz");
+  Discard out;
+  std::string_view input(reinterpret_cast<const char *>(data), size);
+  while (!input.empty()) {
+    auto nl = input.find('\n');
+    std::string_view line = input.substr(0, nl);
+    input.remove_prefix(nl == std::string_view::npos ? input.size() : nl + 1);
+    json doc = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) continue;
+    Message m;
+    try {
+      m = classify(doc);
+    } catch (const ProtocolError &) {
+      continue;
+    }
+    Exchange ex;
+    ex.session = session;
+    ex.peer = session.get();
+    ex.out = &out;
+    switch (m.kind) {
+      case Message::Kind::request: {
+        auto reply = server().handle_request(m, ex);
+        if (reply && !reply->message.contains("result") && !reply->message.contains("error")) __builtin_trap();
+        break;
+      }
+      case Message::Kind::notification: server().handle_notification(m, ex); break;
+      case Message::Kind::response: server().handle_response(m, *session); break;
+    }
+  }
+  return 0;
+}
