@@ -844,9 +844,12 @@ void HttpTransport::start() {
   i.http->start();
   i.sink = i.server.add_sink([this](const json &m) { broadcast(m); });
   i.janitor = std::thread([&i] {
+    // Look at least twice per timeout, at most every 10 s.
+    auto every = std::clamp<std::chrono::milliseconds>(i.opt.session_idle_timeout / 2, std::chrono::milliseconds(200),
+                                                       std::chrono::seconds(10));
     std::unique_lock lock(i.janitor_mutex);
     while (!i.stopping.load()) {
-      i.janitor_cv.wait_for(lock, std::chrono::seconds(10));
+      i.janitor_cv.wait_for(lock, every);
       if (!i.stopping.load()) i.expire_idle();
     }
   });
