@@ -14,6 +14,9 @@
 #include "mcp/http_transport.hpp"
 #include "mcp/server.hpp"
 #include "mcp/stdio_transport.hpp"
+#include "db/database.hpp"
+#include "db/schema.hpp"
+#include "tools/database_tools.hpp"
 #include "tools/list_databases.hpp"
 #include "log/log.hpp"
 #include "plugins/instances.hpp"
@@ -165,8 +168,11 @@ class PgMcpApp : public Poco::Util::ServerApplication {
         return kExitConfig;
       }
     }
+    auto databases = open_databases(s, instances);
     auto registry = std::make_shared<pgmcp::mcp::Registry>();
     registry->add_tool(pgmcp::tools::list_databases_tool(s));
+    pgmcp::tools::add_database_tools(*registry, databases);
+    registry->add_resource_provider(pgmcp::tools::database_resources(databases));
     pgmcp::mcp::McpServer server(server_info(), registry);
     if (s.transport == pgmcp::config::Transport::stdio) {
       pgmcp::log::info("host", "pg-mcp " PGMCP_VERSION " serving MCP on stdio (plugins: " + registry_.ids() + ")");
@@ -186,6 +192,30 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     pgmcp::log::info("host", "stopping");
     transport.stop();
     return EXIT_OK;
+  }
+
+  // One Database per [database.NAME]. A database that is down now is logged
+  // and keeps reporting its error on use; the others serve regardless.
+  static std::shared_ptr<pgmcp::tools::Databases> open_databases(const pgmcp::config::Settings &s,
+                                                                 pgmcp::plugins::Instances &instances) {
+    auto dbs = std::make_shared<pgmcp::tools::Databases>();
+    for (const auto &spec : s.databases) {
+      std::shared_ptr<pgmcp::plugins::RateLimiter> limiter;
+      if (!spec.rate_limiter.empty()) limiter = instances.rate_limiters.at(spec.rate_limiter);
+      auto db = std::make_shared<pgmcp::db::Database>(spec, instances.databases.at(spec.name), limiter);
+      auto cache = std::make_shared<pgmcp::db::SchemaCache>(*db);
+      if (auto error = db->warm_up()) {
+        pgmcp::log::warning("db", *error + " (pg-mcp serves the other databases and retries this one on use)");
+      } else if (spec.database.schema_at_startup) {
+        try {
+          cache->get();
+        } catch (const pgmcp::db::DbError &e) {
+          pgmcp::log::warning("db", "database '" + spec.name + "': loading the schema failed: " + e.what());
+        }
+      }
+      dbs->entries.push_back({db, cache});
+    }
+    return dbs;
   }
 
   // The HTTP transport's options; throws ConfigError for an unsafe or broken setup.

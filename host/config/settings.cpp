@@ -25,7 +25,10 @@ const std::map<std::string, std::set<std::string>> kFixedSections = {
 // Keys the host reads in plugin instance sections; everything else goes to the plugin.
 const std::map<std::string, std::set<std::string>> kInstanceHostKeys = {
     {"rate_limiter", {"plugin"}},
-    {"database", {"plugin", "rate_limiter", "description"}},
+    {"database",
+     {"plugin", "rate_limiter", "description", "pool_min", "pool_max", "acquire_timeout_ms", "statement_timeout_ms",
+      "role", "search_path", "max_rows", "max_result_bytes", "allow_explain_analyze", "schema_ttl_s", "schema_load",
+      "rate_limit_wait_ms"}},
     {"llm", {"plugin", "rate_limiter", "description"}},
 };
 
@@ -61,6 +64,30 @@ long long whole_number(const std::string &value, long long min, long long max) {
                                 std::to_string(max));
   }
   return n;
+}
+
+bool boolean(const std::string &value) {
+  if (value == "true" || value == "yes" || value == "on" || value == "1") return true;
+  if (value == "false" || value == "no" || value == "off" || value == "0") return false;
+  throw std::invalid_argument("'" + value + "' is not a boolean (true or false)");
+}
+
+void database_option(DatabaseOptions &d, const std::string &key, const std::string &value) {
+  if (key == "pool_min") d.pool_min = static_cast<int>(whole_number(value, 0, 1000));
+  else if (key == "pool_max") d.pool_max = static_cast<int>(whole_number(value, 1, 1000));
+  else if (key == "acquire_timeout_ms") d.acquire_timeout_ms = static_cast<int>(whole_number(value, 1, 600000));
+  else if (key == "statement_timeout_ms") d.statement_timeout_ms = static_cast<int>(whole_number(value, 1, 86400000));
+  else if (key == "role") d.role = value;
+  else if (key == "search_path") d.search_path = value;
+  else if (key == "max_rows") d.max_rows = whole_number(value, 1, 10000000);
+  else if (key == "max_result_bytes") d.max_result_bytes = whole_number(value, 1024, 1LL << 31);
+  else if (key == "allow_explain_analyze") d.allow_explain_analyze = boolean(value);
+  else if (key == "schema_ttl_s") d.schema_ttl_s = static_cast<int>(whole_number(value, 1, 86400 * 7));
+  else if (key == "schema_load") {
+    if (value == "lazy") d.schema_at_startup = false;
+    else if (value == "startup") d.schema_at_startup = true;
+    else throw std::invalid_argument("'" + value + "' is not a schema_load mode (lazy or startup)");
+  } else if (key == "rate_limit_wait_ms") d.rate_limit_wait_ms = static_cast<int>(whole_number(value, 0, 600000));
 }
 
 }  // namespace
@@ -274,10 +301,21 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
       std::string sub = key.substr(dot2 + 1);
       if (!is_instance_name(name)) continue;  // reported with the section
       InstanceSpec &spec = instance(head, name, 0);
-      if (sub == "plugin") spec.plugin = value;
-      else if (sub == "rate_limiter" && host_keys->second.count(sub)) spec.rate_limiter = value;
-      else if (sub == "description" && host_keys->second.count(sub)) spec.description = value;
-      else spec.plugin_values.emplace_back(sub, value);
+      if (sub == "plugin") {
+        spec.plugin = value;
+      } else if (sub == "rate_limiter" && host_keys->second.count(sub)) {
+        spec.rate_limiter = value;
+      } else if (sub == "description" && host_keys->second.count(sub)) {
+        spec.description = value;
+      } else if (head == "database" && host_keys->second.count(sub)) {
+        try {
+          database_option(spec.database, sub, value);
+        } catch (const std::invalid_argument &e) {
+          problem(key, e.what());
+        }
+      } else {
+        spec.plugin_values.emplace_back(sub, value);
+      }
       continue;
     }
     problem(key, "unknown section [" + head + "] (known: " + section_names() + ")");
@@ -315,6 +353,12 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
   }
 
   // Rules that span keys.
+  for (const auto &db : s.databases) {
+    if (db.database.pool_min > db.database.pool_max) {
+      problems.push_back(db.where + ": [" + db.section() + "]: pool_min (" + std::to_string(db.database.pool_min) +
+                         ") is larger than pool_max (" + std::to_string(db.database.pool_max) + ")");
+    }
+  }
   if (s.http_tls_cert.empty() != s.http_tls_key.empty()) {
     problems.push_back(file.path + ": http.tls_cert and http.tls_key go together: set both for HTTPS, or neither");
   }

@@ -25,6 +25,22 @@ struct Endpoint {
 // Parses "host:port" or "[v6]:port"; throws std::invalid_argument.
 Endpoint parse_endpoint(std::string_view text);
 
+// What the host enforces for one [database.NAME], whatever its driver.
+struct DatabaseOptions {
+  int pool_min = 0;
+  int pool_max = 8;
+  int acquire_timeout_ms = 5000;
+  int statement_timeout_ms = 30000;
+  std::string role;         // SET LOCAL ROLE, empty = none
+  std::string search_path;  // SET LOCAL search_path, empty = the role's own
+  long long max_rows = 1000;
+  long long max_result_bytes = 8 * 1024 * 1024;
+  bool allow_explain_analyze = false;
+  int schema_ttl_s = 300;
+  bool schema_at_startup = false;
+  int rate_limit_wait_ms = 0;
+};
+
 // A [rate_limiter.NAME], [database.NAME] or [llm.NAME] section.
 struct InstanceSpec {
   std::string kind;          // "rate_limiter", "database", "llm"
@@ -32,6 +48,7 @@ struct InstanceSpec {
   std::string plugin;        // plugin id
   std::string rate_limiter;  // name of a [rate_limiter.NAME], or empty
   std::string description;   // for humans (and the LLM choosing a database)
+  DatabaseOptions database;  // [database.NAME] only
   std::string where;         // "file:line" of the section, for messages
   // The keys the plugin owns, in file order, ${VAR} expanded.
   std::vector<std::pair<std::string, std::string>> plugin_values;

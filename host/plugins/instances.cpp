@@ -39,6 +39,10 @@ std::unique_ptr<Instance<Table, Handle>> make(const config::InstanceSpec &spec,
   auto config = std::make_unique<pgmcp_config>();
   config->name = spec.section();
   config->values = spec.plugin_values;
+  if (spec.kind == "database") {
+    // The driver sets it on the connection too, a backstop under SET LOCAL.
+    config->values.emplace_back("statement_timeout_ms", std::to_string(spec.database.statement_timeout_ms));
+  }
   pgmcp_error err;
   Handle *handle = nullptr;
   pgmcp_status status = table.create(library->host(), config.get(), &handle, &err);

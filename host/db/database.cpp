@@ -1,0 +1,287 @@
+#include "db/database.hpp"
+
+#include <algorithm>
+
+#include "db/values.hpp"
+#include "log/log.hpp"
+
+namespace pgmcp::db {
+
+std::string DbError::describe() const {
+  std::string s = sqlstate.empty() ? what() : "ERROR " + sqlstate + ": " + what();
+  if (!position.empty()) s += " (at character " + position + ")";
+  if (!detail.empty()) s += ". DETAIL: " + detail;
+  if (!hint.empty()) s += ". HINT: " + hint;
+  return s;
+}
+
+std::string quote_ident(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+namespace {
+
+DbError from_driver(pgmcp_status status, const pgmcp_error &err, const std::string &fallback) {
+  DbError e(status, err.message.empty() ? fallback : err.message);
+  e.sqlstate = err.field("sqlstate");
+  e.detail = err.field("detail");
+  e.hint = err.field("hint");
+  e.position = err.field("position");
+  return e;
+}
+
+// Collects rows into JSON, stopping at the row or byte limit.
+struct Collector {
+  QueryLimits limits;
+  QueryResult *out;
+  std::vector<ColumnType> types;
+  long long bytes = 0;
+
+  static int32_t PGMCP_CALL on_columns(void *ctx, const pgmcp_column *cols, size_t count, size_t size) {
+    auto *self = static_cast<Collector *>(ctx);
+    const char *base = reinterpret_cast<const char *>(cols);
+    for (size_t i = 0; i < count; ++i) {
+      const auto *c = reinterpret_cast<const pgmcp_column *>(base + i * size);
+      std::string type = c->type_name != nullptr ? c->type_name : "";
+      self->types.push_back(classify_type(c->type_oid, type));
+      self->out->columns.push_back({{"name", c->name != nullptr ? c->name : "?column?"},
+                                    {"type", type.empty() ? "oid:" + std::to_string(c->type_oid) : type}});
+    }
+    return 0;
+  }
+
+  static int32_t PGMCP_CALL on_rows(void *ctx, const pgmcp_value *values, size_t row_count) {
+    auto *self = static_cast<Collector *>(ctx);
+    size_t ncols = self->types.size();
+    for (size_t r = 0; r < row_count; ++r) {
+      if (self->out->row_count >= self->limits.max_rows) {
+        self->out->truncated = true;
+        self->out->truncated_by = "max_rows";
+        return 1;
+      }
+      mcp::json row = mcp::json::array();
+      long long row_bytes = 2;
+      for (size_t c = 0; c < ncols; ++c) {
+        const pgmcp_value &v = values[r * ncols + c];
+        row_bytes += static_cast<long long>(v.len) + 3;
+        row.push_back(v.is_null ? mcp::json(nullptr) : to_json(std::string_view(v.data, v.len), self->types[c]));
+      }
+      if (self->bytes + row_bytes > self->limits.max_bytes) {
+        self->out->truncated = true;
+        self->out->truncated_by = "max_result_bytes";
+        return 1;
+      }
+      self->bytes += row_bytes;
+      self->out->rows.push_back(std::move(row));
+      ++self->out->row_count;
+    }
+    return 0;
+  }
+
+  static void PGMCP_CALL on_complete(void *ctx, const char *tag) {
+    static_cast<Collector *>(ctx)->out->command_tag = tag != nullptr ? tag : "";
+  }
+};
+
+}  // namespace
+
+// A pooled connection, returned on destruction.
+class Database::Lease {
+ public:
+  Lease(Database &db, pgmcp_connection *conn, bool fresh) : db_(db), conn_(conn), fresh_(fresh) {}
+  Lease(Lease &&o) noexcept : db_(o.db_), conn_(o.conn_), fresh_(o.fresh_), reusable_(o.reusable_) { o.conn_ = nullptr; }
+  ~Lease() {
+    if (conn_ != nullptr) db_.release(conn_, reusable_);
+  }
+  pgmcp_connection *get() const { return conn_; }
+  bool fresh() const { return fresh_; }
+  void discard() { reusable_ = false; }
+
+ private:
+  Database &db_;
+  pgmcp_connection *conn_;
+  bool fresh_;
+  bool reusable_ = true;
+};
+
+Database::Database(const config::InstanceSpec &spec, std::shared_ptr<plugins::DatabaseInstance> driver,
+                   std::shared_ptr<plugins::RateLimiter> limiter)
+    : name_(spec.name),
+      description_(spec.description),
+      options_(spec.database),
+      driver_(std::move(driver)),
+      limiter_(std::move(limiter)) {
+  before_ = {"BEGIN READ ONLY", "SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout_ms)};
+  if (!options_.role.empty()) before_.push_back("SET LOCAL ROLE " + quote_ident(options_.role));
+  if (!options_.search_path.empty()) before_.push_back("SET LOCAL search_path = " + options_.search_path);
+}
+
+Database::~Database() {
+  std::lock_guard lock(mutex_);
+  for (auto *c : idle_) driver_->table().disconnect(c);
+  idle_.clear();
+}
+
+Database::Lease Database::acquire() {
+  const auto &t = driver_->table();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.acquire_timeout_ms);
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    while (!idle_.empty()) {
+      pgmcp_connection *c = idle_.back();
+      idle_.pop_back();
+      if (t.healthy(c) != 0) return Lease(*this, c, false);
+      t.disconnect(c);
+      --total_;
+    }
+    if (total_ < options_.pool_max) break;
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && total_ >= options_.pool_max) {
+      throw DbError(PGMCP_ERR_UNAVAILABLE, "all " + std::to_string(options_.pool_max) + " connections of database '" +
+                                               name_ + "' are busy (waited " + std::to_string(options_.acquire_timeout_ms) +
+                                               " ms); retry, or raise pool_max");
+    }
+  }
+  ++total_;
+  lock.unlock();
+  pgmcp_error err;
+  pgmcp_connection *c = nullptr;
+  pgmcp_status st = t.connect(driver_->handle(), &c, &err);
+  if (st != PGMCP_OK || c == nullptr) {
+    lock.lock();
+    --total_;
+    cv_.notify_one();
+    throw DbError(PGMCP_ERR_UNAVAILABLE, "database '" + name_ + "' is unavailable: " +
+                                             (err.message.empty() ? "cannot connect" : err.message));
+  }
+  return Lease(*this, c, true);
+}
+
+void Database::release(pgmcp_connection *conn, bool reusable) {
+  const auto &t = driver_->table();
+  bool keep = reusable && t.healthy(conn) != 0;
+  if (!keep) t.disconnect(conn);
+  std::lock_guard lock(mutex_);
+  if (keep) idle_.push_back(conn);
+  else --total_;
+  cv_.notify_one();
+}
+
+void Database::admit(mcp::RequestContext *ctx) {
+  if (!limiter_) return;
+  std::string key = "database:" + name_;
+  if (ctx != nullptr && !ctx->subject().empty()) key += "|" + ctx->subject();
+  plugins::Admission a = limiter_->acquire(key, 1, std::chrono::milliseconds(options_.rate_limit_wait_ms));
+  if (!a.error.empty()) throw DbError(PGMCP_ERR_INTERNAL, "rate limiter '" + limiter_->name() + "' failed: " + a.error);
+  if (!a.granted) {
+    long long s = std::max<long long>(1, (a.retry_after.count() + 999999) / 1000000);
+    throw DbError(PGMCP_ERR_RATE_LIMITED,
+                  "rate limited on database '" + name_ + "', retry after " + std::to_string(s) + " s; nothing was run");
+  }
+}
+
+QueryResult Database::query(const std::string &sql, const std::vector<std::optional<std::string>> &params,
+                            QueryLimits limits, mcp::RequestContext *ctx) {
+  admit(ctx);
+  std::vector<pgmcp_value> values;
+  for (const auto &p : params) values.push_back({p ? p->data() : nullptr, p ? p->size() : 0, p ? 0 : 1});
+  std::vector<const char *> before;
+  for (const auto &s : before_) before.push_back(s.c_str());
+  static const char *const after[] = {"ROLLBACK"};
+  pgmcp_statement stmt{};
+  stmt.struct_size = sizeof stmt;
+  stmt.sql = sql.c_str();
+  stmt.params = values.data();
+  stmt.param_count = values.size();
+  stmt.before = before.data();
+  stmt.before_count = before.size();
+  stmt.after = after;
+  stmt.after_count = 1;
+  stmt.chunk_rows = 256;
+
+  const auto &t = driver_->table();
+  for (int attempt = 0;; ++attempt) {
+    Lease lease = acquire();
+    QueryResult result;
+    Collector collector{limits, &result, {}, 0};
+    pgmcp_row_sink sink{sizeof(pgmcp_row_sink), &collector, &Collector::on_columns, &Collector::on_rows,
+                        &Collector::on_complete};
+    // Cancellation reaches the running statement through the driver.
+    struct Running {
+      std::mutex m;
+      pgmcp_connection *conn;
+    };
+    auto running = std::make_shared<Running>();
+    running->conn = lease.get();
+    auto driver = driver_;
+    if (ctx != nullptr) {
+      ctx->on_cancel([running, driver] {
+        std::lock_guard lock(running->m);
+        pgmcp_error ignored;
+        if (running->conn != nullptr) driver->table().cancel(running->conn, &ignored);
+      });
+    }
+    auto start = std::chrono::steady_clock::now();
+    pgmcp_error err;
+    pgmcp_status st = t.execute(lease.get(), &stmt, &sink, &err);
+    {
+      std::lock_guard lock(running->m);
+      running->conn = nullptr;
+    }
+    result.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (st == PGMCP_OK) return result;
+    if (st == PGMCP_ERR_UNAVAILABLE) {
+      lease.discard();
+      // A pooled connection may have died with a server restart: the
+      // statement is read-only and was rolled back, so trying once more on a
+      // new connection is safe.
+      if (attempt == 0 && !lease.fresh()) {
+        log::info("db", "database '" + name_ + "': a pooled connection was lost; retrying on a new one");
+        continue;
+      }
+      throw DbError(PGMCP_ERR_UNAVAILABLE, "database '" + name_ + "' is unavailable: " + err.message);
+    }
+    if (st == PGMCP_ERR_TIMEOUT) {
+      throw DbError(st, "the statement ran longer than statement_timeout_ms = " +
+                            std::to_string(options_.statement_timeout_ms) + " and was stopped");
+    }
+    throw from_driver(st, err, "the statement failed");
+  }
+}
+
+void Database::describe(const std::function<void(const pgmcp_schema_object &)> &fn) {
+  Lease lease = acquire();
+  struct Ctx {
+    const std::function<void(const pgmcp_schema_object &)> *fn;
+  } c{&fn};
+  pgmcp_schema_sink sink{sizeof(pgmcp_schema_sink), &c, [](void *ctx, const pgmcp_schema_object *o) -> int32_t {
+                           (*static_cast<Ctx *>(ctx)->fn)(*o);
+                           return 0;
+                         }};
+  pgmcp_error err;
+  pgmcp_status st = driver_->table().describe_schema(lease.get(), &sink, &err);
+  if (st == PGMCP_ERR_UNAVAILABLE) lease.discard();
+  if (st != PGMCP_OK) throw from_driver(st, err, "describing the schema failed");
+}
+
+std::optional<std::string> Database::warm_up() {
+  try {
+    std::vector<Lease> leases;
+    for (int i = 0; i < options_.pool_min; ++i) leases.push_back(acquire());
+    if (leases.empty()) leases.push_back(acquire());  // at least check that it answers
+    return std::nullopt;
+  } catch (const DbError &e) {
+    return e.what();
+  }
+}
+
+PoolStats Database::stats() {
+  std::lock_guard lock(mutex_);
+  return {static_cast<int>(idle_.size()), total_ - static_cast<int>(idle_.size()), options_.pool_max};
+}
+
+}  // namespace pgmcp::db

@@ -1,0 +1,99 @@
+// One configured database: its driver instance, a pool of connections, and
+// the rules every statement runs under (read-only transaction, timeouts,
+// row and byte limits, rate limit).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "config/settings.hpp"
+#include "mcp/context.hpp"
+#include "plugins/instances.hpp"
+
+namespace pgmcp::db {
+
+// A failure to report to the model, with the server's details when it has them.
+class DbError : public std::runtime_error {
+ public:
+  DbError(pgmcp_status code, const std::string &message) : std::runtime_error(message), status(code) {}
+  pgmcp_status status;
+  std::string sqlstate, detail, hint, position;
+  // "ERROR 42703: column "x" does not exist (at character 8). HINT: ..."
+  std::string describe() const;
+};
+
+struct QueryLimits {
+  long long max_rows = 1000;
+  long long max_bytes = 8 * 1024 * 1024;
+};
+
+struct QueryResult {
+  mcp::json columns = mcp::json::array();  // [{name, type}]
+  mcp::json rows = mcp::json::array();     // [[...], ...]
+  long long row_count = 0;
+  bool truncated = false;
+  std::string truncated_by;  // "max_rows" or "max_result_bytes"
+  double duration_ms = 0;
+  std::string command_tag;
+};
+
+struct PoolStats {
+  int idle = 0;
+  int busy = 0;
+  int max = 0;
+};
+
+class Database {
+ public:
+  Database(const config::InstanceSpec &spec, std::shared_ptr<plugins::DatabaseInstance> driver,
+           std::shared_ptr<plugins::RateLimiter> limiter);
+  ~Database();
+  Database(const Database &) = delete;
+  Database &operator=(const Database &) = delete;
+
+  const std::string &name() const { return name_; }
+  const std::string &description() const { return description_; }
+  const config::DatabaseOptions &options() const { return options_; }
+
+  // Runs one statement read-only. Throws DbError. ctx (may be null) brings
+  // cancellation and the client's subject for the rate limit.
+  QueryResult query(const std::string &sql, const std::vector<std::optional<std::string>> &params,
+                    QueryLimits limits, mcp::RequestContext *ctx);
+
+  // Streams the catalog through fn. Throws DbError.
+  void describe(const std::function<void(const pgmcp_schema_object &)> &fn);
+
+  // Opens the pool's minimum; returns the error instead of throwing.
+  std::optional<std::string> warm_up();
+  PoolStats stats();
+
+ private:
+  struct Conn;
+  class Lease;
+  Lease acquire();
+  void release(pgmcp_connection *conn, bool reusable);
+  void admit(mcp::RequestContext *ctx);
+
+  std::string name_;
+  std::string description_;
+  config::DatabaseOptions options_;
+  std::shared_ptr<plugins::DatabaseInstance> driver_;
+  std::shared_ptr<plugins::RateLimiter> limiter_;
+  std::vector<std::string> before_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<pgmcp_connection *> idle_;
+  int total_ = 0;
+};
+
+// Quotes an identifier for SQL ("Mixed Case" -> "\"Mixed Case\"").
+std::string quote_ident(std::string_view name);
+
+}  // namespace pgmcp::db

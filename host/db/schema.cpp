@@ -1,0 +1,192 @@
+#include "db/schema.hpp"
+
+#include <algorithm>
+#include <functional>
+
+#include "log/log.hpp"
+
+namespace pgmcp::db {
+
+const Relation *Catalog::find(const std::string &schema, const std::string &name) const {
+  auto it = index_.find({schema, name});
+  return it == index_.end() ? nullptr : &relations[it->second];
+}
+
+std::vector<const Relation *> Catalog::find_any(const std::string &name) const {
+  std::vector<const Relation *> out;
+  for (const auto &r : relations)
+    if (r.name == name) out.push_back(&r);
+  return out;
+}
+
+std::string Catalog::fingerprint() const {
+  std::size_t h = relations.size();
+  auto mix = [&](const std::string &s) { h = h * 1000003u ^ std::hash<std::string>{}(s); };
+  for (const auto &r : relations) {
+    mix(r.schema);
+    mix(r.name);
+    for (const auto &c : r.columns) {
+      mix(c.name);
+      mix(c.type);
+    }
+  }
+  return std::to_string(h);
+}
+
+namespace {
+
+std::string str(const char *s) { return s != nullptr ? s : ""; }
+
+std::vector<std::string> list(const char *const *items, size_t n) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n; ++i) out.emplace_back(str(items[i]));
+  return out;
+}
+
+const char *relation_kind(pgmcp_object_kind k) {
+  switch (k) {
+    case PGMCP_OBJECT_VIEW: return "view";
+    case PGMCP_OBJECT_MATERIALIZED_VIEW: return "materialized_view";
+    case PGMCP_OBJECT_FOREIGN_TABLE: return "foreign_table";
+    case PGMCP_OBJECT_SEQUENCE: return "sequence";
+    default: return "table";
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<Catalog> SchemaCache::load() {
+  auto c = std::make_shared<Catalog>();
+  auto start = std::chrono::steady_clock::now();
+  db_.describe([&](const pgmcp_schema_object &o) {
+    switch (o.kind) {
+      case PGMCP_OBJECT_SCHEMA: c->schemas.push_back({str(o.name), str(o.comment)}); break;
+      case PGMCP_OBJECT_TABLE:
+      case PGMCP_OBJECT_VIEW:
+      case PGMCP_OBJECT_MATERIALIZED_VIEW:
+      case PGMCP_OBJECT_FOREIGN_TABLE:
+      case PGMCP_OBJECT_SEQUENCE: {
+        Relation r;
+        r.schema = str(o.schema);
+        r.name = str(o.name);
+        r.kind = relation_kind(o.kind);
+        r.comment = str(o.comment);
+        r.definition = str(o.definition);
+        r.estimated_rows = o.estimated_rows;
+        c->index_[{r.schema, r.name}] = c->relations.size();
+        c->relations.push_back(std::move(r));
+        break;
+      }
+      case PGMCP_OBJECT_COLUMN:
+      case PGMCP_OBJECT_INDEX:
+      case PGMCP_OBJECT_CONSTRAINT: {
+        auto it = c->index_.find({str(o.schema), str(o.table)});
+        if (it == c->index_.end()) break;
+        Relation &r = c->relations[it->second];
+        if (o.kind == PGMCP_OBJECT_COLUMN) {
+          r.columns.push_back({str(o.name), str(o.type), str(o.definition), str(o.comment), o.position, o.not_null != 0});
+        } else if (o.kind == PGMCP_OBJECT_INDEX) {
+          r.indexes.push_back({str(o.name), str(o.type), str(o.definition), o.not_null != 0, list(o.columns, o.column_count)});
+        } else {
+          r.constraints.push_back({str(o.name), str(o.type), str(o.definition), list(o.columns, o.column_count),
+                                   str(o.ref_schema), str(o.ref_table), list(o.ref_columns, o.ref_column_count)});
+        }
+        break;
+      }
+      case PGMCP_OBJECT_FUNCTION:
+        c->functions.push_back({str(o.schema), str(o.name), str(o.type), str(o.definition), str(o.comment)});
+        break;
+      case PGMCP_OBJECT_ENUM: c->enums.push_back({str(o.schema), str(o.name), str(o.definition), str(o.comment)}); break;
+      default: break;
+    }
+  });
+  c->loaded_at = std::chrono::steady_clock::now();
+  c->loaded_wall = std::chrono::system_clock::now();
+  c->load_ms = std::chrono::duration<double, std::milli>(c->loaded_at - start).count();
+  log::debug("db", "schema of '" + db_.name() + "' loaded: " + std::to_string(c->relations.size()) +
+                       " relations in " + std::to_string(static_cast<int>(c->load_ms)) + " ms");
+  return c;
+}
+
+std::shared_ptr<const Catalog> SchemaCache::get() {
+  {
+    std::lock_guard lock(mutex_);
+    if (current_ && std::chrono::steady_clock::now() - current_->loaded_at <
+                        std::chrono::seconds(db_.options().schema_ttl_s)) {
+      return current_;
+    }
+  }
+  std::lock_guard load_lock(load_mutex_);
+  {
+    std::lock_guard lock(mutex_);  // someone else may have loaded it meanwhile
+    if (current_ && std::chrono::steady_clock::now() - current_->loaded_at <
+                        std::chrono::seconds(db_.options().schema_ttl_s)) {
+      return current_;
+    }
+  }
+  try {
+    auto fresh = load();
+    std::lock_guard lock(mutex_);
+    current_ = fresh;
+    return current_;
+  } catch (const DbError &) {
+    std::lock_guard lock(mutex_);
+    if (current_) return current_;  // stale beats nothing while the server is away
+    throw;
+  }
+}
+
+bool SchemaCache::refresh() {
+  std::lock_guard load_lock(load_mutex_);
+  auto fresh = load();
+  std::lock_guard lock(mutex_);
+  bool changed = !current_ || current_->fingerprint() != fresh->fingerprint();
+  current_ = fresh;
+  return changed;
+}
+
+double SchemaCache::age_seconds() {
+  std::lock_guard lock(mutex_);
+  if (!current_) return -1;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - current_->loaded_at).count();
+}
+
+std::shared_ptr<const Catalog> SchemaCache::peek() {
+  std::lock_guard lock(mutex_);
+  return current_;
+}
+
+std::pair<std::string, std::string> parse_qualified_name(std::string_view text) {
+  std::vector<std::string> parts(1);
+  bool quoted = false, any_quote = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          parts.back() += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        parts.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = any_quote = true;
+    } else if (c == '.') {
+      parts.emplace_back();
+    } else if (c != ' ' || !parts.back().empty()) {
+      parts.back() += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  (void)any_quote;
+  if (quoted) throw std::invalid_argument("unterminated quote in '" + std::string(text) + "'");
+  if (parts.size() > 2 || parts.back().empty() || (parts.size() == 2 && parts[0].empty())) {
+    throw std::invalid_argument("'" + std::string(text) + "' is not a table name (write name or schema.name)");
+  }
+  if (parts.size() == 1) return {"", parts[0]};
+  return {parts[0], parts[1]};
+}
+
+}  // namespace pgmcp::db

@@ -1,0 +1,100 @@
+// The schema cache: the catalog of one database held in memory, loaded in one
+// round trip, refreshed when older than schema_ttl_s or on demand. Tools,
+// resources and (later) the SQL policy read it without touching the server.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/database.hpp"
+
+namespace pgmcp::db {
+
+struct ColumnInfo {
+  std::string name, type, default_value, comment;
+  int position = 0;
+  bool not_null = false;
+};
+
+struct ConstraintInfo {
+  std::string name, type, definition;  // type: primary_key, foreign_key, unique, check, exclusion
+  std::vector<std::string> columns;
+  std::string ref_schema, ref_table;
+  std::vector<std::string> ref_columns;
+};
+
+struct IndexInfo {
+  std::string name, method, definition;
+  bool unique = false;
+  std::vector<std::string> columns;
+};
+
+struct Relation {
+  std::string schema, name, kind, comment, definition;  // kind: table, view, materialized_view, foreign_table, sequence
+  double estimated_rows = -1;
+  std::vector<ColumnInfo> columns;
+  std::vector<ConstraintInfo> constraints;
+  std::vector<IndexInfo> indexes;
+};
+
+struct Routine {
+  std::string schema, name, result, arguments, comment;
+};
+
+struct EnumType {
+  std::string schema, name, labels, comment;
+};
+
+struct SchemaEntry {
+  std::string name, comment;
+};
+
+struct Catalog {
+  std::vector<SchemaEntry> schemas;
+  std::vector<Relation> relations;
+  std::vector<Routine> functions;
+  std::vector<EnumType> enums;
+  std::chrono::steady_clock::time_point loaded_at;
+  std::chrono::system_clock::time_point loaded_wall;
+  double load_ms = 0;
+
+  const Relation *find(const std::string &schema, const std::string &name) const;
+  // Relations called `name` in any schema.
+  std::vector<const Relation *> find_any(const std::string &name) const;
+  std::string fingerprint() const;  // changes when the set of objects changes
+
+ private:
+  friend class SchemaCache;
+  std::map<std::pair<std::string, std::string>, size_t> index_;
+};
+
+class SchemaCache {
+ public:
+  explicit SchemaCache(Database &db) : db_(db) {}
+  // The catalog, loading or refreshing it first when missing or stale. Throws DbError.
+  std::shared_ptr<const Catalog> get();
+  // Reloads now; returns true when the set of objects changed.
+  bool refresh();
+  // Seconds since the last load, or -1 before the first.
+  double age_seconds();
+  // The cached catalog without loading (may be null).
+  std::shared_ptr<const Catalog> peek();
+
+ private:
+  std::shared_ptr<Catalog> load();
+  Database &db_;
+  std::mutex mutex_;       // guards current_
+  std::mutex load_mutex_;  // one load at a time
+  std::shared_ptr<const Catalog> current_;
+};
+
+// Splits "schema.table" honouring double quotes: "My Schema"."Tbl" -> {My Schema, Tbl}.
+// Unquoted parts fold to lower case, as PostgreSQL does. Throws std::invalid_argument.
+std::pair<std::string, std::string> parse_qualified_name(std::string_view text);
+
+}  // namespace pgmcp::db

@@ -1,0 +1,150 @@
+#include "db/values.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <string>
+
+namespace pgmcp::db {
+namespace {
+
+ValueKind scalar_kind(std::uint32_t oid) {
+  switch (oid) {
+    case 20: case 21: case 23: case 26: case 28: return ValueKind::integer;  // int8 int2 int4 oid xid
+    case 700: case 701: return ValueKind::floating;
+    case 16: return ValueKind::boolean;
+    case 114: case 3802: return ValueKind::json;
+    default: return ValueKind::text;
+  }
+}
+
+// Element types of the common array types.
+std::uint32_t element_of(std::uint32_t oid) {
+  switch (oid) {
+    case 1000: return 16;
+    case 1005: return 21;
+    case 1007: return 23;
+    case 1016: return 20;
+    case 1028: return 26;
+    case 1021: return 700;
+    case 1022: return 701;
+    case 199: return 114;
+    case 3807: return 3802;
+    default: return 0;
+  }
+}
+
+mcp::json scalar(std::string_view text, ValueKind kind) {
+  switch (kind) {
+    case ValueKind::integer: {
+      long long v = 0;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec == std::errc() && p == text.data() + text.size()) return v;
+      unsigned long long u = 0;
+      auto [p2, ec2] = std::from_chars(text.data(), text.data() + text.size(), u);
+      if (ec2 == std::errc() && p2 == text.data() + text.size()) return u;
+      return std::string(text);
+    }
+    case ValueKind::floating: {
+      if (text == "NaN" || text == "Infinity" || text == "-Infinity") return std::string(text);
+      std::string s(text);
+      char *end = nullptr;
+      double d = std::strtod(s.c_str(), &end);
+      if (end != s.c_str() && *end == '\0') return d;
+      return s;
+    }
+    case ValueKind::boolean: return text == "t" || text == "true";
+    case ValueKind::json: {
+      mcp::json j = mcp::json::parse(text, nullptr, false);
+      return j.is_discarded() ? mcp::json(std::string(text)) : j;
+    }
+    default: return std::string(text);
+  }
+}
+
+// Parses PostgreSQL's array text form: {1,2,NULL}, {"a b","c\"d"}, {{1,2},{3,4}}.
+struct ArrayParser {
+  std::string_view s;
+  size_t i = 0;
+  ValueKind element;
+  bool ok = true;
+
+  mcp::json parse() {
+    // Arrays with explicit bounds start with [1:2]={...}; skip the bounds.
+    if (!s.empty() && s[0] == '[') {
+      auto eq = s.find('=');
+      if (eq == std::string_view::npos) return fail();
+      i = eq + 1;
+    }
+    mcp::json out = level();
+    return ok && i == s.size() ? out : fail();
+  }
+
+  mcp::json fail() {
+    ok = false;
+    return nullptr;
+  }
+
+  mcp::json level() {
+    if (i >= s.size() || s[i] != '{') return fail();
+    ++i;
+    mcp::json arr = mcp::json::array();
+    if (i < s.size() && s[i] == '}') {
+      ++i;
+      return arr;
+    }
+    while (ok && i < s.size()) {
+      if (s[i] == '{') {
+        arr.push_back(level());
+      } else if (s[i] == '"') {
+        ++i;
+        std::string v;
+        while (i < s.size() && s[i] != '"') {
+          if (s[i] == '\\' && i + 1 < s.size()) ++i;
+          v += s[i++];
+        }
+        if (i >= s.size()) return fail();
+        ++i;
+        arr.push_back(scalar(v, element));
+      } else {
+        size_t start = i;
+        while (i < s.size() && s[i] != ',' && s[i] != '}') ++i;
+        std::string_view v = s.substr(start, i - start);
+        arr.push_back(v == "NULL" ? mcp::json(nullptr) : scalar(v, element));
+      }
+      if (i >= s.size()) return fail();
+      if (s[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (s[i] == '}') {
+        ++i;
+        return arr;
+      }
+      return fail();
+    }
+    return fail();
+  }
+};
+
+}  // namespace
+
+ColumnType classify_type(std::uint32_t oid, std::string_view name) {
+  ColumnType t;
+  t.kind = scalar_kind(oid);
+  if (std::uint32_t e = element_of(oid); e != 0) {
+    t.kind = ValueKind::array;
+    t.element = scalar_kind(e);
+  } else if (t.kind == ValueKind::text && !name.empty() && name[0] == '_') {
+    t.kind = ValueKind::array;  // other arrays: elements as text
+  }
+  return t;
+}
+
+mcp::json to_json(std::string_view text, const ColumnType &type) {
+  if (type.kind != ValueKind::array) return scalar(text, type.kind);
+  ArrayParser p{text, 0, type.element};
+  mcp::json out = p.parse();
+  return p.ok ? out : mcp::json(std::string(text));
+}
+
+}  // namespace pgmcp::db

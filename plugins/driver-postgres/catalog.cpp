@@ -1,0 +1,71 @@
+#include "catalog.hpp"
+
+namespace pgmcp::postgres {
+
+// One statement, so the whole description is one round trip. Columns:
+// kind, schema, name, table, type, definition, comment, position, not_null,
+// estimated_rows, columns (text[]), ref_schema, ref_table, ref_columns (text[]).
+// System schemas are left out.
+const char *const kCatalogQuery = R"SQL(
+WITH ns AS (
+  SELECT oid, nspname FROM pg_namespace
+  WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_toast%'
+    AND nspname NOT LIKE 'pg\_temp%'
+), rel AS (
+  SELECT c.oid, ns.nspname, c.relname, c.relkind, c.reltuples
+  FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+)
+SELECT 0 AS kind, nspname, nspname, NULL, NULL, NULL, obj_description(oid, 'pg_namespace'),
+       0, false, -1::float8, NULL::text[], NULL, NULL, NULL::text[], 0 AS sort
+FROM ns
+UNION ALL
+SELECT CASE relkind WHEN 'v' THEN 2 WHEN 'm' THEN 3 WHEN 'f' THEN 4 WHEN 'S' THEN 7 ELSE 1 END,
+       nspname, relname, NULL, NULL,
+       CASE WHEN relkind IN ('v', 'm') THEN pg_get_viewdef(oid) END,
+       obj_description(oid, 'pg_class'), 0, false, reltuples::float8, NULL, NULL, NULL, NULL, 1
+FROM rel
+UNION ALL
+SELECT 5, rel.nspname, a.attname, rel.relname, format_type(a.atttypid, a.atttypmod),
+       pg_get_expr(d.adbin, d.adrelid), col_description(rel.oid, a.attnum), a.attnum, a.attnotnull,
+       -1, NULL, NULL, NULL, NULL, 2
+FROM rel JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE rel.relkind IN ('r', 'p', 'v', 'm', 'f')
+UNION ALL
+SELECT 6, rel.nspname, ic.relname, rel.relname, am.amname, pg_get_indexdef(i.indexrelid), NULL, 0, i.indisunique,
+       -1,
+       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_subscripts(i.indkey, 1) k
+             WHERE k < i.indnkeyatts ORDER BY k),
+       NULL, NULL, NULL, 3
+FROM rel JOIN pg_index i ON i.indrelid = rel.oid
+JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
+UNION ALL
+SELECT 10, rel.nspname, con.conname, rel.relname,
+       CASE con.contype WHEN 'p' THEN 'primary_key' WHEN 'f' THEN 'foreign_key' WHEN 'u' THEN 'unique'
+                        WHEN 'c' THEN 'check' ELSE 'exclusion' END,
+       pg_get_constraintdef(con.oid), obj_description(con.oid, 'pg_constraint'), 0, false, -1,
+       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, o)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o),
+       fns.nspname, fc.relname,
+       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, o)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o),
+       4
+FROM rel JOIN pg_constraint con ON con.conrelid = rel.oid
+LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fns ON fns.oid = fc.relnamespace
+WHERE con.contype IN ('p', 'f', 'u', 'c', 'x')
+UNION ALL
+SELECT 8, ns.nspname, p.proname, NULL, pg_get_function_result(p.oid), pg_get_function_identity_arguments(p.oid),
+       obj_description(p.oid, 'pg_proc'), 0, false, -1, NULL, NULL, NULL, NULL, 5
+FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+WHERE p.prokind IN ('f', 'p', 'a', 'w')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 9, ns.nspname, t.typname, NULL, 'enum',
+       (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid),
+       obj_description(t.oid, 'pg_type'), 0, false, -1, NULL, NULL, NULL, NULL, 6
+FROM pg_type t JOIN ns ON ns.oid = t.typnamespace WHERE t.typtype = 'e'
+ORDER BY sort, 2, 4 NULLS FIRST, 8, 3
+)SQL";
+
+}  // namespace pgmcp::postgres

@@ -1,0 +1,446 @@
+// The "postgres" driver plugin, on libpq.
+//   [database.NAME]
+//   plugin = postgres
+//   dsn = ${SALES_DSN}        ; URI or key=value; sslmode and friends pass through
+//   connect_timeout_s = 5
+//   application_name = pg-mcp
+// The host adds statement_timeout_ms, which the connection carries as a
+// backstop beside the per-statement SET LOCAL.
+//
+// Every connection opens read-only (default_transaction_read_only=on in the
+// startup packet) and stays in pipeline mode: a statement and what surrounds
+// it (BEGIN READ ONLY, SET LOCAL, ROLLBACK) go out in one round trip, each
+// through the extended protocol, which refuses more than one statement.
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "catalog.hpp"
+#include "pgmcp/cpp/driver.hpp"
+
+namespace {
+
+using pgmcp::sdk::Config;
+using pgmcp::sdk::Error;
+
+constexpr uint32_t kDefaultChunkRows = 256;
+
+// libpq messages end with a newline and may name the password-free DSN only.
+std::string clean(const char *msg) {
+  std::string s = msg != nullptr ? msg : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+struct Settings {
+  std::vector<std::string> keys, values;  // for PQconnectdbParams
+  std::string where;                      // host:port/db for messages, no secrets
+};
+
+Settings read_settings(const Config &config) {
+  config.allow_only({"dsn", "connect_timeout_s", "application_name", "statement_timeout_ms"});
+  std::string dsn = config.require("dsn");
+  long long timeout = config.get_int("connect_timeout_s", 5, 1, 300);
+  std::string app = config.get_or("application_name", "pg-mcp");
+  long long statement_timeout = config.get_int("statement_timeout_ms", 30000, 1, 86400000);
+
+  char *err = nullptr;
+  PQconninfoOption *opts = PQconninfoParse(dsn.c_str(), &err);
+  if (opts == nullptr) {
+    std::string why = clean(err);
+    PQfreemem(err);
+    throw config.fail("dsn", "is not a valid PostgreSQL connection string: " + why);
+  }
+  Settings s;
+  std::string options, host, port, db;
+  for (PQconninfoOption *o = opts; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    std::string k = o->keyword;
+    if (k == "options") {
+      options = o->val;
+      continue;
+    }
+    if (k == "host" || k == "hostaddr") host = host.empty() ? o->val : host;
+    if (k == "port") port = o->val;
+    if (k == "dbname") db = o->val;
+    s.keys.push_back(k);
+    s.values.push_back(o->val);
+  }
+  PQconninfoFree(opts);
+  // Read-only and bounded even before any statement says so.
+  options += " -c default_transaction_read_only=on -c statement_timeout=" + std::to_string(statement_timeout) +
+             " -c idle_in_transaction_session_timeout=" + std::to_string(std::max<long long>(statement_timeout, 60000));
+  auto set = [&](const std::string &k, const std::string &v) {
+    auto it = std::find(s.keys.begin(), s.keys.end(), k);
+    if (it == s.keys.end()) {
+      s.keys.push_back(k);
+      s.values.push_back(v);
+    } else {
+      s.values[static_cast<size_t>(it - s.keys.begin())] = v;
+    }
+  };
+  set("options", options);
+  set("connect_timeout", std::to_string(timeout));
+  set("application_name", app);
+  s.where = (host.empty() ? "localhost" : host) + ":" + (port.empty() ? "5432" : port) + "/" + db;
+  return s;
+}
+
+// Attaches SQLSTATE, detail, hint and position of a server error.
+Error server_error(const PGresult *r, const std::string &fallback) {
+  const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+  Error e(PGMCP_ERR_REMOTE, msg != nullptr ? msg : fallback);
+  auto field = [&](int code, const char *name) {
+    if (const char *v = PQresultErrorField(r, code)) e.with(name, v);
+  };
+  field(PG_DIAG_SQLSTATE, "sqlstate");
+  field(PG_DIAG_MESSAGE_DETAIL, "detail");
+  field(PG_DIAG_MESSAGE_HINT, "hint");
+  field(PG_DIAG_STATEMENT_POSITION, "position");
+  const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  if (state != nullptr && std::strcmp(state, "57014") == 0) {
+    // query_canceled: by us, or by statement_timeout
+    Error c(std::strstr(msg != nullptr ? msg : "", "timeout") != nullptr ? PGMCP_ERR_TIMEOUT : PGMCP_ERR_CANCELLED,
+            msg != nullptr ? msg : "canceled");
+    c.with("sqlstate", state);
+    return c;
+  }
+  return e;
+}
+
+using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+class PgConnection final : public pgmcp::sdk::Connection {
+ public:
+  PgConnection(PGconn *conn, std::string where) : conn_(conn), where_(std::move(where)) {
+    cancel_ = PQgetCancel(conn_);
+  }
+  ~PgConnection() override {
+    if (cancel_ != nullptr) PQfreeCancel(cancel_);
+    PQfinish(conn_);
+  }
+
+  bool healthy() override {
+    return !broken_ && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  }
+
+  void execute(const pgmcp_statement &stmt, const pgmcp::sdk::RowSink &sink) override {
+    const uint32_t chunk = stmt.chunk_rows == 0 ? kDefaultChunkRows : stmt.chunk_rows;
+    for (size_t i = 0; i < stmt.before_count; ++i) send(stmt.before[i], nullptr, 0);
+    send(stmt.sql, stmt.params, stmt.param_count);
+    sync();
+    for (size_t i = 0; i < stmt.after_count; ++i) send(stmt.after[i], nullptr, 0);
+    if (stmt.after_count > 0) sync();
+
+    std::unique_ptr<Error> failure;
+    auto fail = [&](Error e) {
+      if (!failure) failure = std::make_unique<Error>(std::move(e));
+    };
+    // before: results discarded; the first failure aborts the rest until the sync.
+    for (size_t i = 0; i < stmt.before_count; ++i) drain_command(fail);
+    // the statement itself, row by row, handed on in chunks
+    if (PQsetSingleRowMode(conn_) != 1 && !failure) fail(lost("could not enter single-row mode"));
+    read_rows(sink, chunk, fail);
+    expect_sync(fail);
+    for (size_t i = 0; i < stmt.after_count; ++i) drain_command(fail);
+    if (stmt.after_count > 0) expect_sync(fail);
+    if (failure) throw *failure;
+  }
+
+  void cancel() override {
+    std::lock_guard lock(cancel_mutex_);
+    char err[256] = {};
+    if (cancel_ != nullptr && PQcancel(cancel_, err, sizeof err) != 1) {
+      throw Error(PGMCP_ERR_UNAVAILABLE, "could not cancel the statement: " + clean(err));
+    }
+  }
+
+  void describe_schema(const pgmcp::sdk::SchemaSink &sink) override {
+    send(pgmcp::postgres::kCatalogQuery, nullptr, 0);
+    sync();
+    std::unique_ptr<Error> failure;
+    auto fail = [&](Error e) {
+      if (!failure) failure = std::make_unique<Error>(std::move(e));
+    };
+    Result r(PQgetResult(conn_), PQclear);
+    if (!r) throw lost("no catalog result");
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) fail(server_error(r.get(), "catalog query failed"));
+    else emit_catalog(r.get(), sink);
+    while (Result more{PQgetResult(conn_), PQclear}) {
+    }
+    expect_sync(fail);
+    if (failure) throw *failure;
+  }
+
+ private:
+  Error lost(const std::string &what) {
+    broken_ = true;
+    return Error(PGMCP_ERR_UNAVAILABLE, "connection to " + where_ + " lost: " + what + " (" + clean(PQerrorMessage(conn_)) + ")");
+  }
+
+  void send(const char *sql, const pgmcp_value *params, size_t count) {
+    std::vector<const char *> values(count);
+    std::vector<int> lengths(count), formats(count, 0);
+    std::vector<std::string> terminated(count);
+    for (size_t i = 0; i < count; ++i) {
+      if (params[i].is_null) continue;
+      terminated[i].assign(params[i].data, params[i].len);  // text format wants NUL-terminated
+      values[i] = terminated[i].c_str();
+      lengths[i] = static_cast<int>(params[i].len);
+    }
+    if (PQsendQueryParams(conn_, sql, static_cast<int>(count), nullptr, count ? values.data() : nullptr,
+                          count ? lengths.data() : nullptr, count ? formats.data() : nullptr, 0) != 1) {
+      throw lost("could not send the statement");
+    }
+  }
+
+  void sync() {
+    if (PQpipelineSync(conn_) != 1) throw lost("could not send the pipeline sync");
+  }
+
+  template <class Fail>
+  void drain_command(Fail &fail) {
+    Result r(PQgetResult(conn_), PQclear);
+    if (!r) {
+      fail(lost("missing result"));
+      return;
+    }
+    ExecStatusType st = PQresultStatus(r.get());
+    if (st == PGRES_FATAL_ERROR) fail(server_error(r.get(), "statement failed"));
+    else if (st == PGRES_PIPELINE_ABORTED) fail(Error(PGMCP_ERR_REMOTE, "statement skipped after an earlier error"));
+    while (Result more{PQgetResult(conn_), PQclear}) {
+    }
+  }
+
+  template <class Fail>
+  void expect_sync(Fail &fail) {
+    Result r(PQgetResult(conn_), PQclear);
+    if (!r || PQresultStatus(r.get()) != PGRES_PIPELINE_SYNC) fail(lost("pipeline out of step"));
+  }
+
+  template <class Fail>
+  void read_rows(const pgmcp::sdk::RowSink &sink, uint32_t chunk, Fail &fail) {
+    bool described = false, stopped = false;
+    std::vector<pgmcp_value> buffer;
+    std::vector<Result> held;  // rows of the current chunk; values point into them
+    int ncols = 0;
+    auto flush = [&] {
+      if (!stopped && !held.empty() && !sink.rows(buffer.data(), held.size())) stop(stopped);
+      buffer.clear();
+      held.clear();
+    };
+    for (;;) {
+      Result r(PQgetResult(conn_), PQclear);
+      if (!r) break;
+      ExecStatusType st = PQresultStatus(r.get());
+      if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
+        if (!described) {
+          described = true;
+          ncols = PQnfields(r.get());
+          std::vector<pgmcp_column> cols(static_cast<size_t>(ncols));
+          std::vector<std::string> type_names(static_cast<size_t>(ncols));
+          for (int c = 0; c < ncols; ++c) {
+            cols[c].struct_size = sizeof(pgmcp_column);
+            cols[c].name = PQfname(r.get(), c);
+            cols[c].type_oid = PQftype(r.get(), c);
+            type_names[c] = type_name(cols[c].type_oid);
+            cols[c].type_name = type_names[c].c_str();
+          }
+          if (!sink.columns(cols.data(), cols.size())) stop(stopped);
+        }
+        if (st == PGRES_SINGLE_TUPLE && !stopped) {
+          for (int c = 0; c < ncols; ++c) {
+            bool null = PQgetisnull(r.get(), 0, c);
+            buffer.push_back({null ? nullptr : PQgetvalue(r.get(), 0, c),
+                              null ? 0 : static_cast<size_t>(PQgetlength(r.get(), 0, c)), null ? 1 : 0});
+          }
+          held.push_back(std::move(r));
+          if (held.size() >= chunk) flush();
+        } else if (st == PGRES_TUPLES_OK) {
+          flush();
+          if (!stopped) sink.complete(PQcmdStatus(r.get()));
+        }
+      } else if (st == PGRES_COMMAND_OK) {
+        flush();
+        if (!stopped) sink.complete(PQcmdStatus(r.get()));
+      } else if (st == PGRES_FATAL_ERROR) {
+        held.clear();
+        buffer.clear();
+        if (!(stopped && cancelled_by_us_)) fail(server_error(r.get(), "statement failed"));
+      } else if (st == PGRES_PIPELINE_ABORTED) {
+        fail(Error(PGMCP_ERR_REMOTE, "statement skipped after an earlier error"));
+      } else if (st == PGRES_EMPTY_QUERY) {
+        fail(Error(PGMCP_ERR_INVALID_ARGUMENT, "the statement is empty"));
+      } else if (st == PGRES_COPY_OUT || st == PGRES_COPY_IN || st == PGRES_COPY_BOTH) {
+        broken_ = true;  // a COPY cannot be continued safely
+        fail(Error(PGMCP_ERR_INVALID_ARGUMENT, "COPY is not supported"));
+        return;
+      }
+    }
+    cancelled_by_us_ = false;
+  }
+
+  // The sink wants no more: ask the server to stop, then discard what comes.
+  // A cancel can land on a later statement of this connection, so the
+  // connection is not reused afterwards.
+  void stop(bool &stopped) {
+    stopped = true;
+    cancelled_by_us_ = true;
+    broken_ = true;
+    try {
+      cancel();
+    } catch (const Error &) {
+    }
+  }
+
+  std::string type_name(Oid oid) {
+    auto it = std::find_if(types_.begin(), types_.end(), [&](const auto &p) { return p.first == oid; });
+    if (it != types_.end()) return it->second;
+    std::string name = builtin_type_name(oid);
+    types_.emplace_back(oid, name);
+    return name;
+  }
+
+  static std::string builtin_type_name(Oid oid) {
+    switch (oid) {
+      case 16: return "bool";
+      case 17: return "bytea";
+      case 18: return "char";
+      case 19: return "name";
+      case 20: return "int8";
+      case 21: return "int2";
+      case 23: return "int4";
+      case 25: return "text";
+      case 26: return "oid";
+      case 114: return "json";
+      case 199: return "_json";
+      case 700: return "float4";
+      case 701: return "float8";
+      case 1000: return "_bool";
+      case 1005: return "_int2";
+      case 1007: return "_int4";
+      case 1009: return "_text";
+      case 1015: return "_varchar";
+      case 1016: return "_int8";
+      case 1021: return "_float4";
+      case 1022: return "_float8";
+      case 1042: return "bpchar";
+      case 1043: return "varchar";
+      case 1082: return "date";
+      case 1083: return "time";
+      case 1114: return "timestamp";
+      case 1184: return "timestamptz";
+      case 1186: return "interval";
+      case 1231: return "_numeric";
+      case 1700: return "numeric";
+      case 2950: return "uuid";
+      case 3802: return "jsonb";
+      case 3807: return "_jsonb";
+      default: return "";
+    }
+  }
+
+  void emit_catalog(const PGresult *r, const pgmcp::sdk::SchemaSink &sink) {
+    int n = PQntuples(r);
+    auto text = [&](int row, int col) -> const char * { return PQgetisnull(r, row, col) ? nullptr : PQgetvalue(r, row, col); };
+    for (int i = 0; i < n; ++i) {
+      std::vector<std::string> cols = parse_name_array(text(i, 10));
+      std::vector<std::string> refs = parse_name_array(text(i, 13));
+      std::vector<const char *> col_ptrs, ref_ptrs;
+      for (auto &c : cols) col_ptrs.push_back(c.c_str());
+      for (auto &c : refs) ref_ptrs.push_back(c.c_str());
+      pgmcp_schema_object o{};
+      o.kind = std::atoi(text(i, 0));
+      o.schema = text(i, 1);
+      o.name = text(i, 2);
+      o.table = text(i, 3);
+      o.type = text(i, 4);
+      o.definition = text(i, 5);
+      o.comment = text(i, 6);
+      o.position = std::atoi(text(i, 7));
+      o.not_null = text(i, 8) != nullptr && text(i, 8)[0] == 't';
+      o.estimated_rows = std::atof(text(i, 9));
+      o.columns = col_ptrs.empty() ? nullptr : col_ptrs.data();
+      o.column_count = col_ptrs.size();
+      o.ref_schema = text(i, 11);
+      o.ref_table = text(i, 12);
+      o.ref_columns = ref_ptrs.empty() ? nullptr : ref_ptrs.data();
+      o.ref_column_count = ref_ptrs.size();
+      if (!sink.object(o)) return;
+    }
+  }
+
+  // A one-dimensional text[] in text form: {a,"b c",NULL}.
+  static std::vector<std::string> parse_name_array(const char *s) {
+    std::vector<std::string> out;
+    if (s == nullptr || *s != '{') return out;
+    std::string cur;
+    bool quoted = false, in_quotes = false;
+    for (const char *p = s + 1; *p != '\0'; ++p) {
+      char c = *p;
+      if (in_quotes) {
+        if (c == '\\' && p[1] != '\0') cur += *++p;
+        else if (c == '"') in_quotes = false;
+        else cur += c;
+      } else if (c == '"') {
+        in_quotes = quoted = true;
+      } else if (c == ',' || c == '}') {
+        if (!cur.empty() || quoted) out.push_back(cur);
+        cur.clear();
+        quoted = false;
+        if (c == '}') break;
+      } else {
+        cur += c;
+      }
+    }
+    return out;
+  }
+
+  PGconn *conn_;
+  std::string where_;
+  std::mutex cancel_mutex_;
+  PGcancel *cancel_ = nullptr;
+  bool broken_ = false;
+  bool cancelled_by_us_ = false;
+  std::vector<std::pair<Oid, std::string>> types_;
+};
+
+class PgDatabase final : public pgmcp::sdk::Database {
+ public:
+  explicit PgDatabase(const Config &config) : settings_(read_settings(config)) {}
+
+  std::unique_ptr<pgmcp::sdk::Connection> connect() override {
+    std::vector<const char *> keys, values;
+    for (size_t i = 0; i < settings_.keys.size(); ++i) {
+      keys.push_back(settings_.keys[i].c_str());
+      values.push_back(settings_.values[i].c_str());
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    PGconn *conn = PQconnectdbParams(keys.data(), values.data(), 0);
+    if (conn == nullptr) throw Error(PGMCP_ERR_UNAVAILABLE, "out of memory connecting to " + settings_.where);
+    if (PQstatus(conn) != CONNECTION_OK) {
+      std::string why = clean(PQerrorMessage(conn));
+      PQfinish(conn);
+      throw Error(PGMCP_ERR_UNAVAILABLE, "cannot connect to " + settings_.where + ": " + why);
+    }
+    if (PQenterPipelineMode(conn) != 1) {
+      PQfinish(conn);
+      throw Error(PGMCP_ERR_UNAVAILABLE, "cannot enter pipeline mode on " + settings_.where);
+    }
+    return std::make_unique<PgConnection>(conn, settings_.where);
+  }
+
+ private:
+  Settings settings_;
+};
+
+}  // namespace
+
+PGMCP_PLUGIN("postgres", "1.0.0", "PostgreSQL through libpq: extended protocol, pipelined, streamed rows",
+             pgmcp::sdk::DriverCapability<PgDatabase>)
