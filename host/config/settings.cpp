@@ -340,7 +340,15 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
     list.push_back(spec);
   }
 
-  // Plugin values keep file order (the map above is sorted by key).
+  // Sections and their plugin values keep file order (the maps above sort by key).
+  auto line_of = [&](const InstanceSpec &spec) {
+    auto it = file.sections.find(spec.section());
+    return it == file.sections.end() ? 0 : it->second;
+  };
+  for (auto *list : {&s.rate_limiters, &s.databases, &s.llms}) {
+    std::stable_sort(list->begin(), list->end(),
+                     [&](const InstanceSpec &a, const InstanceSpec &b) { return line_of(a) < line_of(b); });
+  }
   for (auto *list : {&s.rate_limiters, &s.databases, &s.llms}) {
     for (auto &spec : *list) {
       std::stable_sort(spec.plugin_values.begin(), spec.plugin_values.end(),

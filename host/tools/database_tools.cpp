@@ -445,7 +445,8 @@ class SchemaResources final : public mcp::ResourceProvider {
       std::string schema = ctx.value("schema", std::string());
       if (auto c = catalog_of(ctx))
         for (const auto &r : c->relations)
-          if ((schema.empty() || r.schema == schema) && r.name.rfind(prefix, 0) == 0) out.push_back(r.name);
+          if ((schema.empty() || r.schema == schema) && r.kind != "sequence" && r.name.rfind(prefix, 0) == 0)
+            out.push_back(r.name);
       return out;
     };
     return {t};
@@ -485,7 +486,7 @@ class SchemaResources final : public mcp::ResourceProvider {
       body = {{"database", e->db->name()}, {"description", e->db->description()}, {"schemas", schemas}};
     } else if (parts.size() == 4 && parts[1] == "table") {
       const db::Relation *r = c->find(parts[2], parts[3]);
-      if (r == nullptr) return std::nullopt;
+      if (r == nullptr || r->kind == "sequence") return std::nullopt;
       body = describe_relation(*c, *r, e->db->name());
     } else {
       return std::nullopt;

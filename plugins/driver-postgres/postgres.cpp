@@ -103,6 +103,14 @@ Error server_error(const PGresult *r, const std::string &fallback) {
   field(PG_DIAG_MESSAGE_HINT, "hint");
   field(PG_DIAG_STATEMENT_POSITION, "position");
   const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  // Connection exceptions (08xxx) and the server going away (57P01 admin
+  // shutdown, 57P02 crash shutdown, 57P03 cannot connect now): the
+  // connection is gone, not the statement wrong.
+  if (state != nullptr && (std::strncmp(state, "08", 2) == 0 || std::strncmp(state, "57P0", 4) == 0)) {
+    Error lost(PGMCP_ERR_UNAVAILABLE, msg != nullptr ? msg : fallback);
+    lost.with("sqlstate", state);
+    return lost;
+  }
   if (state != nullptr && std::strcmp(state, "57014") == 0) {
     // query_canceled: by us, or by statement_timeout
     Error c(std::strstr(msg != nullptr ? msg : "", "timeout") != nullptr ? PGMCP_ERR_TIMEOUT : PGMCP_ERR_CANCELLED,
@@ -149,7 +157,11 @@ class PgConnection final : public pgmcp::sdk::Connection {
     expect_sync(fail);
     for (size_t i = 0; i < stmt.after_count; ++i) drain_command(fail);
     if (stmt.after_count > 0) expect_sync(fail);
-    if (failure) throw *failure;
+    if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+    if (failure) {
+      if (failure->status() == PGMCP_ERR_UNAVAILABLE) broken_ = true;
+      throw *failure;
+    }
   }
 
   void cancel() override {

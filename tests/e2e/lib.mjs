@@ -1,7 +1,7 @@
 // Helpers for the end-to-end tests: start the real pg-mcp with a config and
 // find the URL it serves.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -75,4 +75,19 @@ export function modernHeaders(method, name) {
   const h = { 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': method };
   if (name !== undefined) h['Mcp-Name'] = name;
   return h;
+}
+
+// The official SDK, for tests outside this folder (module resolution starts here).
+export { Client } from '@modelcontextprotocol/sdk/client/index.js';
+export { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+export { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+// Reads the KEY='value' lines that scripts/pg-cluster start prints.
+export function readClusterEnv(file) {
+  const env = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([A-Z_]+)='?(.*?)'?$/.exec(line.trim());
+    if (m) env[m[1]] = m[2];
+  }
+  return env;
 }

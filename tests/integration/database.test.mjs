@@ -1,0 +1,258 @@
+// pg-mcp against a real PostgreSQL, through the official MCP SDK client:
+// every database tool, the value mapping, limits, timeouts, cancellation, a
+// server restart, a database down at start-up, quoted names, two databases,
+// and writes that must never change data.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { Client, StdioClientTransport, writeConfig, readClusterEnv, PGMCP } from '../e2e/lib.mjs';
+
+const env = readClusterEnv(process.env.PGMCP_CLUSTER_ENV);
+const dsn = env.PGMCP_PG_DSN;
+const inventoryDsn = dsn.replace(/\/demo$/, '/inventory');
+const admin = (sql, db = 'demo') =>
+  execFileSync('psql', [env.PGMCP_PG_ADMIN_DSN.replace('dbname=demo', `dbname=${db}`), '-tAq', '-c', sql], { encoding: 'utf8' }).trim();
+
+// A client for one test, closed whatever happens.
+async function withClient(ini, fn) {
+  const c = await connect(ini);
+  try {
+    return await fn(c);
+  } finally {
+    await c.close();
+  }
+}
+
+async function connect(ini) {
+  const config = writeConfig(ini);
+  const transport = new StdioClientTransport({ command: PGMCP, args: ['--config', config], stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr?.on('data', (d) => { stderr += d; });
+  const client = new Client({ name: 'integration', version: '1.0.0' });
+  await client.connect(transport);
+  client.stderr = () => stderr;
+  return client;
+}
+
+const one = `[database.demo]\nplugin = postgres\ndsn = ${dsn}\ndescription = The demo shop\n`;
+const call = (client, name, args) => client.callTool({ name, arguments: args });
+const text = (r) => r.content[0].text;
+
+let client;
+before(async () => { client = await connect(`${one}statement_timeout_ms = 1500\nallow_explain_analyze = true\nmax_result_bytes = 200000\n`); });
+after(async () => { await client?.close(); });
+
+test('list_databases names the database, its description, read-only', async () => {
+  const r = await call(client, 'list_databases', {});
+  assert.deepEqual(r.structuredContent, { databases: [{ name: 'demo', description: 'The demo shop', read_only: true }] });
+});
+
+test('execute_sql returns columns, rows, counts; params bind as $n', async () => {
+  const r = await call(client, 'execute_sql', { sql: 'SELECT id, email FROM shop.customers WHERE country = $1 ORDER BY id LIMIT 3', params: ['DE'] });
+  assert.equal(r.isError, undefined, text(r));
+  const s = r.structuredContent;
+  assert.equal(s.database, 'demo');
+  assert.deepEqual(s.columns, [{ name: 'id', type: 'int4' }, { name: 'email', type: 'text' }]);
+  assert.equal(s.row_count, 3);
+  assert.equal(s.truncated, false);
+  assert.equal(typeof s.duration_ms, 'number');
+  assert.deepEqual(JSON.parse(text(r)), s);  // the text carries the same data
+  const expected = admin("SELECT count(*) FROM shop.customers WHERE country = 'DE'");
+  const c = await call(client, 'execute_sql', { sql: 'SELECT count(*) AS n FROM shop.customers WHERE country = $1', params: ['DE'] });
+  assert.equal(c.structuredContent.rows[0][0], Number(expected));
+});
+
+test('values map to JSON: numbers, exact numerics, NaN, json, arrays, ISO dates', async () => {
+  const r = await call(client, 'execute_sql', { sql: `SELECT 1::int2 AS a, 9007199254740993::int8 AS b, 2.5::float8 AS c,
+      'NaN'::float8 AS d, 'Infinity'::float4 AS e, 12.30::numeric(6,2) AS f, false AS g, NULL::text AS h,
+      '{"k": [1, "x"]}'::jsonb AS i, '[1,2]'::json AS j, ARRAY[1, NULL, 3] AS k, ARRAY['a b', 'c"d'] AS l,
+      ARRAY[[1.5, 2], [3, 4]]::float8[] AS m, date '2024-02-29' AS n, timestamptz '2024-01-02 03:04:05+00' AS o,
+      'paid'::shop.order_status AS p, '\\x0a0b'::bytea AS q` });
+  assert.deepEqual(r.structuredContent.rows[0], [1, 9007199254740993, 2.5, 'NaN', 'Infinity', '12.30', false, null,
+    { k: [1, 'x'] }, [1, 2], [1, null, 3], ['a b', 'c"d'], [[1.5, 2], [3, 4]], '2024-02-29', '2024-01-02 03:04:05+00',
+    'paid', '\\x0a0b']);
+});
+
+test('results are cut by max_rows and by max_result_bytes, and say so', async () => {
+  const rows = await call(client, 'execute_sql', { sql: 'SELECT id FROM public.wide ORDER BY id', max_rows: 5 });
+  assert.equal(rows.structuredContent.row_count, 5);
+  assert.equal(rows.structuredContent.truncated, true);
+  assert.equal(rows.structuredContent.truncated_by, 'max_rows');
+  const bytes = await call(client, 'execute_sql', { sql: 'SELECT id, payload FROM public.wide ORDER BY id' });
+  assert.equal(bytes.structuredContent.truncated, true);
+  assert.equal(bytes.structuredContent.truncated_by, 'max_result_bytes');
+  assert.ok(bytes.structuredContent.row_count > 100 && bytes.structuredContent.row_count < 200);
+  // The connection that was cut short is not reused dirty: the next call works.
+  const after = await call(client, 'execute_sql', { sql: 'SELECT 42' });
+  assert.deepEqual(after.structuredContent.rows, [[42]]);
+});
+
+test('SQL errors come back with SQLSTATE and position as tool errors', async () => {
+  const r = await call(client, 'execute_sql', { sql: 'SELECT nope FROM shop.customers' });
+  assert.equal(r.isError, true);
+  assert.match(text(r), /ERROR 42703: column "nope" does not exist \(at character 8\)/);
+  const multi = await call(client, 'execute_sql', { sql: 'SELECT 1; SELECT 2' });
+  assert.match(text(multi), /cannot insert multiple commands/);
+});
+
+test('a statement past statement_timeout_ms is stopped', async () => {
+  const start = Date.now();
+  const r = await call(client, 'execute_sql', { sql: 'SELECT pg_sleep(10)' });
+  assert.equal(r.isError, true);
+  assert.match(text(r), /statement_timeout_ms = 1500/);
+  assert.ok(Date.now() - start < 8000);
+});
+
+test('notifications/cancelled stops a long query on the server', async () => {
+  const controller = new AbortController();
+  const marker = `cancel_me_${Date.now()}`;
+  const pending = client.callTool({ name: 'execute_sql', arguments: { sql: `SELECT count(*) FROM generate_series(1, 1e9) /* ${marker} */` } },
+    undefined, { signal: controller.signal, timeout: 60000 });
+  const running = () => Number(admin(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%${marker}%' AND pid <> pg_backend_pid()`));
+  for (let i = 0; i < 50 && running() === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(running(), 1, 'the query started');
+  controller.abort();
+  await assert.rejects(pending);
+  let left = 1;
+  for (let i = 0; i < 40 && left > 0; i++) { await new Promise((r) => setTimeout(r, 50)); left = Number(admin(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%${marker}%' AND state = 'active' AND pid <> pg_backend_pid()`)); }
+  assert.equal(left, 0, 'the server stopped the query');
+  const ok = await call(client, 'execute_sql', { sql: 'SELECT 1' });
+  assert.deepEqual(ok.structuredContent.rows, [[1]]);
+});
+
+test('describe_table: columns, keys both ways, indexes, comments; quoted and ambiguous names', async () => {
+  const r = await call(client, 'describe_table', { table: 'shop.orders' });
+  const d = r.structuredContent;
+  assert.equal(d.kind, 'table');
+  assert.equal(d.comment, 'One row per checkout');
+  assert.deepEqual(d.primary_key, ['id']);
+  assert.deepEqual(d.foreign_keys.map((f) => [f.columns, f.references.table]), [[['customer_id'], 'customers']]);
+  assert.ok(d.referenced_by.some((f) => f.table === 'order_items' && f.columns[0] === 'order_id'));
+  assert.ok(d.indexes.some((i) => i.name === 'orders_customer_idx'));
+  assert.ok(d.estimated_rows > 2000);
+  const status = d.columns.find((c) => c.name === 'status');
+  assert.deepEqual([status.type, status.nullable], ['shop.order_status', false]);
+
+  const odd = await call(client, 'describe_table', { table: '"Mixed Schema"."Odd Table"' });
+  assert.deepEqual(odd.structuredContent.columns.map((c) => c.name), ['Col A', 'lower col', 'Quote"d']);
+  const folded = await call(client, 'describe_table', { table: 'Mixed Schema.Odd Table' });
+  assert.equal(folded.isError, true);  // unquoted names fold to lower case
+  const ambiguous = await call(client, 'describe_table', { table: 'orders' });
+  assert.match(text(ambiguous), /several schemas; name one of: public\.orders, shop\.orders|several schemas; name one of: shop\.orders, public\.orders/);
+  const view = await call(client, 'describe_table', { table: 'shop.order_totals' });
+  assert.equal(view.structuredContent.kind, 'view');
+  const rows = await call(client, 'execute_sql', { sql: 'SELECT "Col A", "Quote""d" FROM "Mixed Schema"."Odd Table" ORDER BY 1' });
+  assert.deepEqual(rows.structuredContent.rows, [[1, 'q1'], [2, 'q2']]);
+});
+
+test('search_objects: kinds, patterns, detail levels, pagination', async () => {
+  const names = await call(client, 'search_objects', { pattern: 'order', kind: 'table' });
+  assert.deepEqual(names.structuredContent.objects.sort(), ['public.orders', 'shop.order_items', 'shop.orders']);
+  const cols = await call(client, 'search_objects', { pattern: 'price', kind: 'column', detail: 'summary' });
+  assert.ok(cols.structuredContent.objects.some((c) => c.table === 'products' && c.comment?.includes('EUR')));
+  const like = await call(client, 'search_objects', { pattern: 'order%s', kind: 'table', schema: 'shop' });
+  assert.deepEqual(like.structuredContent.objects.sort(), ['shop.order_items', 'shop.orders']);
+  const page1 = await call(client, 'search_objects', { kind: 'column', limit: 3 });
+  assert.equal(page1.structuredContent.objects.length, 3);
+  const page2 = await call(client, 'search_objects', { kind: 'column', limit: 3, cursor: page1.structuredContent.next_cursor });
+  assert.notDeepEqual(page2.structuredContent.objects, page1.structuredContent.objects);
+  const enums = await call(client, 'search_objects', { kind: 'enum', detail: 'full' });
+  assert.equal(enums.structuredContent.objects[0].labels, 'pending,paid,shipped,delivered,cancelled');
+});
+
+test('explain_query: a plan and a summary; analyze only where allowed', async () => {
+  const r = await call(client, 'explain_query', { sql: 'SELECT * FROM shop.orders WHERE customer_id = 7' });
+  assert.ok(Array.isArray(r.structuredContent.plan));
+  assert.match(r.structuredContent.summary, /estimated cost/);
+  const a = await call(client, 'explain_query', { sql: 'SELECT count(*) FROM shop.orders', analyze: true });
+  assert.match(a.structuredContent.summary, /actually/);
+  await withClient(one, async (strict) => {
+    const refused = await call(strict, 'explain_query', { sql: 'SELECT 1', analyze: true });
+    assert.equal(refused.isError, true);
+    assert.match(text(refused), /allow_explain_analyze/);
+  });
+});
+
+test('resources: the schema overview and a table by template', async () => {
+  const { resources } = await client.listResources();
+  assert.ok(resources.some((r) => r.uri === 'pgmcp://demo/schema'));
+  const { resourceTemplates } = await client.listResourceTemplates();
+  assert.equal(resourceTemplates[0].uriTemplate, 'pgmcp://{database}/table/{schema}/{table}');
+  const overview = JSON.parse((await client.readResource({ uri: 'pgmcp://demo/schema' })).contents[0].text);
+  assert.ok(overview.schemas.find((s) => s.name === 'shop').tables.some((t) => t.name === 'order_totals' && t.kind === 'view'));
+  const table = JSON.parse((await client.readResource({ uri: 'pgmcp://demo/table/shop/customers' })).contents[0].text);
+  assert.deepEqual(table.primary_key, ['id']);
+  await assert.rejects(client.readResource({ uri: 'pgmcp://demo/table/shop/nope' }), /Resource not found/);
+  const completion = await client.complete({ ref: { type: 'ref/resource', uri: 'pgmcp://{database}/table/{schema}/{table}' },
+    argument: { name: 'table', value: 'ord' }, context: { arguments: { database: 'demo', schema: 'shop' } } });
+  assert.deepEqual(completion.completion.values.sort(), ['order_items', 'order_totals', 'orders']);
+});
+
+test('writes never change data, whatever their shape', async () => {
+  const before = admin('SELECT (SELECT count(*) FROM shop.orders) || \',\' || (SELECT sum(quantity) FROM shop.order_items) || \',\' || (SELECT last_value FROM shop.orders_id_seq)');
+  const attacks = [
+    'DELETE FROM shop.orders',
+    'UPDATE shop.order_items SET quantity = 0',
+    'WITH d AS (DELETE FROM shop.orders RETURNING id) SELECT count(*) FROM d',
+    "SELECT nextval('shop.orders_id_seq')",
+    'SELECT * INTO shop.stolen FROM shop.customers',
+    'CREATE TABLE shop.t (x int)',
+    'DROP TABLE shop.order_items',
+    'TRUNCATE shop.order_items',
+    "DO $$ BEGIN DELETE FROM shop.orders; END $$",
+    'COMMIT; DELETE FROM shop.orders',
+    "SELECT set_config('transaction_read_only', 'off', false)",
+    "COPY shop.orders FROM PROGRAM 'true'",
+    'SELECT * FROM shop.orders FOR UPDATE',
+    'LOCK TABLE shop.orders',
+  ];
+  for (const sql of attacks) {
+    const r = await call(client, 'execute_sql', { sql });
+    assert.equal(r.isError, true, `refused: ${sql} -> ${text(r)}`);
+  }
+  // Transaction control and settings may run, but only as the one statement of
+  // a transaction that is rolled back: nothing can follow them there.
+  for (const sql of ['ROLLBACK', 'COMMIT', 'BEGIN', 'SET TRANSACTION READ WRITE', 'SET default_transaction_read_only = off',
+    "SELECT set_config('default_transaction_read_only', 'off', false)"]) await call(client, 'execute_sql', { sql });
+  const stillRefused = await call(client, 'execute_sql', { sql: 'DELETE FROM shop.orders' });
+  assert.equal(stillRefused.isError, true, 'the next call is read-only again');
+  const afterState = admin('SELECT (SELECT count(*) FROM shop.orders) || \',\' || (SELECT sum(quantity) FROM shop.order_items) || \',\' || (SELECT last_value FROM shop.orders_id_seq)');
+  assert.equal(afterState, before);
+  assert.equal(admin("SELECT count(*) FROM pg_tables WHERE tablename IN ('stolen', 't')"), '0');
+});
+
+test('two databases at once, and one that is down at start-up', async () => withClient(`${one}[database.inventory]\nplugin = postgres\ndsn = ${inventoryDsn}\n` +
+    `[database.gone]\nplugin = postgres\ndsn = postgresql://pgmcp_reader@127.0.0.1:1/nowhere\ndescription = Down\n`, async (c) => {
+  const list = await call(c, 'list_databases', {});
+  assert.deepEqual(list.structuredContent.databases.map((d) => d.name), ['demo', 'inventory', 'gone']);
+  const ambiguous = await call(c, 'execute_sql', { sql: 'SELECT 1' });
+  assert.match(text(ambiguous), /several databases are configured; name one with "database": demo, inventory, gone/);
+  const stock = await call(c, 'execute_sql', { database: 'inventory', sql: 'SELECT quantity FROM stock ORDER BY sku' });
+  assert.deepEqual(stock.structuredContent.rows, [[12], [0]]);
+  const down = await call(c, 'execute_sql', { database: 'gone', sql: 'SELECT 1' });
+  assert.equal(down.isError, true);
+  assert.match(text(down), /database 'gone' is unavailable: cannot connect to 127\.0\.0\.1:1\/nowhere/);
+  assert.match(c.stderr(), /database 'gone' is unavailable/);
+  const demo = await call(c, 'execute_sql', { database: 'demo', sql: 'SELECT 1' });
+  assert.deepEqual(demo.structuredContent.rows, [[1]]);
+}));
+
+test('passwords never reach logs or errors', async () => {
+  const password = env.PGMCP_PG_DSN.match(/:([^:@]+)@/)[1];
+  const wrong = dsn.replace(password, 'not-the-password');
+  await withClient(`[server]\nlog_level = debug\n[database.demo]\nplugin = postgres\ndsn = ${wrong}\n`, async (c) => {
+    const r = await call(c, 'execute_sql', { sql: 'SELECT 1' });
+    assert.match(text(r), /password authentication failed/);
+    assert.doesNotMatch(text(r), /not-the-password/);
+    assert.doesNotMatch(c.stderr(), /not-the-password/);
+    assert.ok(!c.stderr().includes(password));
+  });
+});
+
+test('the pool recovers when PostgreSQL restarts', async () => {
+  assert.deepEqual((await call(client, 'execute_sql', { sql: 'SELECT 1' })).structuredContent.rows, [[1]]);
+  execFileSync(`${process.env.PGMCP_SOURCE_DIR}/scripts/pg-cluster`, ['restart', env.PGMCP_PG_DIR]);
+  const r = await call(client, 'execute_sql', { sql: 'SELECT 2' });
+  assert.equal(r.isError, undefined, text(r));
+  assert.deepEqual(r.structuredContent.rows, [[2]]);
+});
