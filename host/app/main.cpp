@@ -16,6 +16,9 @@
 #include "mcp/stdio_transport.hpp"
 #include "db/database.hpp"
 #include "db/schema.hpp"
+#include "db/schema_watcher.hpp"
+#include "observability/metrics.hpp"
+#include "observability/server.hpp"
 #include "tools/database_tools.hpp"
 #include "tools/list_databases.hpp"
 #include "log/log.hpp"
@@ -174,6 +177,13 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     pgmcp::tools::add_database_tools(*registry, databases);
     registry->add_resource_provider(pgmcp::tools::database_resources(databases));
     pgmcp::mcp::McpServer server(server_info(), registry);
+    auto observability = start_observability(s, databases);
+    std::vector<pgmcp::db::SchemaWatcher::Watched> watched;
+    for (const auto &e : databases->entries) watched.push_back({e.db, e.schema});
+    pgmcp::db::SchemaWatcher watcher(std::move(watched), [&server](const std::string &name) {
+      server.broadcast(pgmcp::mcp::notification("notifications/resources/list_changed", nullptr));
+      server.broadcast(pgmcp::mcp::notification("notifications/resources/updated", {{"uri", "pgmcp://" + name + "/schema"}}));
+    });
     if (s.transport == pgmcp::config::Transport::stdio) {
       pgmcp::log::info("host", "pg-mcp " PGMCP_VERSION " serving MCP on stdio (plugins: " + registry_.ids() + ")");
       pgmcp::mcp::serve_stdio(server, STDIN_FILENO, STDOUT_FILENO);
@@ -192,6 +202,41 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     pgmcp::log::info("host", "stopping");
     transport.stop();
     return EXIT_OK;
+  }
+
+  // /metrics, /health and /ready. A port already taken is reported and MCP
+  // goes on being served: several stdio servers may share one default.
+  static std::unique_ptr<pgmcp::observability::ObservabilityServer> start_observability(
+      const pgmcp::config::Settings &s, std::shared_ptr<pgmcp::tools::Databases> dbs) {
+    if (!s.observability_listen) return nullptr;
+    pgmcp::observability::Probes probes;
+    probes.before_scrape = [dbs] {
+      auto &m = pgmcp::observability::Metrics::instance();
+      for (const auto &e : dbs->entries) {
+        auto st = e.db->stats();
+        m.pool(e.db->name(), st.idle, st.busy, st.max);
+        m.schema_age(e.db->name(), e.schema->age_seconds());
+      }
+    };
+    probes.readiness = [dbs] {
+      pgmcp::mcp::json out = pgmcp::mcp::json::object();
+      bool ready = true;
+      for (const auto &e : dbs->entries) {
+        auto error = e.db->check();
+        ready = ready && !error;
+        out[e.db->name()] = error ? pgmcp::mcp::json{{"ok", false}, {"error", *error}} : pgmcp::mcp::json{{"ok", true}};
+      }
+      return pgmcp::mcp::json{{"ready", ready}, {"databases", out}};
+    };
+    auto server = std::make_unique<pgmcp::observability::ObservabilityServer>(*s.observability_listen, probes);
+    try {
+      server->start();
+      pgmcp::log::info("host", "metrics and health at " + server->url() + " (/metrics, /health, /ready)");
+      return server;
+    } catch (const std::exception &e) {
+      pgmcp::log::warning("host", std::string(e.what()) + "; serving MCP without it");
+      return nullptr;
+    }
   }
 
   // One Database per [database.NAME]. A database that is down now is logged

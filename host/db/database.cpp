@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include <cmath>
+
 #include "db/values.hpp"
+#include "observability/metrics.hpp"
 #include "log/log.hpp"
 
 namespace pgmcp::db {
@@ -186,7 +189,46 @@ void Database::admit(mcp::RequestContext *ctx) {
 
 QueryResult Database::query(const std::string &sql, const std::vector<std::optional<std::string>> &params,
                             QueryLimits limits, mcp::RequestContext *ctx) {
-  admit(ctx);
+  using observability::QueryStatus;
+  auto start = std::chrono::steady_clock::now();
+  std::string subject = ctx != nullptr ? ctx->subject() : "";
+  auto record = [&](QueryStatus status, long long rows, const std::string &outcome) {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    observability::Metrics::instance().query(name_, status, seconds);
+    log::audit({{"subject", subject}, {"database", name_}, {"statement", sql}, {"duration_ms", std::round(seconds * 1e6) / 1e3},
+                {"rows", rows}, {"outcome", outcome}});
+  };
+  try {
+    admit(ctx);
+  } catch (const DbError &e) {
+    record(QueryStatus::rate_limited, 0, e.what());
+    throw;
+  }
+  try {
+    QueryResult r = run(sql, params, limits, ctx);
+    record(QueryStatus::ok, r.row_count, r.truncated ? "ok, truncated by " + r.truncated_by : "ok");
+    return r;
+  } catch (const DbError &e) {
+    QueryStatus st = e.status == PGMCP_ERR_TIMEOUT       ? QueryStatus::timeout
+                     : e.status == PGMCP_ERR_CANCELLED   ? QueryStatus::cancelled
+                     : e.status == PGMCP_ERR_UNAVAILABLE ? QueryStatus::unavailable
+                                                         : QueryStatus::error;
+    record(st, 0, e.describe());
+    throw;
+  }
+}
+
+std::optional<std::string> Database::check() {
+  try {
+    run("SELECT 1", {}, {1, 1024}, nullptr);
+    return std::nullopt;
+  } catch (const DbError &e) {
+    return e.what();
+  }
+}
+
+QueryResult Database::run(const std::string &sql, const std::vector<std::optional<std::string>> &params,
+                          QueryLimits limits, mcp::RequestContext *ctx) {
   std::vector<pgmcp_value> values;
   for (const auto &p : params) values.push_back({p ? p->data() : nullptr, p ? p->size() : 0, p ? 0 : 1});
   std::vector<const char *> before;

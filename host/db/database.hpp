@@ -70,6 +70,9 @@ class Database {
   // Streams the catalog through fn. Throws DbError.
   void describe(const std::function<void(const pgmcp_schema_object &)> &fn);
 
+  // Whether the database answers (SELECT 1, no rate limit); the error otherwise.
+  std::optional<std::string> check();
+
   // Opens the pool's minimum; returns the error instead of throwing.
   std::optional<std::string> warm_up();
   PoolStats stats();
@@ -80,6 +83,8 @@ class Database {
   Lease acquire();
   void release(pgmcp_connection *conn, bool reusable);
   void admit(mcp::RequestContext *ctx);
+  QueryResult run(const std::string &sql, const std::vector<std::optional<std::string>> &params, QueryLimits limits,
+                  mcp::RequestContext *ctx);
 
   std::string name_;
   std::string description_;

@@ -79,4 +79,25 @@ void write(Level level, std::string_view component, std::string_view message) {
   std::fflush(stderr);
 }
 
+void audit(const nlohmann::json &fields) {
+  std::string line;
+  if (g_format.load() == Format::json) {
+    nlohmann::json j = {{"time", timestamp()}, {"level", "info"}, {"component", "audit"}};
+    j.update(fields);
+    line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } else {
+    line = timestamp() + " info [audit]";
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+      line += ' ';
+      line += it.key();
+      line += '=';
+      line += it.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+  }
+  line += '\n';
+  std::lock_guard lock(g_mutex);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
+}
+
 }  // namespace pgmcp::log

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,10 @@ void configure(Level level, Format format);
 bool enabled(Level level);
 // component: who speaks ("host", "plugin:token-bucket", "audit"). Never pass secrets.
 void write(Level level, std::string_view component, std::string_view message);
+
+// An audit record: one line, the fields as JSON members (json format) or as
+// key=value pairs (text format). Always written, whatever the level.
+void audit(const nlohmann::json &fields);
 
 inline void trace(std::string_view c, std::string_view m) { write(Level::trace, c, m); }
 inline void debug(std::string_view c, std::string_view m) { write(Level::debug, c, m); }

@@ -19,8 +19,8 @@ export function writeConfig(text, name = 'pg-mcp.ini') {
 }
 
 // Starts pg-mcp over HTTP on a free port; resolves once it logs its URL.
-export function startHttp(extraIni = '', { env = {}, listen = '127.0.0.1:0', http = '' } = {}) {
-  const config = writeConfig(`[server]\ntransport = http\n[http]\nlisten = ${listen}\n${http}[observability]\nlisten =\n${extraIni}`);
+export function startHttp(extraIni = '', { env = {}, listen = '127.0.0.1:0', http = '', observability = '', server = '' } = {}) {
+  const config = writeConfig(`[server]\ntransport = http\n${server}[http]\nlisten = ${listen}\n${http}[observability]\nlisten = ${observability}\n${extraIni}`);
   const proc = spawn(PGMCP, ['--config', config], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   return new Promise((resolve, reject) => {
@@ -32,6 +32,7 @@ export function startHttp(extraIni = '', { env = {}, listen = '127.0.0.1:0', htt
         clearTimeout(timer);
         resolve({
           url: m[1],
+          metricsUrl: () => /metrics and health at (\S+)/.exec(stderr)?.[1],
           proc,
           stderr: () => stderr,
           stop: () => new Promise((r) => { proc.once('exit', r); proc.kill('SIGTERM'); }),

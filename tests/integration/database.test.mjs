@@ -256,3 +256,37 @@ test('the pool recovers when PostgreSQL restarts', async () => {
   assert.equal(r.isError, undefined, text(r));
   assert.deepEqual(r.structuredContent.rows, [[2]]);
 });
+
+test('observability: metrics with their names, readiness per database, an audit line per statement', async () => {
+  const { startHttp, post, MODERN_META, modernHeaders } = await import('../e2e/lib.mjs');
+  const s = await startHttp(`[database.demo]\nplugin = postgres\ndsn = ${dsn}\n[database.gone]\nplugin = postgres\ndsn = postgresql://x@127.0.0.1:1/none\n`,
+    { observability: '127.0.0.1:0', server: 'log_format = json\n' });
+  try {
+    for (let i = 0; i < 50 && !s.metricsUrl(); i++) await new Promise((r) => setTimeout(r, 20));
+    const base = s.metricsUrl();
+    assert.ok(base, s.stderr());
+    const sql = (q) => post(s.url, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'execute_sql', arguments: { database: 'demo', sql: q }, _meta: MODERN_META } },
+      modernHeaders('tools/call', 'execute_sql'));
+    await sql('SELECT 1 AS audited_marker');
+    await sql('SELECT nope');
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /pg_mcp_db_queries_total\{database="demo",status="ok"\} 1/);
+    assert.match(metrics, /pg_mcp_db_queries_total\{database="demo",status="error"\} 1/);
+    assert.match(metrics, /pg_mcp_db_query_duration_seconds_bucket\{database="demo",le="0.005"\}/);
+    assert.match(metrics, /pg_mcp_db_pool_size\{database="demo",state="idle"\} 1/);
+    assert.match(metrics, /pg_mcp_schema_cache_age_seconds\{database="demo"\}/);
+    assert.equal((await fetch(`${base}/health`)).status, 200);
+    const ready = await fetch(`${base}/ready`);
+    assert.equal(ready.status, 503);
+    const body = await ready.json();
+    assert.deepEqual(body.databases.demo, { ok: true });
+    assert.match(body.databases.gone.error, /unavailable/);
+    const audit = s.stderr().split('\n').filter((l) => l.includes('"component":"audit"')).map((l) => JSON.parse(l));
+    const line = audit.find((a) => a.statement === 'SELECT 1 AS audited_marker');
+    assert.deepEqual([line.database, line.rows, line.outcome], ['demo', 1, 'ok']);
+    assert.equal(typeof line.duration_ms, 'number');
+    assert.match(audit.find((a) => a.statement === 'SELECT nope').outcome, /42703/);
+  } finally {
+    await s.stop();
+  }
+});

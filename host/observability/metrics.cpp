@@ -1,0 +1,56 @@
+#include "observability/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+namespace pgmcp::observability {
+
+struct Metrics::Impl {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  prometheus::Family<prometheus::Counter> &queries =
+      prometheus::BuildCounter().Name("pg_mcp_db_queries_total").Help("Statements sent to a database, by outcome").Register(*registry);
+  prometheus::Family<prometheus::Histogram> &duration =
+      prometheus::BuildHistogram().Name("pg_mcp_db_query_duration_seconds").Help("Time from sending a statement to its last row").Register(*registry);
+  prometheus::Family<prometheus::Gauge> &pool =
+      prometheus::BuildGauge().Name("pg_mcp_db_pool_size").Help("Connections of a database's pool, by state").Register(*registry);
+  prometheus::Family<prometheus::Gauge> &schema_age =
+      prometheus::BuildGauge().Name("pg_mcp_schema_cache_age_seconds").Help("Age of a database's cached schema").Register(*registry);
+};
+
+Metrics &Metrics::instance() {
+  static Metrics m;
+  return m;
+}
+
+Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
+
+void Metrics::query(const std::string &database, QueryStatus status, double seconds) {
+  static const char *names[] = {"ok", "error", "timeout", "cancelled", "unavailable", "rate_limited"};
+  impl_->queries.Add({{"database", database}, {"status", names[static_cast<int>(status)]}}).Increment();
+  if (status == QueryStatus::ok || status == QueryStatus::error || status == QueryStatus::timeout) {
+    static const prometheus::Histogram::BucketBoundaries buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                                     0.1,    0.25,  0.5,    1,     2.5,  5,     10, 30};
+    impl_->duration.Add({{"database", database}}, buckets).Observe(seconds);
+  }
+}
+
+void Metrics::pool(const std::string &database, int idle, int busy, int max) {
+  impl_->pool.Add({{"database", database}, {"state", "idle"}}).Set(idle);
+  impl_->pool.Add({{"database", database}, {"state", "busy"}}).Set(busy);
+  impl_->pool.Add({{"database", database}, {"state", "max"}}).Set(max);
+}
+
+void Metrics::schema_age(const std::string &database, double seconds) {
+  impl_->schema_age.Add({{"database", database}}).Set(seconds);
+}
+
+std::string Metrics::text() {
+  return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+}
+
+std::shared_ptr<prometheus::Registry> Metrics::registry() { return impl_->registry; }
+
+}  // namespace pgmcp::observability

@@ -1,0 +1,38 @@
+// Prometheus metrics of one pg-mcp process, with the names operators alert on.
+#pragma once
+
+#include <memory>
+#include <string>
+
+namespace prometheus {
+class Registry;
+}
+
+namespace pgmcp::observability {
+
+// Outcome label of pg_mcp_db_queries_total.
+enum class QueryStatus { ok, error, timeout, cancelled, unavailable, rate_limited };
+
+class Metrics {
+ public:
+  static Metrics &instance();
+
+  // pg_mcp_db_queries_total{database,status} and, for statements that ran,
+  // pg_mcp_db_query_duration_seconds{database}.
+  void query(const std::string &database, QueryStatus status, double seconds);
+  // pg_mcp_db_pool_size{database,state}: state is idle, busy or max.
+  void pool(const std::string &database, int idle, int busy, int max);
+  // pg_mcp_schema_cache_age_seconds{database}; negative while never loaded.
+  void schema_age(const std::string &database, double seconds);
+
+  // The Prometheus text exposition of every metric.
+  std::string text();
+  std::shared_ptr<prometheus::Registry> registry();
+
+ private:
+  Metrics();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pgmcp::observability
