@@ -290,3 +290,13 @@ test('observability: metrics with their names, readiness per database, an audit 
     await s.stop();
   }
 });
+
+test('a database rate limit refuses with a retry time and runs nothing', async () => withClient(
+  `[rate_limiter.tight]\nplugin = token-bucket\nrate = 2/h\nburst = 2\n${one}rate_limiter = tight\nrate_limit_wait_ms = 50\n`, async (c) => {
+    const marker = `rate_marker_${Date.now()}`;
+    for (let i = 0; i < 2; i++) assert.equal((await call(c, 'execute_sql', { sql: 'SELECT 1' })).isError, undefined);
+    const r = await call(c, 'execute_sql', { sql: `SELECT '${marker}'` });
+    assert.equal(r.isError, true);
+    assert.match(text(r), /rate limited on database 'demo', retry after \d+ s; nothing was run/);
+    assert.equal(admin(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%${marker}%' AND pid <> pg_backend_pid()`), '0');
+  }));
