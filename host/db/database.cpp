@@ -43,7 +43,6 @@ struct Collector {
   QueryLimits limits;
   QueryResult *out;
   std::vector<ColumnType> types;
-  long long bytes = 0;
 
   static int32_t PGMCP_CALL on_columns(void *ctx, const pgmcp_column *cols, size_t count, size_t size) {
     auto *self = static_cast<Collector *>(ctx);
@@ -60,6 +59,7 @@ struct Collector {
 
   static int32_t PGMCP_CALL on_rows(void *ctx, const pgmcp_value *values, size_t row_count) {
     auto *self = static_cast<Collector *>(ctx);
+    std::string &out = self->out->rows_json;
     size_t ncols = self->types.size();
     for (size_t r = 0; r < row_count; ++r) {
       if (self->out->row_count >= self->limits.max_rows) {
@@ -67,20 +67,21 @@ struct Collector {
         self->out->truncated_by = "max_rows";
         return 1;
       }
-      mcp::json row = mcp::json::array();
-      long long row_bytes = 2;
+      size_t mark = out.size();
+      out += self->out->row_count == 0 ? "[" : ",[";
       for (size_t c = 0; c < ncols; ++c) {
+        if (c > 0) out += ',';
         const pgmcp_value &v = values[r * ncols + c];
-        row_bytes += static_cast<long long>(v.len) + 3;
-        row.push_back(v.is_null ? mcp::json(nullptr) : to_json(std::string_view(v.data, v.len), self->types[c]));
+        if (v.is_null) out += "null";
+        else append_json(out, std::string_view(v.data, v.len), self->types[c]);
       }
-      if (self->bytes + row_bytes > self->limits.max_bytes) {
+      out += ']';
+      if (static_cast<long long>(out.size()) > self->limits.max_bytes) {
+        out.resize(mark);  // this row does not fit
         self->out->truncated = true;
         self->out->truncated_by = "max_result_bytes";
         return 1;
       }
-      self->bytes += row_bytes;
-      self->out->rows.push_back(std::move(row));
       ++self->out->row_count;
     }
     return 0;
@@ -249,7 +250,8 @@ QueryResult Database::run(const std::string &sql, const std::vector<std::optiona
   for (int attempt = 0;; ++attempt) {
     Lease lease = acquire();
     QueryResult result;
-    Collector collector{limits, &result, {}, 0};
+    result.rows_json = "[";
+    Collector collector{limits, &result, {}};
     pgmcp_row_sink sink{sizeof(pgmcp_row_sink), &collector, &Collector::on_columns, &Collector::on_rows,
                         &Collector::on_complete};
     // Cancellation reaches the running statement through the driver.
@@ -275,7 +277,10 @@ QueryResult Database::run(const std::string &sql, const std::vector<std::optiona
       running->conn = nullptr;
     }
     result.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    if (st == PGMCP_OK) return result;
+    if (st == PGMCP_OK) {
+      result.rows_json += ']';
+      return result;
+    }
     if (st == PGMCP_ERR_UNAVAILABLE) {
       lease.discard();
       // A pooled connection may have died with a server restart: the

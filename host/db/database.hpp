@@ -36,7 +36,7 @@ struct QueryLimits {
 
 struct QueryResult {
   mcp::json columns = mcp::json::array();  // [{name, type}]
-  mcp::json rows = mcp::json::array();     // [[...], ...]
+  std::string rows_json = "[]";            // [[...], ...] as JSON text, written as rows arrive
   long long row_count = 0;
   bool truncated = false;
   std::string truncated_by;  // "max_rows" or "max_result_bytes"

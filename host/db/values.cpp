@@ -1,5 +1,7 @@
 #include "db/values.hpp"
 
+#include "util/json_text.hpp"
+
 #include <charconv>
 #include <cstdlib>
 #include <string>
@@ -145,6 +147,34 @@ mcp::json to_json(std::string_view text, const ColumnType &type) {
   ArrayParser p{text, 0, type.element};
   mcp::json out = p.parse();
   return p.ok ? out : mcp::json(std::string(text));
+}
+
+namespace {
+bool plain_number(std::string_view t) {
+  // PostgreSQL's integer and float output is valid JSON except NaN/Infinity.
+  if (t.empty()) return false;
+  for (char c : t)
+    if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) return false;
+  return t.front() != '+' && t.front() != '.' && !(t.size() > 1 && t[0] == '0' && t[1] >= '0' && t[1] <= '9');
+}
+}  // namespace
+
+void append_json(std::string &out, std::string_view text, const ColumnType &type) {
+  switch (type.kind) {
+    case ValueKind::integer:
+    case ValueKind::floating:
+      if (plain_number(text)) out.append(text);
+      else util::append_json_string(out, text);
+      return;
+    case ValueKind::boolean: out += (text == "t" || text == "true") ? "true" : "false"; return;
+    case ValueKind::json:
+      // The server's json/jsonb output is JSON already; check rather than trust.
+      if (mcp::json::accept(text)) out.append(text);
+      else util::append_json_string(out, text);
+      return;
+    case ValueKind::array: out += to_json(text, type).dump(-1, ' ', false, mcp::json::error_handler_t::replace); return;
+    case ValueKind::text: util::append_json_string(out, text); return;
+  }
 }
 
 }  // namespace pgmcp::db

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "mcp/protocol.hpp"
@@ -22,5 +23,8 @@ struct ColumnType {
 ColumnType classify_type(std::uint32_t oid, std::string_view name);
 
 mcp::json to_json(std::string_view text, const ColumnType &type);
+
+// Appends the same value as JSON text to out (one pass, no intermediate JSON).
+void append_json(std::string &out, std::string_view text, const ColumnType &type);
 
 }  // namespace pgmcp::db

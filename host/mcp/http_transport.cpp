@@ -234,8 +234,7 @@ class LazyResponse final : public Outbound {
 
   bool send(const json &message) override { return send_text(message.dump(-1, ' ', false, json::error_handler_t::replace), false); }
 
-  void finish(const json &response, int status) {
-    std::string text = response.dump(-1, ' ', false, json::error_handler_t::replace);
+  void finish(const std::string &text, int status) {
     {
       std::lock_guard lock(mutex_);
       if (!started_) {
@@ -708,7 +707,7 @@ struct HttpTransport::Impl {
     ex.out = &out;
     auto reply = server.handle_request(m, ex);
     if (!reply) return out.abandon();
-    out.finish(reply->message, reply->http_status);
+    out.finish(reply->text(), reply->http_status);
   }
 
   void accepted(HTTPServerResponse &resp) {

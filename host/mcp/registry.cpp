@@ -12,6 +12,12 @@ ToolResult structured_result(json data) {
   return r;
 }
 
+ToolResult structured_text_result(std::string json_text) {
+  ToolResult r;
+  r.structured_text = std::move(json_text);
+  return r;
+}
+
 ToolResult text_result(std::string text) {
   ToolResult r;
   r.content = json::array({{{"type", "text"}, {"text", std::move(text)}}});

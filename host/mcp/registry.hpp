@@ -25,6 +25,9 @@ struct ToolAnnotations {
 struct ToolResult {
   json content = json::array();   // content blocks
   std::optional<json> structured; // structuredContent
+  // structuredContent already serialized (large results skip building JSON
+  // values); the text content then carries the same text.
+  std::optional<std::string> structured_text;
   bool is_error = false;
 };
 
@@ -38,6 +41,8 @@ class ToolError : public std::runtime_error {
 // The result for `data`: structuredContent, and the same JSON as text.
 ToolResult structured_result(json data);
 ToolResult text_result(std::string text);
+// The result for JSON that is already text (must be a valid JSON object).
+ToolResult structured_text_result(std::string json_text);
 
 struct Tool {
   std::string name;

@@ -5,8 +5,12 @@
 #include <limits>
 
 #include "log/log.hpp"
+#include "util/json_text.hpp"
 
 namespace pgmcp::mcp {
+
+// The key under which a handler returns a result that is already JSON text.
+static constexpr const char *kRawResult = "\x01pgmcp-raw-result";
 
 // ---------------------------------------------------------------- call state
 
@@ -381,18 +385,23 @@ std::optional<McpServer::Reply> McpServer::handle_request(const Message &m, Exch
       ex.peer->end_call(m.id);
       if (call->cancelled()) return std::nullopt;
     }
-    return Reply{result_response(m.id, std::move(result)), 200};
+    if (result.is_object() && result.contains(kRawResult)) {
+      Reply r;
+      r.raw = "{\"jsonrpc\":\"2.0\",\"id\":" + m.id.dump() + ",\"result\":" + result[kRawResult].get_ref<const std::string &>() + "}";
+      return r;
+    }
+    return Reply{result_response(m.id, std::move(result)), 200, {}};
   } catch (const ProtocolError &e) {
     if (call) {
       ex.peer->end_call(m.id);
       if (call->cancelled()) return std::nullopt;
     }
-    return Reply{error_response(m.id, e), e.http_status() != 0 ? e.http_status() : 200};
+    return Reply{error_response(m.id, e), e.http_status() != 0 ? e.http_status() : 200, {}};
   } catch (const std::exception &e) {
     if (call) ex.peer->end_call(m.id);
     log::error("mcp", "internal error in " + m.method + ": " + e.what());
     return Reply{error_response(m.id, code::internal_error, std::string("Internal error: ") + e.what()),
-                 500};
+                 500, {}};
   }
 }
 
@@ -538,6 +547,20 @@ json McpServer::call_tool(const Message &, const json &params, Exchange &ex, Cal
       r = text_result("Internal error in " + name + ": " + e.what());
       r.is_error = true;
     }
+  }
+  if (r.structured_text) {
+    // Large results: splice the text in rather than parse and re-serialize it.
+    std::string text = "{\"content\":[{\"type\":\"text\",\"text\":";
+    util::append_json_string(text, *r.structured_text);
+    text += "}],\"structuredContent\":";
+    text += *r.structured_text;
+    if (r.is_error) text += ",\"isError\":true";
+    if (ex.modern) {
+      text += ",\"resultType\":\"complete\",\"_meta\":";
+      text += json{{kMetaServerInfo, {{"name", info_.name}, {"version", info_.version}}}}.dump();
+    }
+    text += '}';
+    return json{{kRawResult, std::move(text)}};
   }
   json out = {{"content", std::move(r.content)}};
   if (r.structured) out["structuredContent"] = std::move(*r.structured);

@@ -126,6 +126,10 @@ class McpServer {
   struct Reply {
     json message;
     int http_status = 200;
+    std::string raw;  // the whole message as text, when built without JSON values
+    std::string text() const {
+      return raw.empty() ? message.dump(-1, ' ', false, json::error_handler_t::replace) : raw;
+    }
   };
   // Handles one request and returns its response, or nullopt when the request
   // was cancelled (no response is then sent). Never throws.

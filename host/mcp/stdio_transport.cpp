@@ -17,7 +17,10 @@ class LineWriter final : public Outbound {
  public:
   explicit LineWriter(int fd) : fd_(fd) {}
   bool send(const json &message) override {
-    std::string line = message.dump(-1, ' ', false, json::error_handler_t::replace);
+    return send_text(message.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+
+  bool send_text(std::string line) {
     line += '\n';
     std::lock_guard lock(mutex_);
     if (broken_) return false;
@@ -122,7 +125,7 @@ class Connection {
   void run(json doc) {
     Message m = classify(doc);
     Exchange ex = exchange();
-    if (auto reply = server_.handle_request(m, ex)) out_.send(reply->message);
+    if (auto reply = server_.handle_request(m, ex)) out_.send_text(reply->text());
   }
 
   void enqueue(json doc) {

@@ -93,11 +93,13 @@ mcp::ToolResult run_query(const DatabaseEntry &e, const std::string &sql, const 
   } catch (const db::DbError &err) {
     throw mcp::ToolError(db_error_text(err));
   }
-  json out = {{"database", e.db->name()}, {"columns", std::move(r.columns)}, {"rows", std::move(r.rows)},
-              {"row_count", r.row_count}, {"truncated", r.truncated},
-              {"duration_ms", std::round(r.duration_ms * 1000) / 1000}};
-  if (r.truncated) out["truncated_by"] = r.truncated_by;
-  return mcp::structured_result(std::move(out));
+  // The rows are JSON text already: splice them in rather than build values.
+  std::string out = "{\"database\":" + json(e.db->name()).dump() + ",\"columns\":" + r.columns.dump() +
+                    ",\"rows\":" + r.rows_json + ",\"row_count\":" + std::to_string(r.row_count) +
+                    ",\"truncated\":" + (r.truncated ? "true" : "false");
+  if (r.truncated) out += ",\"truncated_by\":\"" + r.truncated_by + "\"";
+  out += ",\"duration_ms\":" + json(std::round(r.duration_ms * 1000) / 1000).dump() + "}";
+  return mcp::structured_text_result(std::move(out));
 }
 
 json explain_summary(const json &plan, bool analyzed) {
@@ -225,7 +227,8 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
       } catch (const db::DbError &err) {
         throw mcp::ToolError(db_error_text(err));
       }
-      json plan = r.rows.empty() || r.rows[0].empty() ? json::array() : r.rows[0][0];
+      json rows = json::parse(r.rows_json, nullptr, false);
+      json plan = rows.is_array() && !rows.empty() && !rows[0].empty() ? rows[0][0] : json::array();
       if (plan.is_string()) plan = json::parse(plan.get<std::string>(), nullptr, false);
       json out = {{"database", e.db->name()}, {"summary", explain_summary(plan, analyze)}, {"plan", plan}};
       return mcp::structured_result(std::move(out));

@@ -150,7 +150,7 @@ TEST(InstancesTest, ReportsUnknownPluginsWrongKindsAndPluginRefusals) {
     FAIL() << "expected errors";
   } catch (const pgmcp::config::ConfigError &e) {
     std::string m = e.what();
-    EXPECT_THAT(m, HasSubstr("t.ini:1: [rate_limiter.a]: plugin 'nope' is not loaded (loaded: c-grant-all, fixed-window, token-bucket"));
+    EXPECT_THAT(m, HasSubstr("t.ini:1: [rate_limiter.a]: plugin 'nope' is not loaded (loaded: c-grant-all, fixed-window, postgres, token-bucket"));
     EXPECT_THAT(m, HasSubstr("[database.b]: plugin 'token-bucket' is not a database driver (it offers: rate limiter)"));
     EXPECT_THAT(m, HasSubstr("[rate_limiter.c]: refuse is set"));
     EXPECT_THAT(m, HasSubstr("[rate_limiter.d]: burst = 'ten' is not a whole number"));
