@@ -10,20 +10,20 @@
 #include <unistd.h>
 
 #include "config/settings.hpp"
+#include "db/database.hpp"
+#include "db/schema.hpp"
+#include "db/schema_watcher.hpp"
+#include "log/log.hpp"
 #include "mcp/auth.hpp"
 #include "mcp/http_transport.hpp"
 #include "mcp/server.hpp"
 #include "mcp/stdio_transport.hpp"
-#include "db/database.hpp"
-#include "db/schema.hpp"
-#include "db/schema_watcher.hpp"
 #include "observability/metrics.hpp"
 #include "observability/server.hpp"
-#include "tools/database_tools.hpp"
-#include "tools/list_databases.hpp"
-#include "log/log.hpp"
 #include "plugins/instances.hpp"
 #include "plugins/loader.hpp"
+#include "tools/database_tools.hpp"
+#include "tools/list_databases.hpp"
 
 namespace {
 
@@ -44,19 +44,27 @@ class PgMcpApp : public Poco::Util::ServerApplication {
                           .required(false)
                           .repeatable(false)
                           .argument("FILE"));
-    options.addOption(Option("check-config", "", "validate the configuration (and load its plugins) and exit: 0 if valid, 1 if not"));
-    options.addOption(Option("list-plugins", "", "list the plugins found in the plugin folder and exit"));
+    options.addOption(
+        Option("check-config", "",
+               "validate the configuration (and load its plugins) and exit: 0 if valid, 1 if not"));
+    options.addOption(
+        Option("list-plugins", "", "list the plugins found in the plugin folder and exit"));
     options.addOption(Option("version", "v", "print the version and exit"));
     options.addOption(Option("help", "h", "print this help and exit"));
   }
 
   void handleOption(const std::string &name, const std::string &value) override {
     ServerApplication::handleOption(name, value);
-    if (name == "config") config_path_ = value;
-    else if (name == "check-config") action_ = Action::check_config;
-    else if (name == "list-plugins") action_ = Action::list_plugins;
-    else if (name == "version") action_ = Action::version;
-    else if (name == "help") action_ = Action::help;
+    if (name == "config")
+      config_path_ = value;
+    else if (name == "check-config")
+      action_ = Action::check_config;
+    else if (name == "list-plugins")
+      action_ = Action::list_plugins;
+    else if (name == "version")
+      action_ = Action::version;
+    else if (name == "help")
+      action_ = Action::help;
   }
 
   int main(const std::vector<std::string> &args) override {
@@ -65,14 +73,18 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       return kExitUsage;
     }
     switch (action_) {
-      case Action::help: return help();
+      case Action::help:
+        return help();
       case Action::version:
         std::cout << "pg-mcp " << PGMCP_VERSION << " (plugin ABI " << PGMCP_ABI_MAJOR << "."
                   << PGMCP_ABI_MINOR << ")\n";
         return EXIT_OK;
-      case Action::list_plugins: return list_plugins();
-      case Action::check_config: return check_config();
-      case Action::serve: return serve();
+      case Action::list_plugins:
+        return list_plugins();
+      case Action::check_config:
+        return check_config();
+      case Action::serve:
+        return serve();
     }
     return EXIT_OK;
   }
@@ -84,7 +96,9 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     Poco::Util::HelpFormatter f(options());
     f.setCommand("pg-mcp");
     f.setUsage("[--config FILE] [--check-config | --list-plugins | --version | --help]");
-    f.setHeader("An MCP server for PostgreSQL. Logs go to stderr; with the stdio transport, stdout carries only MCP messages.");
+    f.setHeader(
+        "An MCP server for PostgreSQL. Logs go to stderr; with the stdio transport, stdout carries "
+        "only MCP messages.");
     f.setUnixStyle(true);
     f.format(std::cout);
     return EXIT_OK;
@@ -123,8 +137,8 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     for (const auto &lib : registry_.list()) {
       const auto &i = lib->info();
       std::string abi = std::to_string(i.abi_major) + "." + std::to_string(i.abi_minor);
-      std::printf("%-20s %-16s %-10s %-5s %s\n", i.id.c_str(), i.kinds().c_str(),
-                  i.version.c_str(), abi.c_str(), i.file.string().c_str());
+      std::printf("%-20s %-16s %-10s %-5s %s\n", i.id.c_str(), i.kinds().c_str(), i.version.c_str(),
+                  abi.c_str(), i.file.string().c_str());
     }
     return EXIT_OK;
   }
@@ -141,8 +155,8 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       auto instances = pgmcp::plugins::create_instances(s, registry_);
       http_options(s);
       std::cout << config_path_ << ": OK (" << s.rate_limiters.size() << " rate limiter(s), "
-                << s.databases.size() << " database(s), " << s.llms.size() << " LLM(s); plugins: "
-                << registry_.ids() << ")\n";
+                << s.databases.size() << " database(s), " << s.llms.size()
+                << " LLM(s); plugins: " << registry_.ids() << ")\n";
       return EXIT_OK;
     } catch (const pgmcp::config::ConfigError &e) {
       std::cerr << e.what() << "\n";
@@ -182,10 +196,12 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     for (const auto &e : databases->entries) watched.push_back({e.db, e.schema});
     pgmcp::db::SchemaWatcher watcher(std::move(watched), [&server](const std::string &name) {
       server.broadcast(pgmcp::mcp::notification("notifications/resources/list_changed", nullptr));
-      server.broadcast(pgmcp::mcp::notification("notifications/resources/updated", {{"uri", "pgmcp://" + name + "/schema"}}));
+      server.broadcast(pgmcp::mcp::notification("notifications/resources/updated",
+                                                {{"uri", "pgmcp://" + name + "/schema"}}));
     });
     if (s.transport == pgmcp::config::Transport::stdio) {
-      pgmcp::log::info("host", "pg-mcp " PGMCP_VERSION " serving MCP on stdio (plugins: " + registry_.ids() + ")");
+      pgmcp::log::info("host", "pg-mcp " PGMCP_VERSION " serving MCP on stdio (plugins: " +
+                                   registry_.ids() + ")");
       pgmcp::mcp::serve_stdio(server, STDIN_FILENO, STDOUT_FILENO);
       return EXIT_OK;
     }
@@ -224,14 +240,17 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       for (const auto &e : dbs->entries) {
         auto error = e.db->check();
         ready = ready && !error;
-        out[e.db->name()] = error ? pgmcp::mcp::json{{"ok", false}, {"error", *error}} : pgmcp::mcp::json{{"ok", true}};
+        out[e.db->name()] = error ? pgmcp::mcp::json{{"ok", false}, {"error", *error}}
+                                  : pgmcp::mcp::json{{"ok", true}};
       }
       return pgmcp::mcp::json{{"ready", ready}, {"databases", out}};
     };
-    auto server = std::make_unique<pgmcp::observability::ObservabilityServer>(*s.observability_listen, probes);
+    auto server = std::make_unique<pgmcp::observability::ObservabilityServer>(
+        *s.observability_listen, probes);
     try {
       server->start();
-      pgmcp::log::info("host", "metrics and health at " + server->url() + " (/metrics, /health, /ready)");
+      pgmcp::log::info("host",
+                       "metrics and health at " + server->url() + " (/metrics, /health, /ready)");
       return server;
     } catch (const std::exception &e) {
       pgmcp::log::warning("host", std::string(e.what()) + "; serving MCP without it");
@@ -241,21 +260,24 @@ class PgMcpApp : public Poco::Util::ServerApplication {
 
   // One Database per [database.NAME]. A database that is down now is logged
   // and keeps reporting its error on use; the others serve regardless.
-  static std::shared_ptr<pgmcp::tools::Databases> open_databases(const pgmcp::config::Settings &s,
-                                                                 pgmcp::plugins::Instances &instances) {
+  static std::shared_ptr<pgmcp::tools::Databases> open_databases(
+      const pgmcp::config::Settings &s, pgmcp::plugins::Instances &instances) {
     auto dbs = std::make_shared<pgmcp::tools::Databases>();
     for (const auto &spec : s.databases) {
       std::shared_ptr<pgmcp::plugins::RateLimiter> limiter;
       if (!spec.rate_limiter.empty()) limiter = instances.rate_limiters.at(spec.rate_limiter);
-      auto db = std::make_shared<pgmcp::db::Database>(spec, instances.databases.at(spec.name), limiter);
+      auto db =
+          std::make_shared<pgmcp::db::Database>(spec, instances.databases.at(spec.name), limiter);
       auto cache = std::make_shared<pgmcp::db::SchemaCache>(*db);
       if (auto error = db->warm_up()) {
-        pgmcp::log::warning("db", *error + " (pg-mcp serves the other databases and retries this one on use)");
+        pgmcp::log::warning(
+            "db", *error + " (pg-mcp serves the other databases and retries this one on use)");
       } else if (spec.database.schema_at_startup) {
         try {
           cache->get();
         } catch (const pgmcp::db::DbError &e) {
-          pgmcp::log::warning("db", "database '" + spec.name + "': loading the schema failed: " + e.what());
+          pgmcp::log::warning(
+              "db", "database '" + spec.name + "': loading the schema failed: " + e.what());
         }
       }
       dbs->entries.push_back({db, cache});
@@ -276,12 +298,13 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     o.max_threads = s.http_max_threads;
     o.tls_cert = s.http_tls_cert;
     o.tls_key = s.http_tls_key;
-    if (s.transport == pgmcp::config::Transport::http && s.auth.mode == pgmcp::config::AuthMode::none &&
-        !s.http_listen.loopback()) {
-      throw pgmcp::config::ConfigError(
-          {s.config_path + ": auth.mode = none is refused on " + s.http_listen.text() +
-           ": without authentication pg-mcp listens on loopback only. Set [auth] mode = bearer or jwt, "
-           "or http.listen = 127.0.0.1:PORT"});
+    if (s.transport == pgmcp::config::Transport::http &&
+        s.auth.mode == pgmcp::config::AuthMode::none && !s.http_listen.loopback()) {
+      throw pgmcp::config::ConfigError({s.config_path + ": auth.mode = none is refused on " +
+                                        s.http_listen.text() +
+                                        ": without authentication pg-mcp listens on loopback only. "
+                                        "Set [auth] mode = bearer or jwt, "
+                                        "or http.listen = 127.0.0.1:PORT"});
     }
     try {
       o.auth = pgmcp::mcp::make_authenticator(s.auth);

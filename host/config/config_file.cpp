@@ -166,8 +166,8 @@ ConfigFile parse_ini(std::string_view text, const std::string &path) {
       std::string full = section + "." + std::string(key);
       auto [it, inserted] = out.values.emplace(full, ConfigValue{"", line_no});
       if (!inserted) {
-        throw ConfigError({where + ": " + full + " is already set on line " +
-                           std::to_string(it->second.line)});
+        throw ConfigError(
+            {where + ": " + full + " is already set on line " + std::to_string(it->second.line)});
       }
       it->second.value = ini_value(line.substr(eq + 1), where + ": " + full);
     } catch (const ConfigError &e) {
@@ -202,8 +202,8 @@ ConfigFile parse_json(std::string_view text, const std::string &path) {
     // e.g. out_of_range for a number too large for a double.
     std::string what = e.what();
     auto p = what.find("] ");
-    throw ConfigError({path + ": not valid JSON: " +
-                       (p == std::string::npos ? what : what.substr(p + 2))});
+    throw ConfigError(
+        {path + ": not valid JSON: " + (p == std::string::npos ? what : what.substr(p + 2))});
   }
   if (!j.is_object()) throw ConfigError({path + ": the top level must be a JSON object"});
   ConfigFile out;
@@ -216,7 +216,8 @@ ConfigFile parse_json(std::string_view text, const std::string &path) {
 
 ConfigFile load_config_file(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError({path + ": cannot open the config file (does it exist and is it readable?)"});
+  if (!in)
+    throw ConfigError({path + ": cannot open the config file (does it exist and is it readable?)"});
   std::ostringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();
@@ -267,8 +268,9 @@ std::string expand_env(std::string_view value, const EnvLookup &env) {
     } else if (v != nullptr) {
       out += v;
     } else {
-      throw std::invalid_argument("environment variable " + name + " is not set (set it, or write ${" +
-                                  name + ":-default} to give a default)");
+      throw std::invalid_argument("environment variable " + name +
+                                  " is not set (set it, or write ${" + name +
+                                  ":-default} to give a default)");
     }
     i = close + 1;
   }

@@ -14,11 +14,11 @@ namespace {
 const std::map<std::string, std::set<std::string>> kFixedSections = {
     {"server", {"transport", "plugin_dir", "log_level", "log_format"}},
     {"http",
-     {"listen", "path", "allowed_origins", "allowed_hosts", "max_body_bytes", "session_idle_timeout_s",
-      "max_sessions", "max_threads", "tls_cert", "tls_key"}},
+     {"listen", "path", "allowed_origins", "allowed_hosts", "max_body_bytes",
+      "session_idle_timeout_s", "max_sessions", "max_threads", "tls_cert", "tls_key"}},
     {"auth",
-     {"mode", "tokens", "issuer", "audience", "jwks_file", "jwks_url", "resource", "authorization_servers",
-      "required_scopes", "leeway_s"}},
+     {"mode", "tokens", "issuer", "audience", "jwks_file", "jwks_url", "resource",
+      "authorization_servers", "required_scopes", "leeway_s"}},
     {"observability", {"listen"}},
 };
 
@@ -26,9 +26,9 @@ const std::map<std::string, std::set<std::string>> kFixedSections = {
 const std::map<std::string, std::set<std::string>> kInstanceHostKeys = {
     {"rate_limiter", {"plugin"}},
     {"database",
-     {"plugin", "rate_limiter", "description", "pool_min", "pool_max", "acquire_timeout_ms", "statement_timeout_ms",
-      "role", "search_path", "max_rows", "max_result_bytes", "allow_explain_analyze", "schema_ttl_s", "schema_load",
-      "rate_limit_wait_ms"}},
+     {"plugin", "rate_limiter", "description", "pool_min", "pool_max", "acquire_timeout_ms",
+      "statement_timeout_ms", "role", "search_path", "max_rows", "max_result_bytes",
+      "allow_explain_analyze", "schema_ttl_s", "schema_load", "rate_limit_wait_ms"}},
     {"llm", {"plugin", "rate_limiter", "description"}},
 };
 
@@ -48,8 +48,8 @@ std::string section_names() {
 bool is_instance_name(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '_' || c == '-'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-'))
       return false;
   }
   return true;
@@ -60,8 +60,8 @@ long long whole_number(const std::string &value, long long min, long long max) {
   errno = 0;
   long long n = std::strtoll(value.c_str(), &end, 10);
   if (value.empty() || errno != 0 || *end != '\0' || n < min || n > max) {
-    throw std::invalid_argument("'" + value + "' is not a whole number from " + std::to_string(min) + " to " +
-                                std::to_string(max));
+    throw std::invalid_argument("'" + value + "' is not a whole number from " +
+                                std::to_string(min) + " to " + std::to_string(max));
   }
   return n;
 }
@@ -73,21 +73,35 @@ bool boolean(const std::string &value) {
 }
 
 void database_option(DatabaseOptions &d, const std::string &key, const std::string &value) {
-  if (key == "pool_min") d.pool_min = static_cast<int>(whole_number(value, 0, 1000));
-  else if (key == "pool_max") d.pool_max = static_cast<int>(whole_number(value, 1, 1000));
-  else if (key == "acquire_timeout_ms") d.acquire_timeout_ms = static_cast<int>(whole_number(value, 1, 600000));
-  else if (key == "statement_timeout_ms") d.statement_timeout_ms = static_cast<int>(whole_number(value, 1, 86400000));
-  else if (key == "role") d.role = value;
-  else if (key == "search_path") d.search_path = value;
-  else if (key == "max_rows") d.max_rows = whole_number(value, 1, 10000000);
-  else if (key == "max_result_bytes") d.max_result_bytes = whole_number(value, 1024, 1LL << 31);
-  else if (key == "allow_explain_analyze") d.allow_explain_analyze = boolean(value);
-  else if (key == "schema_ttl_s") d.schema_ttl_s = static_cast<int>(whole_number(value, 1, 86400 * 7));
+  if (key == "pool_min")
+    d.pool_min = static_cast<int>(whole_number(value, 0, 1000));
+  else if (key == "pool_max")
+    d.pool_max = static_cast<int>(whole_number(value, 1, 1000));
+  else if (key == "acquire_timeout_ms")
+    d.acquire_timeout_ms = static_cast<int>(whole_number(value, 1, 600000));
+  else if (key == "statement_timeout_ms")
+    d.statement_timeout_ms = static_cast<int>(whole_number(value, 1, 86400000));
+  else if (key == "role")
+    d.role = value;
+  else if (key == "search_path")
+    d.search_path = value;
+  else if (key == "max_rows")
+    d.max_rows = whole_number(value, 1, 10000000);
+  else if (key == "max_result_bytes")
+    d.max_result_bytes = whole_number(value, 1024, 1LL << 31);
+  else if (key == "allow_explain_analyze")
+    d.allow_explain_analyze = boolean(value);
+  else if (key == "schema_ttl_s")
+    d.schema_ttl_s = static_cast<int>(whole_number(value, 1, 86400 * 7));
   else if (key == "schema_load") {
-    if (value == "lazy") d.schema_at_startup = false;
-    else if (value == "startup") d.schema_at_startup = true;
-    else throw std::invalid_argument("'" + value + "' is not a schema_load mode (lazy or startup)");
-  } else if (key == "rate_limit_wait_ms") d.rate_limit_wait_ms = static_cast<int>(whole_number(value, 0, 600000));
+    if (value == "lazy")
+      d.schema_at_startup = false;
+    else if (value == "startup")
+      d.schema_at_startup = true;
+    else
+      throw std::invalid_argument("'" + value + "' is not a schema_load mode (lazy or startup)");
+  } else if (key == "rate_limit_wait_ms")
+    d.rate_limit_wait_ms = static_cast<int>(whole_number(value, 0, 600000));
 }
 
 }  // namespace
@@ -97,7 +111,8 @@ std::vector<std::string> split_list(std::string_view text) {
   size_t start = 0;
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
-    std::string_view item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string_view item = text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
     while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
     if (!item.empty()) out.emplace_back(item);
@@ -163,7 +178,8 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
   auto problem = [&](const std::string &key, const std::string &reason) {
     problems.push_back(file.where(key) + ": " + key + ": " + reason);
   };
-  auto instance = [&](const std::string &kind, const std::string &name, int line) -> InstanceSpec & {
+  auto instance = [&](const std::string &kind, const std::string &name,
+                      int line) -> InstanceSpec & {
     auto [it, inserted] = instances.try_emplace(kind + "." + name);
     if (inserted) {
       it->second.kind = kind;
@@ -184,8 +200,8 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
         bool has_children = false;
         for (const auto &[k, v] : file.values) has_children |= k.rfind(section + ".", 0) == 0;
         if (has_children || line > 0)
-          problems.push_back(where + ": [" + section + "] is not a section (did you mean [" +
-                             head + "]?)");
+          problems.push_back(where + ": [" + section + "] is not a section (did you mean [" + head +
+                             "]?)");
       }
       continue;
     }
@@ -193,13 +209,15 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
       if (dot == std::string::npos) continue;  // JSON parent object {"database": {...}}
       std::string name = section.substr(dot + 1);
       if (!is_instance_name(name)) {
-        problems.push_back(where + ": [" + section + "]: an instance name is letters, digits, '_' and '-'");
+        problems.push_back(where + ": [" + section +
+                           "]: an instance name is letters, digits, '_' and '-'");
         continue;
       }
       instance(head, name, line);
       continue;
     }
-    problems.push_back(where + ": unknown section [" + section + "] (known: " + section_names() + ")");
+    problems.push_back(where + ": unknown section [" + section + "] (known: " + section_names() +
+                       ")");
   }
 
   for (const auto &[key, raw] : file.values) {
@@ -221,25 +239,32 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
       }
       try {
         if (key == "server.transport") {
-          if (value == "stdio") s.transport = Transport::stdio;
-          else if (value == "http") s.transport = Transport::http;
-          else throw std::invalid_argument("'" + value + "' is not a transport (stdio or http)");
+          if (value == "stdio")
+            s.transport = Transport::stdio;
+          else if (value == "http")
+            s.transport = Transport::http;
+          else
+            throw std::invalid_argument("'" + value + "' is not a transport (stdio or http)");
         } else if (key == "server.plugin_dir") {
           s.plugin_dir = value;
         } else if (key == "server.log_level") {
           auto level = log::parse_level(value);
           if (!level)
-            throw std::invalid_argument("'" + value +
-                                        "' is not a log level (trace, debug, info, warning, error)");
+            throw std::invalid_argument(
+                "'" + value + "' is not a log level (trace, debug, info, warning, error)");
           s.log_level = *level;
         } else if (key == "server.log_format") {
-          if (value == "text") s.log_format = log::Format::text;
-          else if (value == "json") s.log_format = log::Format::json;
-          else throw std::invalid_argument("'" + value + "' is not a log format (text or json)");
+          if (value == "text")
+            s.log_format = log::Format::text;
+          else if (value == "json")
+            s.log_format = log::Format::json;
+          else
+            throw std::invalid_argument("'" + value + "' is not a log format (text or json)");
         } else if (key == "http.listen") {
           s.http_listen = parse_endpoint(value);
         } else if (key == "http.path") {
-          if (value.empty() || value.front() != '/' || value.find_first_of(" ?#") != std::string::npos)
+          if (value.empty() || value.front() != '/' ||
+              value.find_first_of(" ?#") != std::string::npos)
             throw std::invalid_argument("'" + value + "' is not a URL path (e.g. /mcp)");
           s.http_path = value;
         } else if (key == "http.allowed_origins") {
@@ -259,10 +284,15 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
         } else if (key == "http.tls_key") {
           s.http_tls_key = value;
         } else if (key == "auth.mode") {
-          if (value == "none") s.auth.mode = AuthMode::none;
-          else if (value == "bearer") s.auth.mode = AuthMode::bearer;
-          else if (value == "jwt") s.auth.mode = AuthMode::jwt;
-          else throw std::invalid_argument("'" + value + "' is not an auth mode (none, bearer or jwt)");
+          if (value == "none")
+            s.auth.mode = AuthMode::none;
+          else if (value == "bearer")
+            s.auth.mode = AuthMode::bearer;
+          else if (value == "jwt")
+            s.auth.mode = AuthMode::jwt;
+          else
+            throw std::invalid_argument("'" + value +
+                                        "' is not an auth mode (none, bearer or jwt)");
         } else if (key == "auth.tokens") {
           s.auth.tokens = split_list(value);
         } else if (key == "auth.issuer") {
@@ -282,8 +312,10 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
         } else if (key == "auth.leeway_s") {
           s.auth.leeway_s = static_cast<int>(whole_number(value, 0, 3600));
         } else if (key == "observability.listen") {
-          if (value.empty()) s.observability_listen.reset();
-          else s.observability_listen = parse_endpoint(value);
+          if (value.empty())
+            s.observability_listen.reset();
+          else
+            s.observability_listen = parse_endpoint(value);
         }
       } catch (const std::invalid_argument &e) {
         problem(key, e.what());
@@ -324,15 +356,17 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
   // Cross-references between instances.
   for (auto &[id, spec] : instances) {
     if (spec.plugin.empty()) {
-      problems.push_back(spec.where + ": [" + id + "]: 'plugin' is required (the id of the plugin to use, see pg-mcp --list-plugins)");
+      problems.push_back(
+          spec.where + ": [" + id +
+          "]: 'plugin' is required (the id of the plugin to use, see pg-mcp --list-plugins)");
     }
     if (!spec.rate_limiter.empty() && instances.count("rate_limiter." + spec.rate_limiter) == 0) {
       std::set<std::string> defined;
       for (const auto &[k, v] : instances)
         if (v.kind == "rate_limiter") defined.insert(v.name);
       problems.push_back(spec.where + ": " + id + ".rate_limiter: '" + spec.rate_limiter +
-                         "' names no [rate_limiter." + spec.rate_limiter + "] section (defined: " +
-                         (defined.empty() ? "none" : join(defined)) + ")");
+                         "' names no [rate_limiter." + spec.rate_limiter +
+                         "] section (defined: " + (defined.empty() ? "none" : join(defined)) + ")");
     }
     auto &list = spec.kind == "rate_limiter" ? s.rate_limiters
                  : spec.kind == "database"   ? s.databases
@@ -346,39 +380,48 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
     return it == file.sections.end() ? 0 : it->second;
   };
   for (auto *list : {&s.rate_limiters, &s.databases, &s.llms}) {
-    std::stable_sort(list->begin(), list->end(),
-                     [&](const InstanceSpec &a, const InstanceSpec &b) { return line_of(a) < line_of(b); });
+    std::stable_sort(list->begin(), list->end(), [&](const InstanceSpec &a, const InstanceSpec &b) {
+      return line_of(a) < line_of(b);
+    });
   }
   for (auto *list : {&s.rate_limiters, &s.databases, &s.llms}) {
     for (auto &spec : *list) {
       std::stable_sort(spec.plugin_values.begin(), spec.plugin_values.end(),
-                [&](const auto &a, const auto &b) {
-                  auto la = file.values.find(spec.section() + "." + a.first);
-                  auto lb = file.values.find(spec.section() + "." + b.first);
-                  return la->second.line < lb->second.line;
-                });
+                       [&](const auto &a, const auto &b) {
+                         auto la = file.values.find(spec.section() + "." + a.first);
+                         auto lb = file.values.find(spec.section() + "." + b.first);
+                         return la->second.line < lb->second.line;
+                       });
     }
   }
 
   // Rules that span keys.
   for (const auto &db : s.databases) {
     if (db.database.pool_min > db.database.pool_max) {
-      problems.push_back(db.where + ": [" + db.section() + "]: pool_min (" + std::to_string(db.database.pool_min) +
-                         ") is larger than pool_max (" + std::to_string(db.database.pool_max) + ")");
+      problems.push_back(db.where + ": [" + db.section() + "]: pool_min (" +
+                         std::to_string(db.database.pool_min) + ") is larger than pool_max (" +
+                         std::to_string(db.database.pool_max) + ")");
     }
   }
   if (s.http_tls_cert.empty() != s.http_tls_key.empty()) {
-    problems.push_back(file.path + ": http.tls_cert and http.tls_key go together: set both for HTTPS, or neither");
+    problems.push_back(
+        file.path + ": http.tls_cert and http.tls_key go together: set both for HTTPS, or neither");
   }
   if (s.auth.mode == AuthMode::bearer && s.auth.tokens.empty()) {
-    problems.push_back(file.path + ": auth.tokens: mode = bearer needs at least one token (e.g. tokens = ${PGMCP_TOKEN})");
+    problems.push_back(
+        file.path +
+        ": auth.tokens: mode = bearer needs at least one token (e.g. tokens = ${PGMCP_TOKEN})");
   }
   if (s.auth.mode == AuthMode::jwt) {
-    if (s.auth.issuer.empty()) problems.push_back(file.path + ": auth.issuer: mode = jwt needs the token issuer");
+    if (s.auth.issuer.empty())
+      problems.push_back(file.path + ": auth.issuer: mode = jwt needs the token issuer");
     if (s.auth.jwks_file.empty() == s.auth.jwks_url.empty())
-      problems.push_back(file.path + ": auth: mode = jwt needs exactly one of jwks_file and jwks_url");
+      problems.push_back(file.path +
+                         ": auth: mode = jwt needs exactly one of jwks_file and jwks_url");
     if (s.auth.resource.empty())
-      problems.push_back(file.path + ": auth.resource: mode = jwt needs this server's canonical URL (e.g. https://db.example.com/mcp)");
+      problems.push_back(file.path +
+                         ": auth.resource: mode = jwt needs this server's canonical URL (e.g. "
+                         "https://db.example.com/mcp)");
   }
   for (auto *f : {&s.http_tls_cert, &s.http_tls_key, &s.auth.jwks_file}) {
     if (!f->empty() && std::filesystem::path(*f).is_relative())

@@ -66,7 +66,7 @@ struct AuthSettings {
   std::vector<std::string> audiences;  // default: the resource URL
   std::string jwks_file;
   std::string jwks_url;
-  std::string resource;                // this server's canonical URL
+  std::string resource;  // this server's canonical URL
   std::vector<std::string> authorization_servers;
   std::vector<std::string> required_scopes;
   int leeway_s = 60;

@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "db/values.hpp"
-#include "observability/metrics.hpp"
 #include "log/log.hpp"
+#include "observability/metrics.hpp"
 
 namespace pgmcp::db {
 
@@ -44,15 +44,17 @@ struct Collector {
   QueryResult *out;
   std::vector<ColumnType> types;
 
-  static int32_t PGMCP_CALL on_columns(void *ctx, const pgmcp_column *cols, size_t count, size_t size) {
+  static int32_t PGMCP_CALL on_columns(void *ctx, const pgmcp_column *cols, size_t count,
+                                       size_t size) {
     auto *self = static_cast<Collector *>(ctx);
     const char *base = reinterpret_cast<const char *>(cols);
     for (size_t i = 0; i < count; ++i) {
       const auto *c = reinterpret_cast<const pgmcp_column *>(base + i * size);
       std::string type = c->type_name != nullptr ? c->type_name : "";
       self->types.push_back(classify_type(c->type_oid, type));
-      self->out->columns.push_back({{"name", c->name != nullptr ? c->name : "?column?"},
-                                    {"type", type.empty() ? "oid:" + std::to_string(c->type_oid) : type}});
+      self->out->columns.push_back(
+          {{"name", c->name != nullptr ? c->name : "?column?"},
+           {"type", type.empty() ? "oid:" + std::to_string(c->type_oid) : type}});
     }
     return 0;
   }
@@ -72,8 +74,10 @@ struct Collector {
       for (size_t c = 0; c < ncols; ++c) {
         if (c > 0) out += ',';
         const pgmcp_value &v = values[r * ncols + c];
-        if (v.is_null) out += "null";
-        else append_json(out, std::string_view(v.data, v.len), self->types[c]);
+        if (v.is_null)
+          out += "null";
+        else
+          append_json(out, std::string_view(v.data, v.len), self->types[c]);
       }
       out += ']';
       if (static_cast<long long>(out.size()) > self->limits.max_bytes) {
@@ -98,7 +102,9 @@ struct Collector {
 class Database::Lease {
  public:
   Lease(Database &db, pgmcp_connection *conn, bool fresh) : db_(db), conn_(conn), fresh_(fresh) {}
-  Lease(Lease &&o) noexcept : db_(o.db_), conn_(o.conn_), fresh_(o.fresh_), reusable_(o.reusable_) { o.conn_ = nullptr; }
+  Lease(Lease &&o) noexcept : db_(o.db_), conn_(o.conn_), fresh_(o.fresh_), reusable_(o.reusable_) {
+    o.conn_ = nullptr;
+  }
   ~Lease() {
     if (conn_ != nullptr) db_.release(conn_, reusable_);
   }
@@ -113,16 +119,19 @@ class Database::Lease {
   bool reusable_ = true;
 };
 
-Database::Database(const config::InstanceSpec &spec, std::shared_ptr<plugins::DatabaseInstance> driver,
+Database::Database(const config::InstanceSpec &spec,
+                   std::shared_ptr<plugins::DatabaseInstance> driver,
                    std::shared_ptr<plugins::RateLimiter> limiter)
     : name_(spec.name),
       description_(spec.description),
       options_(spec.database),
       driver_(std::move(driver)),
       limiter_(std::move(limiter)) {
-  before_ = {"BEGIN READ ONLY", "SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout_ms)};
+  before_ = {"BEGIN READ ONLY",
+             "SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout_ms)};
   if (!options_.role.empty()) before_.push_back("SET LOCAL ROLE " + quote_ident(options_.role));
-  if (!options_.search_path.empty()) before_.push_back("SET LOCAL search_path = " + options_.search_path);
+  if (!options_.search_path.empty())
+    before_.push_back("SET LOCAL search_path = " + options_.search_path);
 }
 
 Database::~Database() {
@@ -133,7 +142,8 @@ Database::~Database() {
 
 Database::Lease Database::acquire() {
   const auto &t = driver_->table();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.acquire_timeout_ms);
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.acquire_timeout_ms);
   std::unique_lock lock(mutex_);
   for (;;) {
     while (!idle_.empty()) {
@@ -144,9 +154,12 @@ Database::Lease Database::acquire() {
       --total_;
     }
     if (total_ < options_.pool_max) break;
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && total_ >= options_.pool_max) {
-      throw DbError(PGMCP_ERR_UNAVAILABLE, "all " + std::to_string(options_.pool_max) + " connections of database '" +
-                                               name_ + "' are busy (waited " + std::to_string(options_.acquire_timeout_ms) +
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        total_ >= options_.pool_max) {
+      throw DbError(PGMCP_ERR_UNAVAILABLE, "all " + std::to_string(options_.pool_max) +
+                                               " connections of database '" + name_ +
+                                               "' are busy (waited " +
+                                               std::to_string(options_.acquire_timeout_ms) +
                                                " ms); retry, or raise pool_max");
     }
   }
@@ -159,8 +172,9 @@ Database::Lease Database::acquire() {
     lock.lock();
     --total_;
     cv_.notify_one();
-    throw DbError(PGMCP_ERR_UNAVAILABLE, "database '" + name_ + "' is unavailable: " +
-                                             (err.message.empty() ? "cannot connect" : err.message));
+    throw DbError(PGMCP_ERR_UNAVAILABLE,
+                  "database '" + name_ + "' is unavailable: " +
+                      (err.message.empty() ? "cannot connect" : err.message));
   }
   return Lease(*this, c, true);
 }
@@ -170,8 +184,10 @@ void Database::release(pgmcp_connection *conn, bool reusable) {
   bool keep = reusable && t.healthy(conn) != 0;
   if (!keep) t.disconnect(conn);
   std::lock_guard lock(mutex_);
-  if (keep) idle_.push_back(conn);
-  else --total_;
+  if (keep)
+    idle_.push_back(conn);
+  else
+    --total_;
   cv_.notify_one();
 }
 
@@ -179,25 +195,33 @@ void Database::admit(mcp::RequestContext *ctx) {
   if (!limiter_) return;
   std::string key = "database:" + name_;
   if (ctx != nullptr && !ctx->subject().empty()) key += "|" + ctx->subject();
-  plugins::Admission a = limiter_->acquire(key, 1, std::chrono::milliseconds(options_.rate_limit_wait_ms));
-  if (!a.error.empty()) throw DbError(PGMCP_ERR_INTERNAL, "rate limiter '" + limiter_->name() + "' failed: " + a.error);
+  plugins::Admission a =
+      limiter_->acquire(key, 1, std::chrono::milliseconds(options_.rate_limit_wait_ms));
+  if (!a.error.empty())
+    throw DbError(PGMCP_ERR_INTERNAL, "rate limiter '" + limiter_->name() + "' failed: " + a.error);
   if (!a.granted) {
     long long s = std::max<long long>(1, (a.retry_after.count() + 999999) / 1000000);
-    throw DbError(PGMCP_ERR_RATE_LIMITED,
-                  "rate limited on database '" + name_ + "', retry after " + std::to_string(s) + " s; nothing was run");
+    throw DbError(PGMCP_ERR_RATE_LIMITED, "rate limited on database '" + name_ + "', retry after " +
+                                              std::to_string(s) + " s; nothing was run");
   }
 }
 
-QueryResult Database::query(const std::string &sql, const std::vector<std::optional<std::string>> &params,
+QueryResult Database::query(const std::string &sql,
+                            const std::vector<std::optional<std::string>> &params,
                             QueryLimits limits, mcp::RequestContext *ctx) {
   using observability::QueryStatus;
   auto start = std::chrono::steady_clock::now();
   std::string subject = ctx != nullptr ? ctx->subject() : "";
   auto record = [&](QueryStatus status, long long rows, const std::string &outcome) {
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     observability::Metrics::instance().query(name_, status, seconds);
-    log::audit({{"subject", subject}, {"database", name_}, {"statement", sql}, {"duration_ms", std::round(seconds * 1e6) / 1e3},
-                {"rows", rows}, {"outcome", outcome}});
+    log::audit({{"subject", subject},
+                {"database", name_},
+                {"statement", sql},
+                {"duration_ms", std::round(seconds * 1e6) / 1e3},
+                {"rows", rows},
+                {"outcome", outcome}});
   };
   try {
     admit(ctx);
@@ -228,10 +252,12 @@ std::optional<std::string> Database::check() {
   }
 }
 
-QueryResult Database::run(const std::string &sql, const std::vector<std::optional<std::string>> &params,
-                          QueryLimits limits, mcp::RequestContext *ctx) {
+QueryResult Database::run(const std::string &sql,
+                          const std::vector<std::optional<std::string>> &params, QueryLimits limits,
+                          mcp::RequestContext *ctx) {
   std::vector<pgmcp_value> values;
-  for (const auto &p : params) values.push_back({p ? p->data() : nullptr, p ? p->size() : 0, p ? 0 : 1});
+  for (const auto &p : params)
+    values.push_back({p ? p->data() : nullptr, p ? p->size() : 0, p ? 0 : 1});
   std::vector<const char *> before;
   for (const auto &s : before_) before.push_back(s.c_str());
   static const char *const after[] = {"ROLLBACK"};
@@ -252,8 +278,8 @@ QueryResult Database::run(const std::string &sql, const std::vector<std::optiona
     QueryResult result;
     result.rows_json = "[";
     Collector collector{limits, &result, {}};
-    pgmcp_row_sink sink{sizeof(pgmcp_row_sink), &collector, &Collector::on_columns, &Collector::on_rows,
-                        &Collector::on_complete};
+    pgmcp_row_sink sink{sizeof(pgmcp_row_sink), &collector, &Collector::on_columns,
+                        &Collector::on_rows, &Collector::on_complete};
     // Cancellation reaches the running statement through the driver.
     struct Running {
       std::mutex m;
@@ -276,7 +302,8 @@ QueryResult Database::run(const std::string &sql, const std::vector<std::optiona
       std::lock_guard lock(running->m);
       running->conn = nullptr;
     }
-    result.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    result.duration_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (st == PGMCP_OK) {
       result.rows_json += ']';
       return result;
@@ -287,10 +314,12 @@ QueryResult Database::run(const std::string &sql, const std::vector<std::optiona
       // statement is read-only and was rolled back, so trying once more on a
       // new connection is safe.
       if (attempt == 0 && !lease.fresh()) {
-        log::info("db", "database '" + name_ + "': a pooled connection was lost; retrying on a new one");
+        log::info("db",
+                  "database '" + name_ + "': a pooled connection was lost; retrying on a new one");
         continue;
       }
-      throw DbError(PGMCP_ERR_UNAVAILABLE, "database '" + name_ + "' is unavailable: " + err.message);
+      throw DbError(PGMCP_ERR_UNAVAILABLE,
+                    "database '" + name_ + "' is unavailable: " + err.message);
     }
     if (st == PGMCP_ERR_TIMEOUT) {
       throw DbError(st, "the statement ran longer than statement_timeout_ms = " +
@@ -305,7 +334,8 @@ void Database::describe(const std::function<void(const pgmcp_schema_object &)> &
   struct Ctx {
     const std::function<void(const pgmcp_schema_object &)> *fn;
   } c{&fn};
-  pgmcp_schema_sink sink{sizeof(pgmcp_schema_sink), &c, [](void *ctx, const pgmcp_schema_object *o) -> int32_t {
+  pgmcp_schema_sink sink{sizeof(pgmcp_schema_sink), &c,
+                         [](void *ctx, const pgmcp_schema_object *o) -> int32_t {
                            (*static_cast<Ctx *>(ctx)->fn)(*o);
                            return 0;
                          }};
@@ -328,7 +358,8 @@ std::optional<std::string> Database::warm_up() {
 
 PoolStats Database::stats() {
   std::lock_guard lock(mutex_);
-  return {static_cast<int>(idle_.size()), total_ - static_cast<int>(idle_.size()), options_.pool_max};
+  return {static_cast<int>(idle_.size()), total_ - static_cast<int>(idle_.size()),
+          options_.pool_max};
 }
 
 }  // namespace pgmcp::db

@@ -22,7 +22,8 @@ namespace pgmcp::db {
 // A failure to report to the model, with the server's details when it has them.
 class DbError : public std::runtime_error {
  public:
-  DbError(pgmcp_status code, const std::string &message) : std::runtime_error(message), status(code) {}
+  DbError(pgmcp_status code, const std::string &message)
+      : std::runtime_error(message), status(code) {}
   pgmcp_status status;
   std::string sqlstate, detail, hint, position;
   // "ERROR 42703: column "x" does not exist (at character 8). HINT: ..."
@@ -83,8 +84,8 @@ class Database {
   Lease acquire();
   void release(pgmcp_connection *conn, bool reusable);
   void admit(mcp::RequestContext *ctx);
-  QueryResult run(const std::string &sql, const std::vector<std::optional<std::string>> &params, QueryLimits limits,
-                  mcp::RequestContext *ctx);
+  QueryResult run(const std::string &sql, const std::vector<std::optional<std::string>> &params,
+                  QueryLimits limits, mcp::RequestContext *ctx);
 
   std::string name_;
   std::string description_;

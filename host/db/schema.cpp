@@ -45,11 +45,16 @@ std::vector<std::string> list(const char *const *items, size_t n) {
 
 const char *relation_kind(pgmcp_object_kind k) {
   switch (k) {
-    case PGMCP_OBJECT_VIEW: return "view";
-    case PGMCP_OBJECT_MATERIALIZED_VIEW: return "materialized_view";
-    case PGMCP_OBJECT_FOREIGN_TABLE: return "foreign_table";
-    case PGMCP_OBJECT_SEQUENCE: return "sequence";
-    default: return "table";
+    case PGMCP_OBJECT_VIEW:
+      return "view";
+    case PGMCP_OBJECT_MATERIALIZED_VIEW:
+      return "materialized_view";
+    case PGMCP_OBJECT_FOREIGN_TABLE:
+      return "foreign_table";
+    case PGMCP_OBJECT_SEQUENCE:
+      return "sequence";
+    default:
+      return "table";
   }
 }
 
@@ -60,7 +65,9 @@ std::shared_ptr<Catalog> SchemaCache::load() {
   auto start = std::chrono::steady_clock::now();
   db_.describe([&](const pgmcp_schema_object &o) {
     switch (o.kind) {
-      case PGMCP_OBJECT_SCHEMA: c->schemas.push_back({str(o.name), str(o.comment)}); break;
+      case PGMCP_OBJECT_SCHEMA:
+        c->schemas.push_back({str(o.name), str(o.comment)});
+        break;
       case PGMCP_OBJECT_TABLE:
       case PGMCP_OBJECT_VIEW:
       case PGMCP_OBJECT_MATERIALIZED_VIEW:
@@ -84,20 +91,27 @@ std::shared_ptr<Catalog> SchemaCache::load() {
         if (it == c->index_.end()) break;
         Relation &r = c->relations[it->second];
         if (o.kind == PGMCP_OBJECT_COLUMN) {
-          r.columns.push_back({str(o.name), str(o.type), str(o.definition), str(o.comment), o.position, o.not_null != 0});
+          r.columns.push_back({str(o.name), str(o.type), str(o.definition), str(o.comment),
+                               o.position, o.not_null != 0});
         } else if (o.kind == PGMCP_OBJECT_INDEX) {
-          r.indexes.push_back({str(o.name), str(o.type), str(o.definition), o.not_null != 0, list(o.columns, o.column_count)});
+          r.indexes.push_back({str(o.name), str(o.type), str(o.definition), o.not_null != 0,
+                               list(o.columns, o.column_count)});
         } else {
-          r.constraints.push_back({str(o.name), str(o.type), str(o.definition), list(o.columns, o.column_count),
-                                   str(o.ref_schema), str(o.ref_table), list(o.ref_columns, o.ref_column_count)});
+          r.constraints.push_back({str(o.name), str(o.type), str(o.definition),
+                                   list(o.columns, o.column_count), str(o.ref_schema),
+                                   str(o.ref_table), list(o.ref_columns, o.ref_column_count)});
         }
         break;
       }
       case PGMCP_OBJECT_FUNCTION:
-        c->functions.push_back({str(o.schema), str(o.name), str(o.type), str(o.definition), str(o.comment)});
+        c->functions.push_back(
+            {str(o.schema), str(o.name), str(o.type), str(o.definition), str(o.comment)});
         break;
-      case PGMCP_OBJECT_ENUM: c->enums.push_back({str(o.schema), str(o.name), str(o.definition), str(o.comment)}); break;
-      default: break;
+      case PGMCP_OBJECT_ENUM:
+        c->enums.push_back({str(o.schema), str(o.name), str(o.definition), str(o.comment)});
+        break;
+      default:
+        break;
     }
   });
   c->loaded_at = std::chrono::steady_clock::now();
@@ -148,7 +162,8 @@ bool SchemaCache::refresh() {
 double SchemaCache::age_seconds() {
   std::lock_guard lock(mutex_);
   if (!current_) return -1;
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - current_->loaded_at).count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - current_->loaded_at)
+      .count();
 }
 
 std::shared_ptr<const Catalog> SchemaCache::peek() {
@@ -183,7 +198,8 @@ std::pair<std::string, std::string> parse_qualified_name(std::string_view text) 
   (void)any_quote;
   if (quoted) throw std::invalid_argument("unterminated quote in '" + std::string(text) + "'");
   if (parts.size() > 2 || parts.back().empty() || (parts.size() == 2 && parts[0].empty())) {
-    throw std::invalid_argument("'" + std::string(text) + "' is not a table name (write name or schema.name)");
+    throw std::invalid_argument("'" + std::string(text) +
+                                "' is not a table name (write name or schema.name)");
   }
   if (parts.size() == 1) return {"", parts[0]};
   return {parts[0], parts[1]};

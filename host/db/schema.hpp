@@ -35,7 +35,8 @@ struct IndexInfo {
 };
 
 struct Relation {
-  std::string schema, name, kind, comment, definition;  // kind: table, view, materialized_view, foreign_table, sequence
+  std::string schema, name, kind, comment,
+      definition;  // kind: table, view, materialized_view, foreign_table, sequence
   double estimated_rows = -1;
   std::vector<ColumnInfo> columns;
   std::vector<ConstraintInfo> constraints;

@@ -4,7 +4,8 @@
 
 namespace pgmcp::db {
 
-SchemaWatcher::SchemaWatcher(std::vector<Watched> watched, std::function<void(const std::string &)> on_change)
+SchemaWatcher::SchemaWatcher(std::vector<Watched> watched,
+                             std::function<void(const std::string &)> on_change)
     : watched_(std::move(watched)), on_change_(std::move(on_change)), thread_([this] { loop(); }) {}
 
 SchemaWatcher::~SchemaWatcher() {

@@ -20,7 +20,8 @@ class SchemaWatcher {
     std::shared_ptr<Database> db;
     std::shared_ptr<SchemaCache> cache;
   };
-  SchemaWatcher(std::vector<Watched> watched, std::function<void(const std::string &database)> on_change);
+  SchemaWatcher(std::vector<Watched> watched,
+                std::function<void(const std::string &database)> on_change);
   ~SchemaWatcher();
 
  private:

@@ -11,27 +11,48 @@ namespace {
 
 ValueKind scalar_kind(std::uint32_t oid) {
   switch (oid) {
-    case 20: case 21: case 23: case 26: case 28: return ValueKind::integer;  // int8 int2 int4 oid xid
-    case 700: case 701: return ValueKind::floating;
-    case 16: return ValueKind::boolean;
-    case 114: case 3802: return ValueKind::json;
-    default: return ValueKind::text;
+    case 20:
+    case 21:
+    case 23:
+    case 26:
+    case 28:
+      return ValueKind::integer;  // int8 int2 int4 oid xid
+    case 700:
+    case 701:
+      return ValueKind::floating;
+    case 16:
+      return ValueKind::boolean;
+    case 114:
+    case 3802:
+      return ValueKind::json;
+    default:
+      return ValueKind::text;
   }
 }
 
 // Element types of the common array types.
 std::uint32_t element_of(std::uint32_t oid) {
   switch (oid) {
-    case 1000: return 16;
-    case 1005: return 21;
-    case 1007: return 23;
-    case 1016: return 20;
-    case 1028: return 26;
-    case 1021: return 700;
-    case 1022: return 701;
-    case 199: return 114;
-    case 3807: return 3802;
-    default: return 0;
+    case 1000:
+      return 16;
+    case 1005:
+      return 21;
+    case 1007:
+      return 23;
+    case 1016:
+      return 20;
+    case 1028:
+      return 26;
+    case 1021:
+      return 700;
+    case 1022:
+      return 701;
+    case 199:
+      return 114;
+    case 3807:
+      return 3802;
+    default:
+      return 0;
   }
 }
 
@@ -54,12 +75,14 @@ mcp::json scalar(std::string_view text, ValueKind kind) {
       if (end != s.c_str() && *end == '\0') return d;
       return s;
     }
-    case ValueKind::boolean: return text == "t" || text == "true";
+    case ValueKind::boolean:
+      return text == "t" || text == "true";
     case ValueKind::json: {
       mcp::json j = mcp::json::parse(text, nullptr, false);
       return j.is_discarded() ? mcp::json(std::string(text)) : j;
     }
-    default: return std::string(text);
+    default:
+      return std::string(text);
   }
 }
 
@@ -154,8 +177,10 @@ bool plain_number(std::string_view t) {
   // PostgreSQL's integer and float output is valid JSON except NaN/Infinity.
   if (t.empty()) return false;
   for (char c : t)
-    if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) return false;
-  return t.front() != '+' && t.front() != '.' && !(t.size() > 1 && t[0] == '0' && t[1] >= '0' && t[1] <= '9');
+    if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'))
+      return false;
+  return t.front() != '+' && t.front() != '.' &&
+         !(t.size() > 1 && t[0] == '0' && t[1] >= '0' && t[1] <= '9');
 }
 }  // namespace
 
@@ -163,17 +188,27 @@ void append_json(std::string &out, std::string_view text, const ColumnType &type
   switch (type.kind) {
     case ValueKind::integer:
     case ValueKind::floating:
-      if (plain_number(text)) out.append(text);
-      else util::append_json_string(out, text);
+      if (plain_number(text))
+        out.append(text);
+      else
+        util::append_json_string(out, text);
       return;
-    case ValueKind::boolean: out += (text == "t" || text == "true") ? "true" : "false"; return;
+    case ValueKind::boolean:
+      out += (text == "t" || text == "true") ? "true" : "false";
+      return;
     case ValueKind::json:
       // The server's json/jsonb output is JSON already; check rather than trust.
-      if (mcp::json::accept(text)) out.append(text);
-      else util::append_json_string(out, text);
+      if (mcp::json::accept(text))
+        out.append(text);
+      else
+        util::append_json_string(out, text);
       return;
-    case ValueKind::array: out += to_json(text, type).dump(-1, ' ', false, mcp::json::error_handler_t::replace); return;
-    case ValueKind::text: util::append_json_string(out, text); return;
+    case ValueKind::array:
+      out += to_json(text, type).dump(-1, ' ', false, mcp::json::error_handler_t::replace);
+      return;
+    case ValueKind::text:
+      util::append_json_string(out, text);
+      return;
   }
 }
 

@@ -55,7 +55,8 @@ class BearerAuthenticator final : public Authenticator {
     for (const auto &e : entries) {
       ++n;
       auto colon = e.find(':');
-      std::string subject = colon == std::string::npos ? "token-" + std::to_string(n) : e.substr(0, colon);
+      std::string subject =
+          colon == std::string::npos ? "token-" + std::to_string(n) : e.substr(0, colon);
       std::string token = colon == std::string::npos ? e : e.substr(colon + 1);
       tokens_.push_back({subject, sha256(token)});
     }
@@ -99,20 +100,26 @@ using PKey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 PKey key_from_jwk(const json &jwk) {
   std::string kty = jwk.value("kty", "");
   OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld_guard(bld, OSSL_PARAM_BLD_free);
+  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld_guard(bld,
+                                                                            OSSL_PARAM_BLD_free);
   std::vector<std::unique_ptr<BIGNUM, decltype(&BN_free)>> bns;
   const char *type = nullptr;
   std::string pub;
   if (kty == "RSA") {
     std::string n = base64url_decode(jwk.value("n", "")), e = base64url_decode(jwk.value("e", ""));
     if (n.empty() || e.empty()) throw std::runtime_error("RSA key without n or e");
-    bns.emplace_back(BN_bin2bn(reinterpret_cast<const unsigned char *>(n.data()), static_cast<int>(n.size()), nullptr), BN_free);
-    bns.emplace_back(BN_bin2bn(reinterpret_cast<const unsigned char *>(e.data()), static_cast<int>(e.size()), nullptr), BN_free);
+    bns.emplace_back(BN_bin2bn(reinterpret_cast<const unsigned char *>(n.data()),
+                               static_cast<int>(n.size()), nullptr),
+                     BN_free);
+    bns.emplace_back(BN_bin2bn(reinterpret_cast<const unsigned char *>(e.data()),
+                               static_cast<int>(e.size()), nullptr),
+                     BN_free);
     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bns[0].get());
     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bns[1].get());
     type = "RSA";
   } else if (kty == "EC") {
-    if (jwk.value("crv", "") != "P-256") throw std::runtime_error("EC key on a curve other than P-256");
+    if (jwk.value("crv", "") != "P-256")
+      throw std::runtime_error("EC key on a curve other than P-256");
     std::string x = base64url_decode(jwk.value("x", "")), y = base64url_decode(jwk.value("y", ""));
     if (x.size() != 32 || y.size() != 32) throw std::runtime_error("EC key with malformed x or y");
     pub = std::string(1, '\x04') + x + y;
@@ -143,7 +150,8 @@ std::string es256_to_der(const std::string &raw) {
   ECDSA_SIG_set0(sig, r, s);
   unsigned char *der = nullptr;
   int len = i2d_ECDSA_SIG(sig, &der);
-  std::string out = len > 0 ? std::string(reinterpret_cast<char *>(der), static_cast<size_t>(len)) : "";
+  std::string out =
+      len > 0 ? std::string(reinterpret_cast<char *>(der), static_cast<size_t>(len)) : "";
   OPENSSL_free(der);
   ECDSA_SIG_free(sig);
   return out;
@@ -155,7 +163,8 @@ bool verify(EVP_PKEY *key, const std::string &alg, std::string_view signed_part,
   EVP_MD_CTX *md = EVP_MD_CTX_new();
   bool ok = EVP_DigestVerifyInit(md, nullptr, EVP_sha256(), nullptr, key) == 1 &&
             EVP_DigestVerify(md, reinterpret_cast<const unsigned char *>(sig.data()), sig.size(),
-                             reinterpret_cast<const unsigned char *>(signed_part.data()), signed_part.size()) == 1;
+                             reinterpret_cast<const unsigned char *>(signed_part.data()),
+                             signed_part.size()) == 1;
   EVP_MD_CTX_free(md);
   return ok;
 }
@@ -181,12 +190,14 @@ std::vector<Jwk> parse_jwks(const std::string &text, const std::string &where) {
     if (k.value("use", "sig") != "sig") continue;
     try {
       PKey key = key_from_jwk(k);
-      keys.push_back({k.value("kid", ""), k.value("kty", ""), std::shared_ptr<EVP_PKEY>(key.release(), EVP_PKEY_free)});
+      keys.push_back({k.value("kid", ""), k.value("kty", ""),
+                      std::shared_ptr<EVP_PKEY>(key.release(), EVP_PKEY_free)});
     } catch (const std::exception &e) {
       log::warning("auth", where + ": skipping key '" + k.value("kid", "") + "': " + e.what());
     }
   }
-  if (keys.empty()) throw std::runtime_error(where + ": no usable signing key (RS256 or ES256 P-256)");
+  if (keys.empty())
+    throw std::runtime_error(where + ": no usable signing key (RS256 or ES256 P-256)");
   return keys;
 }
 
@@ -199,7 +210,8 @@ std::string fetch_url(const std::string &url) {
     session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
   }
   session->setTimeout(Poco::Timespan(10, 0));
-  Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
+  Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, uri.getPathAndQuery(),
+                             Poco::Net::HTTPMessage::HTTP_1_1);
   req.set("Accept", "application/json");
   session->sendRequest(req);
   Poco::Net::HTTPResponse resp;
@@ -217,14 +229,16 @@ class JwtAuthenticator final : public Authenticator {
     if (s_.audiences.empty()) s_.audiences.push_back(s_.resource);
     Poco::URI r(s_.resource);
     std::string path = r.getPath() == "/" ? "" : r.getPath();
-    metadata_url_ = r.getScheme() + "://" + r.getAuthority() + "/.well-known/oauth-protected-resource" + path;
+    metadata_url_ =
+        r.getScheme() + "://" + r.getAuthority() + "/.well-known/oauth-protected-resource" + path;
     reload(true);
   }
 
   std::optional<json> resource_metadata() const override {
     json m = {{"resource", s_.resource},
-              {"authorization_servers", s_.authorization_servers.empty() ? std::vector<std::string>{s_.issuer}
-                                                                         : s_.authorization_servers},
+              {"authorization_servers", s_.authorization_servers.empty()
+                                            ? std::vector<std::string>{s_.issuer}
+                                            : s_.authorization_servers},
               {"bearer_methods_supported", {"header"}},
               {"resource_name", "pg-mcp"}};
     if (!s_.required_scopes.empty()) m["scopes_supported"] = s_.required_scopes;
@@ -233,13 +247,15 @@ class JwtAuthenticator final : public Authenticator {
 
   AuthOutcome check(const std::string &authorization) override {
     std::string token = bearer_token(authorization);
-    if (token.empty()) return fail(401, "", "Unauthorized: send Authorization: Bearer <access token>");
+    if (token.empty())
+      return fail(401, "", "Unauthorized: send Authorization: Bearer <access token>");
     std::string why;
     json claims;
     if (!validate(token, claims, why)) return fail(401, "invalid_token", "Unauthorized: " + why);
     if (!s_.required_scopes.empty()) {
       std::vector<std::string> have;
-      if (auto sc = claims.find("scope"); sc != claims.end() && sc->is_string()) have = config::split_list(replace_spaces(*sc));
+      if (auto sc = claims.find("scope"); sc != claims.end() && sc->is_string())
+        have = config::split_list(replace_spaces(*sc));
       if (auto sc = claims.find("scp"); sc != claims.end() && sc->is_array())
         for (const auto &v : *sc)
           if (v.is_string()) have.push_back(v.get<std::string>());
@@ -309,7 +325,8 @@ class JwtAuthenticator final : public Authenticator {
       }
       // An unknown kid may be a rotated key: refetch, at most once a minute.
       std::lock_guard reload_lock(reload_mutex_);
-      if (std::chrono::steady_clock::now() - last_reload_ < std::chrono::seconds(60)) return nullptr;
+      if (std::chrono::steady_clock::now() - last_reload_ < std::chrono::seconds(60))
+        return nullptr;
       reload(false);
     }
     return nullptr;
@@ -350,7 +367,9 @@ class JwtAuthenticator final : public Authenticator {
       why = "the token signature is not valid";
       return false;
     }
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
     auto exp = claims.find("exp");
     if (exp == claims.end() || !exp->is_number()) {
       why = "the token has no expiry (exp)";
@@ -360,8 +379,9 @@ class JwtAuthenticator final : public Authenticator {
       why = "the token has expired";
       return false;
     }
-    if (auto nbf = claims.find("nbf"); nbf != claims.end() && nbf->is_number() &&
-                                      nbf->get<double>() - s_.leeway_s > static_cast<double>(now)) {
+    if (auto nbf = claims.find("nbf");
+        nbf != claims.end() && nbf->is_number() &&
+        nbf->get<double>() - s_.leeway_s > static_cast<double>(now)) {
       why = "the token is not valid yet (nbf)";
       return false;
     }
@@ -372,7 +392,8 @@ class JwtAuthenticator final : public Authenticator {
     bool aud_ok = false;
     if (auto aud = claims.find("aud"); aud != claims.end()) {
       auto matches = [&](const json &a) {
-        return a.is_string() && std::find(s_.audiences.begin(), s_.audiences.end(), a.get<std::string>()) != s_.audiences.end();
+        return a.is_string() && std::find(s_.audiences.begin(), s_.audiences.end(),
+                                          a.get<std::string>()) != s_.audiences.end();
       };
       if (aud->is_array()) {
         for (const auto &a : *aud) aud_ok = aud_ok || matches(a);
@@ -399,9 +420,12 @@ class JwtAuthenticator final : public Authenticator {
 
 std::shared_ptr<Authenticator> make_authenticator(const config::AuthSettings &settings) {
   switch (settings.mode) {
-    case config::AuthMode::none: return nullptr;
-    case config::AuthMode::bearer: return std::make_shared<BearerAuthenticator>(settings.tokens);
-    case config::AuthMode::jwt: return std::make_shared<JwtAuthenticator>(settings);
+    case config::AuthMode::none:
+      return nullptr;
+    case config::AuthMode::bearer:
+      return std::make_shared<BearerAuthenticator>(settings.tokens);
+    case config::AuthMode::jwt:
+      return std::make_shared<JwtAuthenticator>(settings);
   }
   return nullptr;
 }

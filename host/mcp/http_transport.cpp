@@ -30,8 +30,8 @@ using Poco::Net::HTTPServerResponse;
 
 namespace {
 
-constexpr std::size_t kHistoryEvents = 512;     // events kept per stream for resumption
-constexpr std::size_t kFinishedStreams = 64;    // finished streams kept per session
+constexpr std::size_t kHistoryEvents = 512;   // events kept per stream for resumption
+constexpr std::size_t kFinishedStreams = 64;  // finished streams kept per session
 constexpr auto kKeepAlive = std::chrono::seconds(15);
 
 std::string random_id() {
@@ -45,7 +45,8 @@ std::string random_id() {
     }
     got += static_cast<size_t>(n);
   }
-  std::string id = util::base64url_encode(std::string_view(reinterpret_cast<char *>(bytes), sizeof bytes));
+  std::string id =
+      util::base64url_encode(std::string_view(reinterpret_cast<char *>(bytes), sizeof bytes));
   return id;
 }
 
@@ -87,6 +88,16 @@ std::string decode_header_value(const std::string &v) {
   }
   // An undecodable value cannot match any body value.
   return util::base64_decode(body).value_or("\x01undecodable");
+}
+
+// Starts an event-stream answer and returns its body.
+std::ostream &open_event_stream(HTTPServerResponse &r) {
+  r.setStatus(HTTPResponse::HTTP_OK);
+  r.setContentType("text/event-stream");
+  r.set("Cache-Control", "no-cache");
+  r.set("X-Accel-Buffering", "no");  // proxies must not buffer events
+  r.setChunkedTransferEncoding(true);
+  return r.send();
 }
 
 // One logical event stream: a POST's response stream or a session's GET
@@ -201,7 +212,8 @@ class HttpSession : public Session {
   void touch() { last_used_ = std::chrono::steady_clock::now().time_since_epoch().count(); }
   bool idle_longer_than(std::chrono::seconds limit) const {
     auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-    auto limit_ticks = std::chrono::duration_cast<std::chrono::steady_clock::duration>(limit).count();
+    auto limit_ticks =
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(limit).count();
     return now - last_used_.load() > limit_ticks;
   }
 
@@ -232,7 +244,9 @@ class LazyResponse final : public Outbound {
   LazyResponse(HTTPServerResponse &r, std::shared_ptr<SseStream> stream, bool priming)
       : r_(r), stream_(std::move(stream)), priming_(priming) {}
 
-  bool send(const json &message) override { return send_text(message.dump(-1, ' ', false, json::error_handler_t::replace), false); }
+  bool send(const json &message) override {
+    return send_text(message.dump(-1, ' ', false, json::error_handler_t::replace), false);
+  }
 
   void finish(const std::string &text, int status) {
     {
@@ -264,12 +278,7 @@ class LazyResponse final : public Outbound {
     std::lock_guard lock(mutex_);
     if (!started_) {
       started_ = true;
-      r_.setStatus(HTTPResponse::HTTP_OK);
-      r_.setContentType("text/event-stream");
-      r_.set("Cache-Control", "no-cache");
-      r_.set("X-Accel-Buffering", "no");
-      r_.setChunkedTransferEncoding(true);
-      os_ = &r_.send();
+      os_ = &open_event_stream(r_);
       if (stream_) {
         stream_->attach(os_, 0);
         // 2025-11-25: an id with empty data first, so a client that loses the
@@ -304,8 +313,8 @@ void send_json(HTTPServerResponse &r, int status, const json &body) {
   r.sendBuffer(text.data(), text.size());
 }
 
-void send_error(HTTPServerResponse &r, int status, const json &id, int code, const std::string &message,
-                const json &data = nullptr) {
+void send_error(HTTPServerResponse &r, int status, const json &id, int code,
+                const std::string &message, const json &data = nullptr) {
   if (log::enabled(log::Level::debug)) log::debug("http", std::to_string(status) + " " + message);
   // The request body may be unread: close rather than let it poison the next
   // request on this keep-alive connection.
@@ -380,10 +389,12 @@ struct HttpTransport::Impl {
     {
       std::lock_guard lock(mutex);
       for (auto &[id, s] : sessions)
-        if (!s->standalone().attached() && s->idle_longer_than(opt.session_idle_timeout)) idle.push_back(id);
+        if (!s->standalone().attached() && s->idle_longer_than(opt.session_idle_timeout))
+          idle.push_back(id);
     }
     for (auto &id : idle) {
-      log::debug("http", "session expired after " + std::to_string(opt.session_idle_timeout.count()) + " s idle");
+      log::debug("http", "session expired after " +
+                             std::to_string(opt.session_idle_timeout.count()) + " s idle");
       end_session(id);
     }
   }
@@ -394,7 +405,8 @@ struct HttpTransport::Impl {
     if (req.has("Host")) {
       std::string host = req.get("Host");
       bool ok = !opt.listen.loopback() || loopback_name(host_part(host));
-      for (const auto &h : opt.allowed_hosts) ok = ok || lower(h) == lower(host) || lower(h) == lower(host_part(host));
+      for (const auto &h : opt.allowed_hosts)
+        ok = ok || lower(h) == lower(host) || lower(h) == lower(host_part(host));
       if (!ok) {
         send_error(resp, 403, nullptr, code::invalid_request,
                    "Forbidden: Host '" + host + "' is not allowed (add it to http.allowed_hosts)");
@@ -407,8 +419,9 @@ struct HttpTransport::Impl {
       bool ok = scheme != std::string::npos && loopback_name(host_part(origin.substr(scheme + 3)));
       for (const auto &o : opt.allowed_origins) ok = ok || o == "*" || lower(o) == lower(origin);
       if (!ok) {
-        send_error(resp, 403, nullptr, code::invalid_request,
-                   "Forbidden: Origin '" + origin + "' is not allowed (add it to http.allowed_origins)");
+        send_error(
+            resp, 403, nullptr, code::invalid_request,
+            "Forbidden: Origin '" + origin + "' is not allowed (add it to http.allowed_origins)");
         return false;
       }
     }
@@ -432,7 +445,8 @@ struct HttpTransport::Impl {
     if (!allowed(req, resp)) return;
     if (path.rfind("/.well-known/oauth-protected-resource", 0) == 0) return metadata(req, resp);
     if (path != opt.path) {
-      return send_error(resp, 404, nullptr, code::invalid_request, "Not Found: the MCP endpoint is " + opt.path);
+      return send_error(resp, 404, nullptr, code::invalid_request,
+                        "Not Found: the MCP endpoint is " + opt.path);
     }
     auto subject = authenticate(req, resp);
     if (!subject) return;
@@ -441,13 +455,15 @@ struct HttpTransport::Impl {
     if (method == "GET") return get(req, resp);
     if (method == "DELETE") return remove(req, resp);
     resp.set("Allow", "GET, POST, DELETE");
-    send_error(resp, 405, nullptr, code::invalid_request, "Method Not Allowed: use POST, GET or DELETE");
+    send_error(resp, 405, nullptr, code::invalid_request,
+               "Method Not Allowed: use POST, GET or DELETE");
   }
 
   void metadata(const HTTPServerRequest &req, HTTPServerResponse &resp) {
     std::optional<json> m = opt.auth ? opt.auth->resource_metadata() : std::nullopt;
     if (!m || req.getMethod() != "GET") {
-      return send_error(resp, 404, nullptr, code::invalid_request, "Not Found: no protected-resource metadata");
+      return send_error(resp, 404, nullptr, code::invalid_request,
+                        "Not Found: no protected-resource metadata");
     }
     send_json(resp, 200, *m);
   }
@@ -460,13 +476,16 @@ struct HttpTransport::Impl {
     }
     std::string accept = lower(req.get("Accept", ""));
     if (!accept.empty() && accept.find("application/json") == std::string::npos &&
-        accept.find("text/event-stream") == std::string::npos && accept.find("*/*") == std::string::npos) {
+        accept.find("text/event-stream") == std::string::npos &&
+        accept.find("*/*") == std::string::npos) {
       return send_error(resp, 406, nullptr, code::invalid_request,
                         "Not Acceptable: accept application/json and text/event-stream");
     }
-    if (req.hasContentLength() && req.getContentLength64() > static_cast<Poco::Int64>(opt.max_body_bytes)) {
+    if (req.hasContentLength() &&
+        req.getContentLength64() > static_cast<Poco::Int64>(opt.max_body_bytes)) {
       return send_error(resp, 413, nullptr, code::invalid_request,
-                        "Payload Too Large: a message may be at most " + std::to_string(opt.max_body_bytes) + " bytes");
+                        "Payload Too Large: a message may be at most " +
+                            std::to_string(opt.max_body_bytes) + " bytes");
     }
     std::string body;
     {
@@ -476,7 +495,8 @@ struct HttpTransport::Impl {
         body.append(buf, static_cast<size_t>(in.gcount()));
         if (body.size() > opt.max_body_bytes) {
           return send_error(resp, 413, nullptr, code::invalid_request,
-                            "Payload Too Large: a message may be at most " + std::to_string(opt.max_body_bytes) + " bytes");
+                            "Payload Too Large: a message may be at most " +
+                                std::to_string(opt.max_body_bytes) + " bytes");
         }
       }
     }
@@ -484,15 +504,14 @@ struct HttpTransport::Impl {
     try {
       doc = json::parse(body);
     } catch (const json::exception &e) {
-      return send_error(resp, 400, nullptr, code::parse_error, std::string("Parse error: ") + e.what());
+      return send_error(resp, 400, nullptr, code::parse_error,
+                        std::string("Parse error: ") + e.what());
     }
     Message m;
     try {
       m = classify(doc);
     } catch (const ProtocolError &e) {
-      json id = doc.is_object() && doc.contains("id") ? doc["id"] : json(nullptr);
-      if (!(id.is_string() || id.is_number_integer())) id = nullptr;
-      return send_error(resp, 400, id, e.code(), e.what());
+      return send_error(resp, 400, reply_id(doc), e.code(), e.what());
     }
 
     const std::string session_id = req.get("Mcp-Session-Id", "");
@@ -508,7 +527,8 @@ struct HttpTransport::Impl {
                           "Not Found: unknown or ended session; start a new one with initialize");
       }
       if (!version_header.empty() && !is_legacy_version(version_header)) {
-        return send_error(resp, 400, m.kind == Message::Kind::request ? m.id : json(nullptr), code::invalid_request,
+        return send_error(resp, 400, m.kind == Message::Kind::request ? m.id : json(nullptr),
+                          code::invalid_request,
                           "Bad Request: unsupported MCP-Protocol-Version '" + version_header + "'",
                           {{"supported", supported_versions()}});
       }
@@ -540,7 +560,8 @@ struct HttpTransport::Impl {
       }
     }
     if (!body_version.empty() && !version_header.empty() && body_version != version_header) {
-      return send_error(resp, 400, m.kind == Message::Kind::request ? m.id : json(nullptr), code::header_mismatch,
+      return send_error(resp, 400, m.kind == Message::Kind::request ? m.id : json(nullptr),
+                        code::header_mismatch,
                         "Header mismatch: MCP-Protocol-Version header '" + version_header +
                             "' does not match body value '" + body_version + "'");
     }
@@ -572,15 +593,18 @@ struct HttpTransport::Impl {
       meta = modern_meta(m);
     } catch (const ProtocolError &e) {
       return send_error(resp, e.http_status() != 0 ? e.http_status() : 400,
-                        m.kind == Message::Kind::request ? m.id : json(nullptr), e.code(), e.what(), e.data());
+                        m.kind == Message::Kind::request ? m.id : json(nullptr), e.code(), e.what(),
+                        e.data());
     }
     if (!meta && !modern_markers) {
-      return send_error(resp, 400, m.kind == Message::Kind::request ? m.id : json(nullptr), code::invalid_request,
-                        "Bad Request: Mcp-Session-Id header is required; start a session with initialize, "
-                        "or send per-request _meta (revision 2026-07-28)");
+      return send_error(
+          resp, 400, m.kind == Message::Kind::request ? m.id : json(nullptr), code::invalid_request,
+          "Bad Request: Mcp-Session-Id header is required; start a session with initialize, "
+          "or send per-request _meta (revision 2026-07-28)");
     }
     if (m.kind != Message::Kind::request) return accepted(resp);
-    if (!meta && (m.method == "initialize" || m.method == "ping" || m.method == "logging/setLevel")) {
+    if (!meta &&
+        (m.method == "initialize" || m.method == "ping" || m.method == "logging/setLevel")) {
       return send_error(resp, 404, m.id, code::method_not_found,
                         "Method not found: " + m.method + " is not part of revision 2026-07-28");
     }
@@ -599,26 +623,24 @@ struct HttpTransport::Impl {
     const json &params = *m.params;
     json wanted = params.value("notifications", json::object());
     if (!wanted.is_object()) {
-      return send_error(resp, 400, m.id, code::invalid_params, "Invalid params: \"notifications\" must be an object");
+      return send_error(resp, 400, m.id, code::invalid_params,
+                        "Invalid params: \"notifications\" must be an object");
     }
     auto listener = std::make_shared<Listener>();
     listener->id = m.id;
     // Honour only what this server can send.
     if (wanted.value("toolsListChanged", false)) listener->honoured["toolsListChanged"] = true;
-    if (wanted.value("resourcesListChanged", false)) listener->honoured["resourcesListChanged"] = true;
-    if (auto subs = wanted.find("resourceSubscriptions"); subs != wanted.end() && subs->is_array()) {
+    if (wanted.value("resourcesListChanged", false))
+      listener->honoured["resourcesListChanged"] = true;
+    if (auto subs = wanted.find("resourceSubscriptions");
+        subs != wanted.end() && subs->is_array()) {
       json uris = json::array();
       for (const auto &u : *subs)
         if (u.is_string()) uris.push_back(u);
       listener->honoured["resourceSubscriptions"] = uris;
     }
     if (listener->honoured.is_null()) listener->honoured = json::object();
-    resp.setStatus(HTTPResponse::HTTP_OK);
-    resp.setContentType("text/event-stream");
-    resp.set("Cache-Control", "no-cache");
-    resp.set("X-Accel-Buffering", "no");
-    resp.setChunkedTransferEncoding(true);
-    std::ostream &os = resp.send();
+    std::ostream &os = open_event_stream(resp);
     listener->out = &os;
     json ack = notification("notifications/subscriptions/acknowledged",
                             {{"notifications", listener->honoured},
@@ -631,7 +653,8 @@ struct HttpTransport::Impl {
     {
       std::unique_lock lock(listener->mutex);
       while (listener->out != nullptr && !stopping.load()) {
-        if (listener->cv.wait_for(lock, kKeepAlive) == std::cv_status::timeout && listener->out != nullptr) {
+        if (listener->cv.wait_for(lock, kKeepAlive) == std::cv_status::timeout &&
+            listener->out != nullptr) {
           *listener->out << ": keep-alive\n\n";
           listener->out->flush();
           if (!listener->out->good()) listener->out = nullptr;
@@ -639,8 +662,9 @@ struct HttpTransport::Impl {
       }
       if (listener->out != nullptr) {
         // A graceful end (server stopping): the response closes the stream.
-        json done = result_response(m.id, {{"resultType", "complete"},
-                                           {"_meta", {{"io.modelcontextprotocol/subscriptionId", m.id}}}});
+        json done =
+            result_response(m.id, {{"resultType", "complete"},
+                                   {"_meta", {{"io.modelcontextprotocol/subscriptionId", m.id}}}});
         *listener->out << "data: " << done.dump() << "\n\n";
         listener->out->flush();
         listener->out = nullptr;
@@ -658,9 +682,12 @@ struct HttpTransport::Impl {
       all = listeners;
     }
     for (auto &l : all) {
-      bool wanted = (method == "notifications/tools/list_changed" && l->honoured.contains("toolsListChanged")) ||
-                    (method == "notifications/resources/list_changed" && l->honoured.contains("resourcesListChanged"));
-      if (method == "notifications/resources/updated" && l->honoured.contains("resourceSubscriptions")) {
+      bool wanted = (method == "notifications/tools/list_changed" &&
+                     l->honoured.contains("toolsListChanged")) ||
+                    (method == "notifications/resources/list_changed" &&
+                     l->honoured.contains("resourcesListChanged"));
+      if (method == "notifications/resources/updated" &&
+          l->honoured.contains("resourceSubscriptions")) {
         std::string uri = message.contains("params") ? message["params"].value("uri", "") : "";
         for (const auto &u : l->honoured["resourceSubscriptions"]) wanted = wanted || u == uri;
       }
@@ -672,37 +699,42 @@ struct HttpTransport::Impl {
   }
 
   // 2026-07-28: the headers mirror the body and must agree with it.
-  std::optional<std::string> header_mismatch(const HTTPServerRequest &req, const Message &m, const ModernMeta &meta) {
+  std::optional<std::string> header_mismatch(const HTTPServerRequest &req, const Message &m,
+                                             const ModernMeta &meta) {
     std::string version = req.get("MCP-Protocol-Version", "");
     if (version.empty()) return "Header mismatch: MCP-Protocol-Version header is required";
     if (version != meta.protocol_version) {
-      return "Header mismatch: MCP-Protocol-Version header '" + version + "' does not match body value '" +
-             meta.protocol_version + "'";
+      return "Header mismatch: MCP-Protocol-Version header '" + version +
+             "' does not match body value '" + meta.protocol_version + "'";
     }
     if (!req.has("Mcp-Method")) return "Header mismatch: Mcp-Method header is required";
     std::string method = req.get("Mcp-Method");
     if (method != m.method) {
-      return "Header mismatch: Mcp-Method header value '" + method + "' does not match body value '" + m.method + "'";
+      return "Header mismatch: Mcp-Method header value '" + method +
+             "' does not match body value '" + m.method + "'";
     }
-    const char *field = m.method == "resources/read" ? "uri"
+    const char *field = m.method == "resources/read"                              ? "uri"
                         : (m.method == "tools/call" || m.method == "prompts/get") ? "name"
-                                                                                   : nullptr;
+                                                                                  : nullptr;
     if (field != nullptr) {
       std::string body_value;
       if (m.params != nullptr && m.params->is_object()) {
         auto f = m.params->find(field);
         if (f != m.params->end() && f->is_string()) body_value = f->get<std::string>();
       }
-      if (!req.has("Mcp-Name")) return "Header mismatch: Mcp-Name header is required for " + m.method;
+      if (!req.has("Mcp-Name"))
+        return "Header mismatch: Mcp-Name header is required for " + m.method;
       std::string name = decode_header_value(req.get("Mcp-Name"));
       if (name != body_value) {
-        return "Header mismatch: Mcp-Name header value '" + name + "' does not match body value '" + body_value + "'";
+        return "Header mismatch: Mcp-Name header value '" + name + "' does not match body value '" +
+               body_value + "'";
       }
     }
     return std::nullopt;
   }
 
-  void run(const Message &m, Exchange &ex, HTTPServerResponse &resp, std::shared_ptr<SseStream> stream, bool priming) {
+  void run(const Message &m, Exchange &ex, HTTPServerResponse &resp,
+           std::shared_ptr<SseStream> stream, bool priming) {
     LazyResponse out(resp, std::move(stream), priming);
     ex.out = &out;
     auto reply = server.handle_request(m, ex);
@@ -721,14 +753,18 @@ struct HttpTransport::Impl {
     const std::string session_id = req.get("Mcp-Session-Id", "");
     if (session_id.empty()) {
       resp.set("Allow", "POST");
-      return send_error(resp, 405, nullptr, code::invalid_request,
-                        "Method Not Allowed: GET opens a session's event stream and needs Mcp-Session-Id");
+      return send_error(
+          resp, 405, nullptr, code::invalid_request,
+          "Method Not Allowed: GET opens a session's event stream and needs Mcp-Session-Id");
     }
     if (accept.find("text/event-stream") == std::string::npos) {
-      return send_error(resp, 406, nullptr, code::invalid_request, "Not Acceptable: GET must accept text/event-stream");
+      return send_error(resp, 406, nullptr, code::invalid_request,
+                        "Not Acceptable: GET must accept text/event-stream");
     }
     auto s = find_session(session_id);
-    if (!s) return send_error(resp, 404, nullptr, code::invalid_request, "Not Found: unknown or ended session");
+    if (!s)
+      return send_error(resp, 404, nullptr, code::invalid_request,
+                        "Not Found: unknown or ended session");
     s->touch();
 
     std::shared_ptr<SseStream> stream;
@@ -751,12 +787,7 @@ struct HttpTransport::Impl {
       }
       stream = std::shared_ptr<SseStream>(s, &s->standalone());
     }
-    resp.setStatus(HTTPResponse::HTTP_OK);
-    resp.setContentType("text/event-stream");
-    resp.set("Cache-Control", "no-cache");
-    resp.set("X-Accel-Buffering", "no");
-    resp.setChunkedTransferEncoding(true);
-    std::ostream &os = resp.send();
+    std::ostream &os = open_event_stream(resp);
     os.flush();
     if (!stream->attach(&os, after)) return;
     stream->hold(&os, [&] { return stopping.load() || s->closed.load(); });
@@ -766,10 +797,12 @@ struct HttpTransport::Impl {
   void remove(HTTPServerRequest &req, HTTPServerResponse &resp) {
     const std::string session_id = req.get("Mcp-Session-Id", "");
     if (session_id.empty()) {
-      return send_error(resp, 400, nullptr, code::invalid_request, "Bad Request: DELETE needs Mcp-Session-Id");
+      return send_error(resp, 400, nullptr, code::invalid_request,
+                        "Bad Request: DELETE needs Mcp-Session-Id");
     }
     if (!find_session(session_id)) {
-      return send_error(resp, 404, nullptr, code::invalid_request, "Not Found: unknown or ended session");
+      return send_error(resp, 404, nullptr, code::invalid_request,
+                        "Not Found: unknown or ended session");
     }
     end_session(session_id);
     resp.setStatus(HTTPResponse::HTTP_OK);
@@ -820,8 +853,9 @@ void HttpTransport::start() {
   Poco::Net::SocketAddress address(i.opt.listen.host, i.opt.listen.port);
   try {
     if (!i.opt.tls_cert.empty()) {
-      Poco::Net::Context::Ptr ctx = new Poco::Net::Context(
-          Poco::Net::Context::TLS_SERVER_USE, i.opt.tls_key, i.opt.tls_cert, "", Poco::Net::Context::VERIFY_NONE);
+      Poco::Net::Context::Ptr ctx =
+          new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, i.opt.tls_key, i.opt.tls_cert,
+                                 "", Poco::Net::Context::VERIFY_NONE);
       ctx->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
       i.socket = std::make_unique<Poco::Net::SecureServerSocket>(address, 256, ctx);
     } else {
@@ -844,8 +878,8 @@ void HttpTransport::start() {
   i.sink = i.server.add_sink([this](const json &m) { broadcast(m); });
   i.janitor = std::thread([&i] {
     // Look at least twice per timeout, at most every 10 s.
-    auto every = std::clamp<std::chrono::milliseconds>(i.opt.session_idle_timeout / 2, std::chrono::milliseconds(200),
-                                                       std::chrono::seconds(10));
+    auto every = std::clamp<std::chrono::milliseconds>(
+        i.opt.session_idle_timeout / 2, std::chrono::milliseconds(200), std::chrono::seconds(10));
     std::unique_lock lock(i.janitor_mutex);
     while (!i.stopping.load()) {
       i.janitor_cv.wait_for(lock, every);
@@ -874,12 +908,15 @@ void HttpTransport::stop() {
   i.pool->joinAll();
 }
 
-std::uint16_t HttpTransport::port() const { return impl_->socket ? impl_->socket->address().port() : 0; }
+std::uint16_t HttpTransport::port() const {
+  return impl_->socket ? impl_->socket->address().port() : 0;
+}
 
 std::string HttpTransport::url() const {
   config::Endpoint e = impl_->opt.listen;
   e.port = port();
-  return std::string(impl_->opt.tls_cert.empty() ? "http" : "https") + "://" + e.text() + impl_->opt.path;
+  return std::string(impl_->opt.tls_cert.empty() ? "http" : "https") + "://" + e.text() +
+         impl_->opt.path;
 }
 
 void HttpTransport::broadcast(const json &message) {

@@ -5,7 +5,8 @@
 namespace pgmcp::mcp {
 
 const std::vector<std::string> &supported_versions() {
-  static const std::vector<std::string> v = {"2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26"};
+  static const std::vector<std::string> v = {"2026-07-28", "2025-11-25", "2025-06-18",
+                                             "2025-03-26"};
   return v;
 }
 
@@ -35,6 +36,12 @@ json notification(std::string_view method, json params) {
   return n;
 }
 
+json reply_id(const json &doc) {
+  if (!doc.is_object()) return nullptr;
+  auto id = doc.find("id");
+  return id != doc.end() && (id->is_string() || id->is_number_integer()) ? *id : json(nullptr);
+}
+
 Message classify(const json &doc) {
   if (!doc.is_object()) {
     if (doc.is_array()) {
@@ -59,7 +66,8 @@ Message classify(const json &doc) {
   auto method = doc.find("method");
   if (method != doc.end()) {
     if (!method->is_string() || method->get_ref<const std::string &>().empty()) {
-      throw ProtocolError(code::invalid_request, "Invalid Request: \"method\" must be a non-empty string");
+      throw ProtocolError(code::invalid_request,
+                          "Invalid Request: \"method\" must be a non-empty string");
     }
     m.method = method->get<std::string>();
     auto params = doc.find("params");

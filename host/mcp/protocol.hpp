@@ -46,7 +46,10 @@ inline constexpr int request_cancelled = -32800;
 class ProtocolError : public std::runtime_error {
  public:
   ProtocolError(int code, const std::string &message, json data = nullptr, int http_status = 0)
-      : std::runtime_error(message), code_(code), data_(std::move(data)), http_status_(http_status) {}
+      : std::runtime_error(message),
+        code_(code),
+        data_(std::move(data)),
+        http_status_(http_status) {}
   int code() const noexcept { return code_; }
   const json &data() const noexcept { return data_; }
   int http_status() const noexcept { return http_status_; }
@@ -74,5 +77,9 @@ struct Message {
 };
 // Throws ProtocolError(invalid_request) for anything that is not one JSON-RPC 2.0 message.
 Message classify(const json &doc);
+
+// The id to answer a message that failed classify() with: its id when that is
+// a valid one, else null.
+json reply_id(const json &doc);
 
 }  // namespace pgmcp::mcp

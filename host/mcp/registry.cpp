@@ -7,7 +7,8 @@ namespace pgmcp::mcp {
 
 ToolResult structured_result(json data) {
   ToolResult r;
-  r.content = json::array({{{"type", "text"}, {"text", data.dump(-1, ' ', false, json::error_handler_t::replace)}}});
+  r.content = json::array(
+      {{{"type", "text"}, {"text", data.dump(-1, ' ', false, json::error_handler_t::replace)}}});
   r.structured = std::move(data);
   return r;
 }
@@ -33,8 +34,10 @@ bool valid_tool_name(std::string_view name) {
 }
 
 void Registry::add_tool(Tool tool) {
-  if (!valid_tool_name(tool.name)) throw std::invalid_argument("invalid tool name '" + tool.name + "'");
-  if (find_tool(tool.name) != nullptr) throw std::invalid_argument("duplicate tool '" + tool.name + "'");
+  if (!valid_tool_name(tool.name))
+    throw std::invalid_argument("invalid tool name '" + tool.name + "'");
+  if (find_tool(tool.name) != nullptr)
+    throw std::invalid_argument("duplicate tool '" + tool.name + "'");
   json d = {{"name", tool.name},
             {"description", tool.description},
             {"inputSchema", tool.input_schema},
@@ -53,7 +56,8 @@ void Registry::add_tool(Tool tool) {
 }
 
 void Registry::add_prompt(Prompt prompt) {
-  if (find_prompt(prompt.name) != nullptr) throw std::invalid_argument("duplicate prompt '" + prompt.name + "'");
+  if (find_prompt(prompt.name) != nullptr)
+    throw std::invalid_argument("duplicate prompt '" + prompt.name + "'");
   prompts_.push_back(std::move(prompt));
 }
 
@@ -95,7 +99,8 @@ bool type_matches(const std::string &want, const std::string &have) {
 // A non-negative whole-number keyword ("minLength": 1), or nullopt.
 std::optional<size_t> count_keyword(const json &schema, const char *name) {
   auto it = schema.find(name);
-  if (it == schema.end() || !it->is_number_integer() || it->get<long long>() < 0) return std::nullopt;
+  if (it == schema.end() || !it->is_number_integer() || it->get<long long>() < 0)
+    return std::nullopt;
   return it->get<size_t>();
 }
 
@@ -134,9 +139,11 @@ std::string validate_schema(const json &schema, const json &value, const std::st
   }
   if (value.is_number()) {
     double d = value.get<double>();
-    if (auto m = schema.find("minimum"); m != schema.end() && m->is_number() && d < m->get<double>())
+    if (auto m = schema.find("minimum");
+        m != schema.end() && m->is_number() && d < m->get<double>())
       return path + ": must be at least " + m->dump();
-    if (auto m = schema.find("maximum"); m != schema.end() && m->is_number() && d > m->get<double>())
+    if (auto m = schema.find("maximum");
+        m != schema.end() && m->is_number() && d > m->get<double>())
       return path + ": must be at most " + m->dump();
   }
   if (value.is_string()) {
@@ -168,7 +175,8 @@ std::string validate_schema(const json &schema, const json &value, const std::st
       }
     }
     bool closed = false;
-    if (auto a = schema.find("additionalProperties"); a != schema.end() && a->is_boolean()) closed = !a->get<bool>();
+    if (auto a = schema.find("additionalProperties"); a != schema.end() && a->is_boolean())
+      closed = !a->get<bool>();
     for (auto it = value.begin(); it != value.end(); ++it) {
       const json *sub = nullptr;
       if (props != nullptr) {
@@ -178,7 +186,8 @@ std::string validate_schema(const json &schema, const json &value, const std::st
         if (closed) {
           std::string known;
           if (props != nullptr)
-            for (auto k = props->begin(); k != props->end(); ++k) known += (known.empty() ? "" : ", ") + k.key();
+            for (auto k = props->begin(); k != props->end(); ++k)
+              known += (known.empty() ? "" : ", ") + k.key();
           return path + "." + it.key() + ": is not a known argument" +
                  (known.empty() ? "" : " (known: " + known + ")");
         }

@@ -16,15 +16,15 @@
 namespace pgmcp::mcp {
 
 struct ToolAnnotations {
-  bool read_only = false;    // the protocol's pessimistic defaults
+  bool read_only = false;  // the protocol's pessimistic defaults
   bool destructive = true;
   bool idempotent = false;
   bool open_world = true;
 };
 
 struct ToolResult {
-  json content = json::array();   // content blocks
-  std::optional<json> structured; // structuredContent
+  json content = json::array();    // content blocks
+  std::optional<json> structured;  // structuredContent
   // structuredContent already serialized (large results skip building JSON
   // values); the text content then carries the same text.
   std::optional<std::string> structured_text;
@@ -55,8 +55,8 @@ struct Tool {
 };
 
 // Suggestions for a partially typed argument value (at most 100 are sent).
-using Completer = std::function<std::vector<std::string>(std::string_view prefix,
-                                                         const json &other_arguments)>;
+using Completer =
+    std::function<std::vector<std::string>(std::string_view prefix, const json &other_arguments)>;
 
 struct PromptArgument {
   std::string name;
@@ -96,7 +96,7 @@ class ResourceProvider {
 
 class Registry {
  public:
-  void add_tool(Tool tool);       // throws std::invalid_argument on a bad name or duplicate
+  void add_tool(Tool tool);  // throws std::invalid_argument on a bad name or duplicate
   void add_prompt(Prompt prompt);
   void add_resource_provider(std::shared_ptr<ResourceProvider> provider);
 
@@ -121,7 +121,8 @@ class Registry {
 // (type, properties, required, additionalProperties, items, enum, minimum,
 // maximum, minLength, maxLength, minItems, maxItems). Returns the first problem
 // as "arguments.sql: expected a string", or "" when valid.
-std::string validate_schema(const json &schema, const json &value, const std::string &path = "arguments");
+std::string validate_schema(const json &schema, const json &value,
+                            const std::string &path = "arguments");
 
 // A tool name per the protocol: 1-128 of [A-Za-z0-9_.-].
 bool valid_tool_name(std::string_view name);

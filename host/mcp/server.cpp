@@ -136,10 +136,14 @@ int level_index(std::string_view name) {
 int level_index(log::Level level) {
   switch (level) {
     case log::Level::trace:
-    case log::Level::debug: return 0;
-    case log::Level::info: return 1;
-    case log::Level::warning: return 3;
-    case log::Level::error: return 4;
+    case log::Level::debug:
+      return 0;
+    case log::Level::info:
+      return 1;
+    case log::Level::warning:
+      return 3;
+    case log::Level::error:
+      return 4;
   }
   return 1;
 }
@@ -170,7 +174,8 @@ size_t cursor_offset(const json &params, size_t total) {
     if (c.rfind(kCursorPrefix, 0) == 0) {
       std::string digits = c.substr(kCursorPrefix.size());
       if (!digits.empty() && digits.size() < 10 &&
-          std::all_of(digits.begin(), digits.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+          std::all_of(digits.begin(), digits.end(),
+                      [](char ch) { return ch >= '0' && ch <= '9'; })) {
         size_t off = std::stoul(digits);
         if (off <= total) return off;
       }
@@ -225,9 +230,10 @@ class CallContext final : public RequestContext {
     }
     int idx = level_index(level);
     if (idx < threshold) return;
-    ex_.out->send(notification(
-        "notifications/message",
-        {{"level", McpServer::log_levels()[static_cast<size_t>(idx)]}, {"logger", logger}, {"data", data}}));
+    ex_.out->send(notification("notifications/message",
+                               {{"level", McpServer::log_levels()[static_cast<size_t>(idx)]},
+                                {"logger", logger},
+                                {"data", data}}));
   }
 
   const std::string &subject() const override { return ex_.subject; }
@@ -242,7 +248,8 @@ class CallContext final : public RequestContext {
                               std::string(method) + " needs the input-required flow");
     }
     if (ex_.out == nullptr || ex_.peer == nullptr) {
-      throw ProtocolError(code::internal_error, "no channel to the client for " + std::string(method));
+      throw ProtocolError(code::internal_error,
+                          "no channel to the client for " + std::string(method));
     }
     auto [id, future] = ex_.peer->expect_response();
     json request = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
@@ -258,9 +265,9 @@ class CallContext final : public RequestContext {
       }
       if (std::chrono::steady_clock::now() >= deadline) {
         ex_.peer->forget_response(id);
-        throw ProtocolError(code::internal_error,
-                            "the client did not answer " + std::string(method) + " within " +
-                                std::to_string(timeout.count()) + " ms");
+        throw ProtocolError(code::internal_error, "the client did not answer " +
+                                                      std::string(method) + " within " +
+                                                      std::to_string(timeout.count()) + " ms");
       }
     }
     json response = future.get();
@@ -305,16 +312,17 @@ std::optional<ModernMeta> modern_meta(const Message &m) {
   auto caps = meta->find(kMetaClientCapabilities);
   if (caps == meta->end() || !caps->is_object()) {
     throw ProtocolError(code::invalid_params,
-                        std::string("Invalid params: _meta must carry \"") + kMetaClientCapabilities +
-                            "\" (an object) in revision " + out.protocol_version,
+                        std::string("Invalid params: _meta must carry \"") +
+                            kMetaClientCapabilities + "\" (an object) in revision " +
+                            out.protocol_version,
                         nullptr, 400);
   }
   out.client_capabilities = *caps;
   if (auto level = meta->find(kMetaLogLevel); level != meta->end()) {
     int idx = level->is_string() ? level_index(level->get<std::string>()) : -1;
     if (idx < 0) {
-      throw ProtocolError(code::invalid_params, "Invalid params: unknown log level " + level->dump(),
-                          nullptr, 400);
+      throw ProtocolError(code::invalid_params,
+                          "Invalid params: unknown log level " + level->dump(), nullptr, 400);
     }
     out.log_level = idx;
   }
@@ -387,7 +395,8 @@ std::optional<McpServer::Reply> McpServer::handle_request(const Message &m, Exch
     }
     if (result.is_object() && result.contains(kRawResult)) {
       Reply r;
-      r.raw = "{\"jsonrpc\":\"2.0\",\"id\":" + m.id.dump() + ",\"result\":" + result[kRawResult].get_ref<const std::string &>() + "}";
+      r.raw = "{\"jsonrpc\":\"2.0\",\"id\":" + m.id.dump() +
+              ",\"result\":" + result[kRawResult].get_ref<const std::string &>() + "}";
       return r;
     }
     return Reply{result_response(m.id, std::move(result)), 200, {}};
@@ -400,8 +409,10 @@ std::optional<McpServer::Reply> McpServer::handle_request(const Message &m, Exch
   } catch (const std::exception &e) {
     if (call) ex.peer->end_call(m.id);
     log::error("mcp", "internal error in " + m.method + ": " + e.what());
-    return Reply{error_response(m.id, code::internal_error, std::string("Internal error: ") + e.what()),
-                 500, {}};
+    return Reply{
+        error_response(m.id, code::internal_error, std::string("Internal error: ") + e.what()),
+        500,
+        {}};
   }
 }
 
@@ -441,10 +452,10 @@ json McpServer::dispatch(const Message &m, Exchange &ex, CallState *call) {
   const std::string &method = m.method;
   auto legacy_only = [&]() {
     if (ex.modern) {
-      throw ProtocolError(code::method_not_found,
-                          "Method not found: " + method + " is not part of revision " +
-                              ex.protocol_version,
-                          nullptr, 404);
+      throw ProtocolError(
+          code::method_not_found,
+          "Method not found: " + method + " is not part of revision " + ex.protocol_version,
+          nullptr, 404);
     }
   };
 
@@ -475,8 +486,10 @@ json McpServer::dispatch(const Message &m, Exchange &ex, CallState *call) {
   if (method == "resources/subscribe" || method == "resources/unsubscribe") {
     legacy_only();
     std::string uri = string_param(params, "uri");
-    if (method == "resources/subscribe") ex.session->subscribe(uri);
-    else ex.session->unsubscribe(uri);
+    if (method == "resources/subscribe")
+      ex.session->subscribe(uri);
+    else
+      ex.session->unsubscribe(uri);
     return json::object();
   }
   throw ProtocolError(code::method_not_found, "Method not found: " + method, nullptr,
@@ -485,23 +498,27 @@ json McpServer::dispatch(const Message &m, Exchange &ex, CallState *call) {
 
 json McpServer::initialize(const json &params, Exchange &ex) {
   if (!ex.session) {
-    throw ProtocolError(code::invalid_request, "Invalid Request: initialize is not allowed here", nullptr, 400);
+    throw ProtocolError(code::invalid_request, "Invalid Request: initialize is not allowed here",
+                        nullptr, 400);
   }
   auto requested = params.find("protocolVersion");
   if (requested == params.end() || !requested->is_string()) {
-    throw ProtocolError(code::invalid_params, "Invalid params: \"protocolVersion\" must be a string");
+    throw ProtocolError(code::invalid_params,
+                        "Invalid params: \"protocolVersion\" must be a string");
   }
   // Answer with the requested revision when we speak it, else our newest legacy one.
   std::string version = requested->get<std::string>();
   if (!is_legacy_version(version)) version = std::string(kLatestLegacyVersion);
   Session &s = *ex.session;
   s.protocol_version = version;
-  if (auto c = params.find("capabilities"); c != params.end() && c->is_object()) s.client_capabilities = *c;
+  if (auto c = params.find("capabilities"); c != params.end() && c->is_object())
+    s.client_capabilities = *c;
   if (auto c = params.find("clientInfo"); c != params.end() && c->is_object()) s.client_info = *c;
   s.negotiated = true;
   ex.protocol_version = version;
   json info = {{"name", info_.name}, {"title", info_.title}, {"version", info_.version}};
-  json result = {{"protocolVersion", version}, {"capabilities", capabilities()}, {"serverInfo", info}};
+  json result = {
+      {"protocolVersion", version}, {"capabilities", capabilities()}, {"serverInfo", info}};
   if (!info_.instructions.empty()) result["instructions"] = info_.instructions;
   return result;
 }
@@ -522,10 +539,12 @@ json McpServer::list_tools(const json &params, Exchange &ex) {
 json McpServer::call_tool(const Message &, const json &params, Exchange &ex, CallState *call) {
   std::string name = string_param(params, "name");
   const Tool *tool = registry_->find_tool(name);
-  if (tool == nullptr) throw ProtocolError(code::invalid_params, "Invalid params: unknown tool '" + name + "'");
+  if (tool == nullptr)
+    throw ProtocolError(code::invalid_params, "Invalid params: unknown tool '" + name + "'");
   json args = json::object();
   if (auto a = params.find("arguments"); a != params.end() && !a->is_null()) {
-    if (!a->is_object()) throw ProtocolError(code::invalid_params, "Invalid params: \"arguments\" must be an object");
+    if (!a->is_object())
+      throw ProtocolError(code::invalid_params, "Invalid params: \"arguments\" must be an object");
     args = *a;
   }
   ToolResult r;
@@ -585,18 +604,21 @@ json McpServer::list_prompts(const json &params, Exchange &ex) {
 json McpServer::get_prompt(const json &params, Exchange &ex) {
   std::string name = string_param(params, "name");
   const Prompt *p = registry_->find_prompt(name);
-  if (p == nullptr) throw ProtocolError(code::invalid_params, "Invalid params: unknown prompt '" + name + "'");
+  if (p == nullptr)
+    throw ProtocolError(code::invalid_params, "Invalid params: unknown prompt '" + name + "'");
   std::map<std::string, std::string> args;
   if (auto a = params.find("arguments"); a != params.end() && a->is_object()) {
     for (auto it = a->begin(); it != a->end(); ++it) {
       if (!it.value().is_string())
-        throw ProtocolError(code::invalid_params, "Invalid params: argument '" + it.key() + "' must be a string");
+        throw ProtocolError(code::invalid_params,
+                            "Invalid params: argument '" + it.key() + "' must be a string");
       args[it.key()] = it.value().get<std::string>();
     }
   }
   for (const auto &a : p->arguments) {
     if (a.required && args.count(a.name) == 0)
-      throw ProtocolError(code::invalid_params, "Invalid params: missing required argument '" + a.name + "'");
+      throw ProtocolError(code::invalid_params,
+                          "Invalid params: missing required argument '" + a.name + "'");
   }
   json result = {{"description", p->description}, {"messages", p->render(args)}};
   return finish(std::move(result), ex, false);
@@ -644,7 +666,8 @@ json McpServer::complete(const json &params, Exchange &ex) {
   auto ref = params.find("ref");
   auto arg = params.find("argument");
   if (ref == params.end() || !ref->is_object() || arg == params.end() || !arg->is_object()) {
-    throw ProtocolError(code::invalid_params, "Invalid params: \"ref\" and \"argument\" are required objects");
+    throw ProtocolError(code::invalid_params,
+                        "Invalid params: \"ref\" and \"argument\" are required objects");
   }
   std::string type = string_param(*ref, "type");
   std::string arg_name = string_param(*arg, "name");
@@ -668,15 +691,18 @@ json McpServer::complete(const json &params, Exchange &ex) {
         if (auto c = t.complete.find(arg_name); c != t.complete.end()) completer = c->second;
       }
     }
-    if (!found) throw ProtocolError(code::invalid_params, "Invalid params: unknown resource template");
+    if (!found)
+      throw ProtocolError(code::invalid_params, "Invalid params: unknown resource template");
   } else {
-    throw ProtocolError(code::invalid_params, "Invalid params: ref.type must be ref/prompt or ref/resource");
+    throw ProtocolError(code::invalid_params,
+                        "Invalid params: ref.type must be ref/prompt or ref/resource");
   }
   std::vector<std::string> values;
   if (completer) values = completer(prefix, context_args);
   size_t total = values.size();
   if (values.size() > 100) values.resize(100);
-  json result = {{"completion", {{"values", values}, {"total", total}, {"hasMore", total > values.size()}}}};
+  json result = {
+      {"completion", {{"values", values}, {"total", total}, {"hasMore", total > values.size()}}}};
   return finish(std::move(result), ex, false);
 }
 

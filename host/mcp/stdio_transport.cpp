@@ -48,7 +48,10 @@ class LineWriter final : public Outbound {
 class Connection {
  public:
   Connection(McpServer &server, int out_fd, StdioOptions options)
-      : server_(server), out_(out_fd), options_(options), session_(std::make_shared<Session>("stdio")) {
+      : server_(server),
+        out_(out_fd),
+        options_(options),
+        session_(std::make_shared<Session>("stdio")) {
     for (size_t i = 0; i < std::max<size_t>(1, options_.workers); ++i) {
       workers_.emplace_back([this] { work(); });
     }
@@ -62,16 +65,15 @@ class Connection {
     try {
       doc = json::parse(line);
     } catch (const json::exception &e) {
-      out_.send(error_response(nullptr, code::parse_error, std::string("Parse error: ") + e.what()));
+      out_.send(
+          error_response(nullptr, code::parse_error, std::string("Parse error: ") + e.what()));
       return;
     }
     Message m;
     try {
       m = classify(doc);
     } catch (const ProtocolError &e) {
-      json id = doc.is_object() && doc.contains("id") ? doc["id"] : json(nullptr);
-      if (!(id.is_string() || id.is_number_integer())) id = nullptr;
-      out_.send(error_response(id, e));
+      out_.send(error_response(reply_id(doc), e));
       return;
     }
     switch (m.kind) {

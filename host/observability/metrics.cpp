@@ -11,13 +11,24 @@ namespace pgmcp::observability {
 struct Metrics::Impl {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   prometheus::Family<prometheus::Counter> &queries =
-      prometheus::BuildCounter().Name("pg_mcp_db_queries_total").Help("Statements sent to a database, by outcome").Register(*registry);
+      prometheus::BuildCounter()
+          .Name("pg_mcp_db_queries_total")
+          .Help("Statements sent to a database, by outcome")
+          .Register(*registry);
   prometheus::Family<prometheus::Histogram> &duration =
-      prometheus::BuildHistogram().Name("pg_mcp_db_query_duration_seconds").Help("Time from sending a statement to its last row").Register(*registry);
+      prometheus::BuildHistogram()
+          .Name("pg_mcp_db_query_duration_seconds")
+          .Help("Time from sending a statement to its last row")
+          .Register(*registry);
   prometheus::Family<prometheus::Gauge> &pool =
-      prometheus::BuildGauge().Name("pg_mcp_db_pool_size").Help("Connections of a database's pool, by state").Register(*registry);
-  prometheus::Family<prometheus::Gauge> &schema_age =
-      prometheus::BuildGauge().Name("pg_mcp_schema_cache_age_seconds").Help("Age of a database's cached schema").Register(*registry);
+      prometheus::BuildGauge()
+          .Name("pg_mcp_db_pool_size")
+          .Help("Connections of a database's pool, by state")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge> &schema_age = prometheus::BuildGauge()
+                                                          .Name("pg_mcp_schema_cache_age_seconds")
+                                                          .Help("Age of a database's cached schema")
+                                                          .Register(*registry);
 };
 
 Metrics &Metrics::instance() {
@@ -28,11 +39,13 @@ Metrics &Metrics::instance() {
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
 
 void Metrics::query(const std::string &database, QueryStatus status, double seconds) {
-  static const char *names[] = {"ok", "error", "timeout", "cancelled", "unavailable", "rate_limited"};
-  impl_->queries.Add({{"database", database}, {"status", names[static_cast<int>(status)]}}).Increment();
+  static const char *names[] = {"ok",        "error",       "timeout",
+                                "cancelled", "unavailable", "rate_limited"};
+  impl_->queries.Add({{"database", database}, {"status", names[static_cast<int>(status)]}})
+      .Increment();
   if (status == QueryStatus::ok || status == QueryStatus::error || status == QueryStatus::timeout) {
-    static const prometheus::Histogram::BucketBoundaries buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                                     0.1,    0.25,  0.5,    1,     2.5,  5,     10, 30};
+    static const prometheus::Histogram::BucketBoundaries buckets = {
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
     impl_->duration.Add({{"database", database}}, buckets).Observe(seconds);
   }
 }

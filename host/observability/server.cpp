@@ -26,7 +26,8 @@ namespace {
 class Handler final : public Poco::Net::HTTPRequestHandler {
  public:
   explicit Handler(const Probes &p) : probes_(p) {}
-  void handleRequest(Poco::Net::HTTPServerRequest &req, Poco::Net::HTTPServerResponse &resp) override {
+  void handleRequest(Poco::Net::HTTPServerRequest &req,
+                     Poco::Net::HTTPServerResponse &resp) override {
     std::string path = req.getURI().substr(0, req.getURI().find('?'));
     std::string body;
     if (path == "/metrics") {
@@ -38,7 +39,8 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
       resp.setContentType("application/json");
     } else if (path == "/ready") {
       mcp::json r = probes_.readiness ? probes_.readiness() : mcp::json{{"ready", true}};
-      if (!r.value("ready", false)) resp.setStatus(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
+      if (!r.value("ready", false))
+        resp.setStatus(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
       body = r.dump();
       resp.setContentType("application/json");
     } else {
@@ -56,7 +58,8 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
 class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   explicit Factory(const Probes &p) : probes_(p) {}
-  Poco::Net::HTTPRequestHandler *createRequestHandler(const Poco::Net::HTTPServerRequest &) override {
+  Poco::Net::HTTPRequestHandler *createRequestHandler(
+      const Poco::Net::HTTPServerRequest &) override {
     return new Handler(probes_);
   }
 
@@ -66,7 +69,8 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
 
 }  // namespace
 
-ObservabilityServer::ObservabilityServer(config::Endpoint listen, Probes probes) : impl_(std::make_unique<Impl>()) {
+ObservabilityServer::ObservabilityServer(config::Endpoint listen, Probes probes)
+    : impl_(std::make_unique<Impl>()) {
   impl_->listen = std::move(listen);
   impl_->probes = std::move(probes);
 }
@@ -78,13 +82,15 @@ void ObservabilityServer::start() {
     impl_->socket = std::make_unique<Poco::Net::ServerSocket>(
         Poco::Net::SocketAddress(impl_->listen.host, impl_->listen.port), 64);
   } catch (const Poco::Exception &e) {
-    throw std::runtime_error("cannot listen on " + impl_->listen.text() + " (observability.listen): " + e.displayText());
+    throw std::runtime_error("cannot listen on " + impl_->listen.text() +
+                             " (observability.listen): " + e.displayText());
   }
   auto *params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(4);
   params->setKeepAlive(true);
   impl_->pool = std::make_unique<Poco::ThreadPool>(1, 4, 60);
-  impl_->http = std::make_unique<Poco::Net::HTTPServer>(new Factory(impl_->probes), *impl_->pool, *impl_->socket, params);
+  impl_->http = std::make_unique<Poco::Net::HTTPServer>(new Factory(impl_->probes), *impl_->pool,
+                                                        *impl_->socket, params);
   impl_->http->start();
 }
 

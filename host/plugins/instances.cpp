@@ -29,8 +29,8 @@ std::unique_ptr<Instance<Table, Handle>> make(const config::InstanceSpec &spec,
   Table table;
   const void *raw = library->capability(capability);
   if (raw == nullptr) {
-    throw std::runtime_error("plugin '" + spec.plugin + "' is not " + what + " (it offers: " +
-                             library->info().kinds() + ")");
+    throw std::runtime_error("plugin '" + spec.plugin + "' is not " + what +
+                             " (it offers: " + library->info().kinds() + ")");
   }
   if (!copy_table(raw, table)) {
     throw std::runtime_error("plugin '" + spec.plugin + "' has a malformed " + capability +
@@ -41,7 +41,8 @@ std::unique_ptr<Instance<Table, Handle>> make(const config::InstanceSpec &spec,
   config->values = spec.plugin_values;
   if (spec.kind == "database") {
     // The driver sets it on the connection too, a backstop under SET LOCAL.
-    config->values.emplace_back("statement_timeout_ms", std::to_string(spec.database.statement_timeout_ms));
+    config->values.emplace_back("statement_timeout_ms",
+                                std::to_string(spec.database.statement_timeout_ms));
   }
   pgmcp_error err;
   Handle *handle = nullptr;
@@ -103,13 +104,13 @@ Instances create_instances(const config::Settings &settings, const PluginRegistr
     }
   };
   each(settings.rate_limiters, [&](const config::InstanceSpec &spec) {
-    out.rate_limiters[spec.name] = std::make_shared<RateLimiter>(
-        make<pgmcp_ratelimit_v1, pgmcp_ratelimiter>(spec, registry, PGMCP_RATELIMIT_V1,
-                                                     "a rate limiter"));
+    out.rate_limiters[spec.name] =
+        std::make_shared<RateLimiter>(make<pgmcp_ratelimit_v1, pgmcp_ratelimiter>(
+            spec, registry, PGMCP_RATELIMIT_V1, "a rate limiter"));
   });
   each(settings.databases, [&](const config::InstanceSpec &spec) {
-    out.databases[spec.name] = make<pgmcp_driver_v1, pgmcp_database>(
-        spec, registry, PGMCP_DRIVER_V1, "a database driver");
+    out.databases[spec.name] =
+        make<pgmcp_driver_v1, pgmcp_database>(spec, registry, PGMCP_DRIVER_V1, "a database driver");
   });
   each(settings.llms, [&](const config::InstanceSpec &spec) {
     out.llms[spec.name] =

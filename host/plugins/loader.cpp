@@ -37,7 +37,10 @@ bool looks_like_elf(const std::filesystem::path &file) {
   std::ifstream in(file, std::ios::binary);
   char magic[4] = {};
   in.read(magic, 4);
-  return in.gcount() == 4 && std::memcmp(magic, "\x7f" "ELF", 4) == 0;
+  return in.gcount() == 4 && std::memcmp(magic,
+                                         "\x7f"
+                                         "ELF",
+                                         4) == 0;
 }
 
 std::string kind_of(const std::string &capability) {
@@ -80,7 +83,8 @@ const pgmcp_host *PluginLibrary::host() const { return &impl_->host->api; }
 std::optional<LoadProblem> PluginRegistry::load_file(const std::filesystem::path &file) {
   auto refuse = [&](std::string reason) { return LoadProblem{file, std::move(reason)}; };
 
-  if (!looks_like_elf(file)) return refuse("not a shared library (no ELF header); remove it from the plugin folder");
+  if (!looks_like_elf(file))
+    return refuse("not a shared library (no ELF header); remove it from the plugin folder");
 
   auto impl = std::make_unique<PluginLibrary::Impl>();
   std::error_code ec;
@@ -127,7 +131,9 @@ std::optional<LoadProblem> PluginRegistry::load_file(const std::filesystem::path
   std::memcpy(&impl->descriptor, raw, std::min<size_t>(size, sizeof(pgmcp_plugin)));
   const pgmcp_plugin &d = impl->descriptor;
   if (d.id == nullptr || !valid_id(d.id)) {
-    return refuse("malformed descriptor: the id must be 1-64 characters of a-z, 0-9, '-', '_', '.', starting with a letter or digit");
+    return refuse(
+        "malformed descriptor: the id must be 1-64 characters of a-z, 0-9, '-', '_', '.', starting "
+        "with a letter or digit");
   }
   if (d.version == nullptr || d.init == nullptr || d.get_capability == nullptr) {
     return refuse(std::string("malformed descriptor of '") + d.id +

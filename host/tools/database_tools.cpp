@@ -26,11 +26,13 @@ static std::string join(const std::vector<std::string> &v) {
 }
 
 const DatabaseEntry &Databases::resolve(const json &args) const {
-  if (entries.empty()) throw mcp::ToolError("no database is configured; add a [database.NAME] section");
+  if (entries.empty())
+    throw mcp::ToolError("no database is configured; add a [database.NAME] section");
   auto it = args.find("database");
   if (it == args.end() || it->is_null()) {
     if (entries.size() == 1) return entries.front();
-    throw mcp::ToolError("several databases are configured; name one with \"database\": " + join(names()));
+    throw mcp::ToolError("several databases are configured; name one with \"database\": " +
+                         join(names()));
   }
   const std::string name = it->get<std::string>();
   if (const DatabaseEntry *e = find(name)) return *e;
@@ -39,7 +41,10 @@ const DatabaseEntry &Databases::resolve(const json &args) const {
 
 namespace {
 
-const json kDatabaseArg = {{"type", "string"}, {"description", "The database to use; optional when only one is configured (see list_databases)."}};
+const json kDatabaseArg = {
+    {"type", "string"},
+    {"description",
+     "The database to use; optional when only one is configured (see list_databases)."}};
 
 std::string db_error_text(const db::DbError &e) { return e.describe(); }
 
@@ -84,9 +89,11 @@ json columns_json(const db::Relation &r) {
   return cols;
 }
 
-mcp::ToolResult run_query(const DatabaseEntry &e, const std::string &sql, const std::vector<std::optional<std::string>> &params,
-                          long long max_rows, mcp::RequestContext &ctx) {
-  db::QueryLimits limits{std::min(max_rows, e.db->options().max_rows), e.db->options().max_result_bytes};
+mcp::ToolResult run_query(const DatabaseEntry &e, const std::string &sql,
+                          const std::vector<std::optional<std::string>> &params, long long max_rows,
+                          mcp::RequestContext &ctx) {
+  db::QueryLimits limits{std::min(max_rows, e.db->options().max_rows),
+                         e.db->options().max_result_bytes};
   db::QueryResult r;
   try {
     r = e.db->query(sql, params, limits, &ctx);
@@ -94,8 +101,9 @@ mcp::ToolResult run_query(const DatabaseEntry &e, const std::string &sql, const 
     throw mcp::ToolError(db_error_text(err));
   }
   // The rows are JSON text already: splice them in rather than build values.
-  std::string out = "{\"database\":" + json(e.db->name()).dump() + ",\"columns\":" + r.columns.dump() +
-                    ",\"rows\":" + r.rows_json + ",\"row_count\":" + std::to_string(r.row_count) +
+  std::string out = "{\"database\":" + json(e.db->name()).dump() +
+                    ",\"columns\":" + r.columns.dump() + ",\"rows\":" + r.rows_json +
+                    ",\"row_count\":" + std::to_string(r.row_count) +
                     ",\"truncated\":" + (r.truncated ? "true" : "false");
   if (r.truncated) out += ",\"truncated_by\":\"" + r.truncated_by + "\"";
   out += ",\"duration_ms\":" + json(std::round(r.duration_ms * 1000) / 1000).dump() + "}";
@@ -110,37 +118,56 @@ json explain_summary(const json &plan, bool analyzed) {
   s += ": estimated cost " + (node.contains("Total Cost") ? node["Total Cost"].dump() : "?");
   s += ", " + (node.contains("Plan Rows") ? node["Plan Rows"].dump() : "?") + " rows";
   if (analyzed && top.contains("Execution Time")) {
-    s += "; actually " + (node.contains("Actual Rows") ? node["Actual Rows"].dump() : "?") + " rows in " +
-         top["Execution Time"].dump() + " ms";
+    s += "; actually " + (node.contains("Actual Rows") ? node["Actual Rows"].dump() : "?") +
+         " rows in " + top["Execution Time"].dump() + " ms";
   }
   return s;
 }
 
 }  // namespace
 
-json describe_relation(const db::Catalog &catalog, const db::Relation &r, const std::string &database) {
-  json out = {{"database", database}, {"schema", r.schema}, {"name", r.name}, {"kind", r.kind},
-              {"comment", r.comment.empty() ? json(nullptr) : json(r.comment)},
-              {"estimated_rows", r.estimated_rows < 0 ? json(nullptr) : json(static_cast<long long>(r.estimated_rows))},
-              {"columns", columns_json(r)}};
-  json pk = nullptr, fks = json::array(), uniques = json::array(), indexes = json::array(), refs = json::array();
+json describe_relation(const db::Catalog &catalog, const db::Relation &r,
+                       const std::string &database) {
+  json out = {
+      {"database", database},
+      {"schema", r.schema},
+      {"name", r.name},
+      {"kind", r.kind},
+      {"comment", r.comment.empty() ? json(nullptr) : json(r.comment)},
+      {"estimated_rows",
+       r.estimated_rows < 0 ? json(nullptr) : json(static_cast<long long>(r.estimated_rows))},
+      {"columns", columns_json(r)}};
+  json pk = nullptr, fks = json::array(), uniques = json::array(), indexes = json::array(),
+       refs = json::array();
   for (const auto &c : r.constraints) {
-    if (c.type == "primary_key") pk = c.columns;
-    else if (c.type == "unique") uniques.push_back({{"name", c.name}, {"columns", c.columns}});
+    if (c.type == "primary_key")
+      pk = c.columns;
+    else if (c.type == "unique")
+      uniques.push_back({{"name", c.name}, {"columns", c.columns}});
     else if (c.type == "foreign_key")
-      fks.push_back({{"name", c.name}, {"columns", c.columns},
-                     {"references", {{"schema", c.ref_schema}, {"table", c.ref_table}, {"columns", c.ref_columns}}}});
+      fks.push_back(
+          {{"name", c.name},
+           {"columns", c.columns},
+           {"references",
+            {{"schema", c.ref_schema}, {"table", c.ref_table}, {"columns", c.ref_columns}}}});
   }
   for (const auto &other : catalog.relations) {
     for (const auto &c : other.constraints) {
       if (c.type == "foreign_key" && c.ref_schema == r.schema && c.ref_table == r.name) {
-        refs.push_back({{"schema", other.schema}, {"table", other.name}, {"name", c.name}, {"columns", c.columns},
+        refs.push_back({{"schema", other.schema},
+                        {"table", other.name},
+                        {"name", c.name},
+                        {"columns", c.columns},
                         {"referenced_columns", c.ref_columns}});
       }
     }
   }
   for (const auto &i : r.indexes)
-    indexes.push_back({{"name", i.name}, {"columns", i.columns}, {"unique", i.unique}, {"method", i.method}, {"definition", i.definition}});
+    indexes.push_back({{"name", i.name},
+                       {"columns", i.columns},
+                       {"unique", i.unique},
+                       {"method", i.method},
+                       {"definition", i.definition}});
   out["primary_key"] = pk;
   out["foreign_keys"] = fks;
   out["referenced_by"] = refs;
@@ -156,39 +183,55 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
     t.name = "execute_sql";
     t.title = "Run a read-only SQL query";
     t.description =
-        "Runs one read-only SQL statement (SELECT, WITH, VALUES, TABLE, SHOW) on a PostgreSQL database and returns "
-        "the rows. It runs inside a read-only transaction with a statement timeout and is always rolled back; a "
-        "result longer than the row or byte limit is cut short and marked truncated. Use $1, $2... with \"params\" "
+        "Runs one read-only SQL statement (SELECT, WITH, VALUES, TABLE, SHOW) on a PostgreSQL "
+        "database and returns "
+        "the rows. It runs inside a read-only transaction with a statement timeout and is always "
+        "rolled back; a "
+        "result longer than the row or byte limit is cut short and marked truncated. Use $1, $2... "
+        "with \"params\" "
         "for values.";
-    t.input_schema = {{"type", "object"},
-                      {"properties",
-                       {{"sql", {{"type", "string"}, {"minLength", 1}, {"description", "One SQL statement."}}},
-                        {"database", kDatabaseArg},
-                        {"params", {{"type", "array"}, {"items", {{"type", json::array({"string", "number", "boolean", "null"})}}},
-                                    {"description", "Values for $1, $2, ... (sent as text; the server infers their types)."}}},
-                        {"max_rows", {{"type", "integer"}, {"minimum", 1}, {"description", "At most this many rows (capped by the server's max_rows)."}}}}},
-                      {"required", {"sql"}},
-                      {"additionalProperties", false}};
-    json column = {{"type", "object"},
-                   {"properties", {{"name", {{"type", "string"}}}, {"type", {{"type", "string"}}}}}};
-    json props = {{"database", {{"type", "string"}}},
-                  {"columns", {{"type", "array"}, {"items", column}}},
-                  {"rows", {{"type", "array"}, {"items", {{"type", "array"}}}}},
-                  {"row_count", {{"type", "integer"}}},
-                  {"truncated", {{"type", "boolean"}}},
-                  {"truncated_by", {{"type", "string"}, {"enum", {"max_rows", "max_result_bytes"}}}},
-                  {"duration_ms", {{"type", "number"}}}};
-    t.output_schema = {{"type", "object"},
-                       {"properties", props},
-                       {"required", {"database", "columns", "rows", "row_count", "truncated", "duration_ms"}}};
+    t.input_schema = {
+        {"type", "object"},
+        {"properties",
+         {{"sql", {{"type", "string"}, {"minLength", 1}, {"description", "One SQL statement."}}},
+          {"database", kDatabaseArg},
+          {"params",
+           {{"type", "array"},
+            {"items", {{"type", json::array({"string", "number", "boolean", "null"})}}},
+            {"description",
+             "Values for $1, $2, ... (sent as text; the server infers their types)."}}},
+          {"max_rows",
+           {{"type", "integer"},
+            {"minimum", 1},
+            {"description", "At most this many rows (capped by the server's max_rows)."}}}}},
+        {"required", {"sql"}},
+        {"additionalProperties", false}};
+    json column = {
+        {"type", "object"},
+        {"properties", {{"name", {{"type", "string"}}}, {"type", {{"type", "string"}}}}}};
+    json props = {
+        {"database", {{"type", "string"}}},
+        {"columns", {{"type", "array"}, {"items", column}}},
+        {"rows", {{"type", "array"}, {"items", {{"type", "array"}}}}},
+        {"row_count", {{"type", "integer"}}},
+        {"truncated", {{"type", "boolean"}}},
+        {"truncated_by", {{"type", "string"}, {"enum", {"max_rows", "max_result_bytes"}}}},
+        {"duration_ms", {{"type", "number"}}}};
+    t.output_schema = {
+        {"type", "object"},
+        {"properties", props},
+        {"required", {"database", "columns", "rows", "row_count", "truncated", "duration_ms"}}};
     t.annotations = {true, false, true, false};
     t.handler = [dbs](const json &args, mcp::RequestContext &ctx) {
       const DatabaseEntry &e = dbs->resolve(args);
       std::vector<std::optional<std::string>> params;
       for (const auto &p : args.value("params", json::array())) {
-        if (p.is_null()) params.emplace_back(std::nullopt);
-        else if (p.is_string()) params.emplace_back(p.get<std::string>());
-        else params.emplace_back(p.dump());
+        if (p.is_null())
+          params.emplace_back(std::nullopt);
+        else if (p.is_string())
+          params.emplace_back(p.get<std::string>());
+        else
+          params.emplace_back(p.dump());
       }
       long long max_rows = args.value("max_rows", e.db->options().max_rows);
       return run_query(e, args["sql"].get<std::string>(), params, max_rows, ctx);
@@ -200,26 +243,37 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
     t.name = "explain_query";
     t.title = "Explain a query plan";
     t.description =
-        "Shows PostgreSQL's plan for a read-only query as JSON with a one-line summary. With \"analyze\": true "
-        "(only where the operator allows it) the query is run, read-only and rolled back, to report actual rows "
+        "Shows PostgreSQL's plan for a read-only query as JSON with a one-line summary. With "
+        "\"analyze\": true "
+        "(only where the operator allows it) the query is run, read-only and rolled back, to "
+        "report actual rows "
         "and times.";
-    t.input_schema = {{"type", "object"},
-                      {"properties", {{"sql", {{"type", "string"}, {"minLength", 1}}}, {"database", kDatabaseArg},
-                                      {"analyze", {{"type", "boolean"}, {"description", "Run it to get actual times (if allowed)."}}}}},
-                      {"required", {"sql"}},
-                      {"additionalProperties", false}};
+    t.input_schema = {
+        {"type", "object"},
+        {"properties",
+         {{"sql", {{"type", "string"}, {"minLength", 1}}},
+          {"database", kDatabaseArg},
+          {"analyze",
+           {{"type", "boolean"}, {"description", "Run it to get actual times (if allowed)."}}}}},
+        {"required", {"sql"}},
+        {"additionalProperties", false}};
     t.output_schema = {{"type", "object"},
-                       {"properties", {{"database", {{"type", "string"}}}, {"summary", {{"type", "string"}}}, {"plan", {{"type", "array"}}}}},
+                       {"properties",
+                        {{"database", {{"type", "string"}}},
+                         {"summary", {{"type", "string"}}},
+                         {"plan", {{"type", "array"}}}}},
                        {"required", {"database", "summary", "plan"}}};
     t.annotations = {true, false, true, false};
     t.handler = [dbs](const json &args, mcp::RequestContext &ctx) {
       const DatabaseEntry &e = dbs->resolve(args);
       bool analyze = args.value("analyze", false);
       if (analyze && !e.db->options().allow_explain_analyze) {
-        throw mcp::ToolError("EXPLAIN ANALYZE runs the query and is off for database '" + e.db->name() +
-                             "'; set allow_explain_analyze = true to allow it, or explain without analyze");
+        throw mcp::ToolError(
+            "EXPLAIN ANALYZE runs the query and is off for database '" + e.db->name() +
+            "'; set allow_explain_analyze = true to allow it, or explain without analyze");
       }
-      std::string sql = std::string("EXPLAIN (FORMAT JSON") + (analyze ? ", ANALYZE, BUFFERS" : "") + ") " +
+      std::string sql = std::string("EXPLAIN (FORMAT JSON") +
+                        (analyze ? ", ANALYZE, BUFFERS" : "") + ") " +
                         args["sql"].get<std::string>();
       db::QueryResult r;
       try {
@@ -230,7 +284,8 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
       json rows = json::parse(r.rows_json, nullptr, false);
       json plan = rows.is_array() && !rows.empty() && !rows[0].empty() ? rows[0][0] : json::array();
       if (plan.is_string()) plan = json::parse(plan.get<std::string>(), nullptr, false);
-      json out = {{"database", e.db->name()}, {"summary", explain_summary(plan, analyze)}, {"plan", plan}};
+      json out = {
+          {"database", e.db->name()}, {"summary", explain_summary(plan, analyze)}, {"plan", plan}};
       return mcp::structured_result(std::move(out));
     };
     registry.add_tool(std::move(t));
@@ -240,13 +295,17 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
     t.name = "describe_table";
     t.title = "Describe a table or view";
     t.description =
-        "Describes a table, view or materialized view: columns (type, nullable, default, comment), primary key, "
-        "foreign keys in both directions, unique constraints, indexes, comment and estimated row count. Name it "
+        "Describes a table, view or materialized view: columns (type, nullable, default, comment), "
+        "primary key, "
+        "foreign keys in both directions, unique constraints, indexes, comment and estimated row "
+        "count. Name it "
         "as name or schema.name; double-quote mixed-case names (\"MyTable\").";
-    t.input_schema = {{"type", "object"},
-                      {"properties", {{"table", {{"type", "string"}, {"minLength", 1}}}, {"database", kDatabaseArg}}},
-                      {"required", {"table"}},
-                      {"additionalProperties", false}};
+    t.input_schema = {
+        {"type", "object"},
+        {"properties",
+         {{"table", {{"type", "string"}, {"minLength", 1}}}, {"database", kDatabaseArg}}},
+        {"required", {"table"}},
+        {"additionalProperties", false}};
     t.annotations = {true, false, true, false};
     t.handler = [dbs](const json &args, mcp::RequestContext &) {
       const DatabaseEntry &e = dbs->resolve(args);
@@ -270,18 +329,21 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
         if (all.size() > 1) {
           std::vector<std::string> q;
           for (auto *x : all) q.push_back(x->schema + "." + x->name);
-          throw mcp::ToolError("'" + name.second + "' exists in several schemas; name one of: " + join(q));
+          throw mcp::ToolError("'" + name.second +
+                               "' exists in several schemas; name one of: " + join(q));
         }
         if (!all.empty()) r = all.front();
       }
       if (r == nullptr) {
         std::vector<std::string> close;
         for (const auto &x : catalog->relations)
-          if (matches(x.name, name.second.substr(0, std::min<size_t>(4, name.second.size())))) close.push_back(x.schema + "." + x.name);
+          if (matches(x.name, name.second.substr(0, std::min<size_t>(4, name.second.size()))))
+            close.push_back(x.schema + "." + x.name);
         if (close.size() > 10) close.resize(10);
-        throw mcp::ToolError("no table or view '" + args["table"].get<std::string>() + "' in database '" + e.db->name() +
-                             "'" + (close.empty() ? "" : "; similar: " + join(close)) +
-                             ". Unquoted names are folded to lower case; use search_objects to look around.");
+        throw mcp::ToolError(
+            "no table or view '" + args["table"].get<std::string>() + "' in database '" +
+            e.db->name() + "'" + (close.empty() ? "" : "; similar: " + join(close)) +
+            ". Unquoted names are folded to lower case; use search_objects to look around.");
       }
       return mcp::structured_result(describe_relation(*catalog, *r, e.db->name()));
     };
@@ -292,16 +354,23 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
     t.name = "search_objects";
     t.title = "Search the schema";
     t.description =
-        "Finds schemas, tables, views, materialized views, columns, functions, indexes, sequences and enums whose "
-        "name matches a pattern (case-insensitive substring, or a LIKE pattern with % and _). Answers from the "
-        "cached catalog. detail=names (default) is the most compact; summary adds comments and types; full adds "
+        "Finds schemas, tables, views, materialized views, columns, functions, indexes, sequences "
+        "and enums whose "
+        "name matches a pattern (case-insensitive substring, or a LIKE pattern with % and _). "
+        "Answers from the "
+        "cached catalog. detail=names (default) is the most compact; summary adds comments and "
+        "types; full adds "
         "columns of tables.";
     t.input_schema = {
         {"type", "object"},
         {"properties",
          {{"database", kDatabaseArg},
           {"pattern", {{"type", "string"}}},
-          {"kind", {{"type", "string"}, {"enum", {"schema", "table", "view", "materialized_view", "column", "function", "index", "sequence", "enum"}}}},
+          {"kind",
+           {{"type", "string"},
+            {"enum",
+             {"schema", "table", "view", "materialized_view", "column", "function", "index",
+              "sequence", "enum"}}}},
           {"schema", {{"type", "string"}, {"description", "Only objects in this schema."}}},
           {"detail", {{"type", "string"}, {"enum", {"names", "summary", "full"}}}},
           {"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}},
@@ -340,7 +409,9 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
       if (want("schema")) {
         for (const auto &s : c->schemas)
           if (in_schema(s.name) && matches(s.name, pattern))
-            add(detail == "names" ? json(s.name) : json{{"kind", "schema"}, {"name", s.name}, {"comment", comment(s.comment)}});
+            add(detail == "names"
+                    ? json(s.name)
+                    : json{{"kind", "schema"}, {"name", s.name}, {"comment", comment(s.comment)}});
       }
       for (const auto &r : c->relations) {
         if (!in_schema(r.schema)) continue;
@@ -348,8 +419,13 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
           if (detail == "names") {
             add(r.schema + "." + r.name);
           } else {
-            json item = {{"kind", r.kind}, {"schema", r.schema}, {"name", r.name}, {"comment", comment(r.comment)},
-                         {"estimated_rows", r.estimated_rows < 0 ? json(nullptr) : json(static_cast<long long>(r.estimated_rows))}};
+            json item = {{"kind", r.kind},
+                         {"schema", r.schema},
+                         {"name", r.name},
+                         {"comment", comment(r.comment)},
+                         {"estimated_rows", r.estimated_rows < 0
+                                                ? json(nullptr)
+                                                : json(static_cast<long long>(r.estimated_rows))}};
             if (detail == "full") item["columns"] = columns_json(r);
             add(std::move(item));
           }
@@ -357,16 +433,29 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
         if (want("column") && !kind.empty()) {
           for (const auto &col : r.columns) {
             if (!matches(col.name, pattern)) continue;
-            if (detail == "names") add(r.schema + "." + r.name + "." + col.name);
-            else add({{"kind", "column"}, {"schema", r.schema}, {"table", r.name}, {"name", col.name}, {"type", col.type},
-                      {"nullable", !col.not_null}, {"comment", comment(col.comment)}});
+            if (detail == "names")
+              add(r.schema + "." + r.name + "." + col.name);
+            else
+              add({{"kind", "column"},
+                   {"schema", r.schema},
+                   {"table", r.name},
+                   {"name", col.name},
+                   {"type", col.type},
+                   {"nullable", !col.not_null},
+                   {"comment", comment(col.comment)}});
           }
         }
         if (want("index") && !kind.empty()) {
           for (const auto &ix : r.indexes) {
             if (!matches(ix.name, pattern)) continue;
-            if (detail == "names") add(r.schema + "." + ix.name);
-            else add({{"kind", "index"}, {"schema", r.schema}, {"table", r.name}, {"name", ix.name}, {"definition", ix.definition}});
+            if (detail == "names")
+              add(r.schema + "." + ix.name);
+            else
+              add({{"kind", "index"},
+                   {"schema", r.schema},
+                   {"table", r.name},
+                   {"name", ix.name},
+                   {"definition", ix.definition}});
           }
         }
       }
@@ -374,14 +463,21 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
         for (const auto &f : c->functions)
           if (in_schema(f.schema) && matches(f.name, pattern))
             add(detail == "names" ? json(f.schema + "." + f.name + "(" + f.arguments + ")")
-                                  : json{{"kind", "function"}, {"schema", f.schema}, {"name", f.name}, {"arguments", f.arguments},
-                                         {"returns", f.result}, {"comment", comment(f.comment)}});
+                                  : json{{"kind", "function"},
+                                         {"schema", f.schema},
+                                         {"name", f.name},
+                                         {"arguments", f.arguments},
+                                         {"returns", f.result},
+                                         {"comment", comment(f.comment)}});
       }
       if (want("enum")) {
         for (const auto &en : c->enums)
           if (in_schema(en.schema) && matches(en.name, pattern))
             add(detail == "names" ? json(en.schema + "." + en.name)
-                                  : json{{"kind", "enum"}, {"schema", en.schema}, {"name", en.name}, {"labels", en.labels},
+                                  : json{{"kind", "enum"},
+                                         {"schema", en.schema},
+                                         {"name", en.name},
+                                         {"labels", en.labels},
                                          {"comment", comment(en.comment)}});
       }
       json out = {{"database", e.db->name()}, {"objects", std::move(found)}, {"total", total}};
@@ -404,8 +500,9 @@ class SchemaResources final : public mcp::ResourceProvider {
       out.push_back({{"uri", "pgmcp://" + e.db->name() + "/schema"},
                      {"name", e.db->name() + "-schema"},
                      {"title", "Schema of " + e.db->name()},
-                     {"description", "Schemas, tables and views of database '" + e.db->name() + "'" +
-                                         (e.db->description().empty() ? "" : " (" + e.db->description() + ")")},
+                     {"description",
+                      "Schemas, tables and views of database '" + e.db->name() + "'" +
+                          (e.db->description().empty() ? "" : " (" + e.db->description() + ")")},
                      {"mimeType", "application/json"}});
     }
     return out;
@@ -426,9 +523,10 @@ class SchemaResources final : public mcp::ResourceProvider {
       return out;
     };
     auto catalog_of = [dbs](const json &ctx) -> std::shared_ptr<const db::Catalog> {
-      const DatabaseEntry *e = ctx.contains("database") && ctx["database"].is_string() ? dbs->find(ctx["database"])
-                               : dbs->entries.size() == 1                              ? &dbs->entries[0]
-                                                                                       : nullptr;
+      const DatabaseEntry *e = ctx.contains("database") && ctx["database"].is_string()
+                                   ? dbs->find(ctx["database"])
+                               : dbs->entries.size() == 1 ? &dbs->entries[0]
+                                                          : nullptr;
       if (e == nullptr) return nullptr;
       try {
         return e->schema->get();
@@ -448,7 +546,8 @@ class SchemaResources final : public mcp::ResourceProvider {
       std::string schema = ctx.value("schema", std::string());
       if (auto c = catalog_of(ctx))
         for (const auto &r : c->relations)
-          if ((schema.empty() || r.schema == schema) && r.kind != "sequence" && r.name.rfind(prefix, 0) == 0)
+          if ((schema.empty() || r.schema == schema) && r.kind != "sequence" &&
+              r.name.rfind(prefix, 0) == 0)
             out.push_back(r.name);
       return out;
     };
@@ -462,7 +561,8 @@ class SchemaResources final : public mcp::ResourceProvider {
     size_t start = prefix.size();
     while (start <= uri.size()) {
       size_t slash = uri.find('/', start);
-      parts.push_back(uri.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+      parts.push_back(
+          uri.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
       if (slash == std::string::npos) break;
       start = slash + 1;
     }
@@ -473,7 +573,8 @@ class SchemaResources final : public mcp::ResourceProvider {
     try {
       c = e->schema->get();
     } catch (const db::DbError &err) {
-      throw mcp::ProtocolError(mcp::code::internal_error, "database '" + e->db->name() + "': " + err.what());
+      throw mcp::ProtocolError(mcp::code::internal_error,
+                               "database '" + e->db->name() + "': " + err.what());
     }
     json body;
     if (parts.size() == 2 && parts[1] == "schema") {
@@ -482,11 +583,18 @@ class SchemaResources final : public mcp::ResourceProvider {
         json tables = json::array();
         for (const auto &r : c->relations)
           if (r.schema == s.name && r.kind != "sequence")
-            tables.push_back({{"name", r.name}, {"kind", r.kind}, {"comment", r.comment.empty() ? json(nullptr) : json(r.comment)},
-                              {"estimated_rows", r.estimated_rows < 0 ? json(nullptr) : json(static_cast<long long>(r.estimated_rows))}});
-        schemas.push_back({{"name", s.name}, {"comment", s.comment.empty() ? json(nullptr) : json(s.comment)}, {"tables", tables}});
+            tables.push_back({{"name", r.name},
+                              {"kind", r.kind},
+                              {"comment", r.comment.empty() ? json(nullptr) : json(r.comment)},
+                              {"estimated_rows", r.estimated_rows < 0 ? json(nullptr)
+                                                                      : json(static_cast<long long>(
+                                                                            r.estimated_rows))}});
+        schemas.push_back({{"name", s.name},
+                           {"comment", s.comment.empty() ? json(nullptr) : json(s.comment)},
+                           {"tables", tables}});
       }
-      body = {{"database", e->db->name()}, {"description", e->db->description()}, {"schemas", schemas}};
+      body = {
+          {"database", e->db->name()}, {"description", e->db->description()}, {"schemas", schemas}};
     } else if (parts.size() == 4 && parts[1] == "table") {
       const db::Relation *r = c->find(parts[2], parts[3]);
       if (r == nullptr || r->kind == "sequence") return std::nullopt;

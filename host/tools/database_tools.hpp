@@ -31,6 +31,7 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> data
 std::shared_ptr<mcp::ResourceProvider> database_resources(std::shared_ptr<Databases> databases);
 
 // describe_table's JSON for a relation, shared with the table resource.
-mcp::json describe_relation(const db::Catalog &catalog, const db::Relation &r, const std::string &database);
+mcp::json describe_relation(const db::Catalog &catalog, const db::Relation &r,
+                            const std::string &database);
 
 }  // namespace pgmcp::tools

@@ -14,20 +14,20 @@ mcp::Tool list_databases_tool(const config::Settings &settings) {
   t.description =
       "Lists the PostgreSQL databases this server can query, with each one's description and "
       "whether it is read-only. Use the names as the `database` argument of the other tools.";
-  t.input_schema = {{"type", "object"}, {"properties", mcp::json::object()}, {"additionalProperties", false}};
-  t.output_schema = {
-      {"type", "object"},
-      {"properties",
-       {{"databases",
-         {{"type", "array"},
-          {"items",
-           {{"type", "object"},
-            {"properties",
-             {{"name", {{"type", "string"}}},
-              {"description", {{"type", "string"}}},
-              {"read_only", {{"type", "boolean"}}}}},
-            {"required", {"name", "description", "read_only"}}}}}}}},
-      {"required", {"databases"}}};
+  t.input_schema = {
+      {"type", "object"}, {"properties", mcp::json::object()}, {"additionalProperties", false}};
+  t.output_schema = {{"type", "object"},
+                     {"properties",
+                      {{"databases",
+                        {{"type", "array"},
+                         {"items",
+                          {{"type", "object"},
+                           {"properties",
+                            {{"name", {{"type", "string"}}},
+                             {"description", {{"type", "string"}}},
+                             {"read_only", {{"type", "boolean"}}}}},
+                           {"required", {"name", "description", "read_only"}}}}}}}},
+                     {"required", {"databases"}}};
   t.annotations = {true, false, true, false};
   t.handler = [databases](const mcp::json &, mcp::RequestContext &) {
     return mcp::structured_result({{"databases", databases}});

@@ -11,13 +11,20 @@ std::optional<std::string> base64_decode(std::string_view in) {
   for (; i < in.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(in[i]);
     unsigned d;
-    if (c >= 'A' && c <= 'Z') d = c - 'A';
-    else if (c >= 'a' && c <= 'z') d = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') d = c - '0' + 52;
-    else if (c == '+' || c == '-') d = 62;
-    else if (c == '/' || c == '_') d = 63;
-    else if (c == '=') break;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      d = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      d = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      d = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      d = 62;
+    else if (c == '/' || c == '_')
+      d = 63;
+    else if (c == '=')
+      break;
+    else
+      return std::nullopt;
     val = ((val << 6) | d) & 0xFFFFFFu;  // only the last 24 bits matter
     bits += 6;
     if (bits >= 8) {
@@ -36,7 +43,8 @@ std::string base64url_encode(std::string_view in) {
   out.reserve((in.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+    unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
                  static_cast<unsigned char>(in[i + 2]);
     for (int s = 18; s >= 0; s -= 6) out += alphabet[(v >> s) & 63];
   }

@@ -73,8 +73,9 @@ Settings read_settings(const Config &config) {
   }
   PQconninfoFree(opts);
   // Read-only and bounded even before any statement says so.
-  options += " -c default_transaction_read_only=on -c statement_timeout=" + std::to_string(statement_timeout) +
-             " -c idle_in_transaction_session_timeout=" + std::to_string(std::max<long long>(statement_timeout, 60000));
+  options += " -c default_transaction_read_only=on -c statement_timeout=" +
+             std::to_string(statement_timeout) + " -c idle_in_transaction_session_timeout=" +
+             std::to_string(std::max<long long>(statement_timeout, 60000));
   auto set = [&](const std::string &k, const std::string &v) {
     auto it = std::find(s.keys.begin(), s.keys.end(), k);
     if (it == s.keys.end()) {
@@ -106,14 +107,16 @@ Error server_error(const PGresult *r, const std::string &fallback) {
   // Connection exceptions (08xxx) and the server going away (57P01 admin
   // shutdown, 57P02 crash shutdown, 57P03 cannot connect now): the
   // connection is gone, not the statement wrong.
-  if (state != nullptr && (std::strncmp(state, "08", 2) == 0 || std::strncmp(state, "57P0", 4) == 0)) {
+  if (state != nullptr &&
+      (std::strncmp(state, "08", 2) == 0 || std::strncmp(state, "57P0", 4) == 0)) {
     Error lost(PGMCP_ERR_UNAVAILABLE, msg != nullptr ? msg : fallback);
     lost.with("sqlstate", state);
     return lost;
   }
   if (state != nullptr && std::strcmp(state, "57014") == 0) {
     // query_canceled: by us, or by statement_timeout
-    Error c(std::strstr(msg != nullptr ? msg : "", "timeout") != nullptr ? PGMCP_ERR_TIMEOUT : PGMCP_ERR_CANCELLED,
+    Error c(std::strstr(msg != nullptr ? msg : "", "timeout") != nullptr ? PGMCP_ERR_TIMEOUT
+                                                                         : PGMCP_ERR_CANCELLED,
             msg != nullptr ? msg : "canceled");
     c.with("sqlstate", state);
     return c;
@@ -134,7 +137,8 @@ class PgConnection final : public pgmcp::sdk::Connection {
   }
 
   bool healthy() override {
-    return !broken_ && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+    return !broken_ && PQstatus(conn_) == CONNECTION_OK &&
+           PQtransactionStatus(conn_) == PQTRANS_IDLE;
   }
 
   void execute(const pgmcp_statement &stmt, const pgmcp::sdk::RowSink &sink) override {
@@ -181,8 +185,10 @@ class PgConnection final : public pgmcp::sdk::Connection {
     };
     Result r(PQgetResult(conn_), PQclear);
     if (!r) throw lost("no catalog result");
-    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) fail(server_error(r.get(), "catalog query failed"));
-    else emit_catalog(r.get(), sink);
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
+      fail(server_error(r.get(), "catalog query failed"));
+    else
+      emit_catalog(r.get(), sink);
     while (Result more{PQgetResult(conn_), PQclear}) {
     }
     expect_sync(fail);
@@ -192,7 +198,8 @@ class PgConnection final : public pgmcp::sdk::Connection {
  private:
   Error lost(const std::string &what) {
     broken_ = true;
-    return Error(PGMCP_ERR_UNAVAILABLE, "connection to " + where_ + " lost: " + what + " (" + clean(PQerrorMessage(conn_)) + ")");
+    return Error(PGMCP_ERR_UNAVAILABLE, "connection to " + where_ + " lost: " + what + " (" +
+                                            clean(PQerrorMessage(conn_)) + ")");
   }
 
   void send(const char *sql, const pgmcp_value *params, size_t count) {
@@ -205,8 +212,9 @@ class PgConnection final : public pgmcp::sdk::Connection {
       values[i] = terminated[i].c_str();
       lengths[i] = static_cast<int>(params[i].len);
     }
-    if (PQsendQueryParams(conn_, sql, static_cast<int>(count), nullptr, count ? values.data() : nullptr,
-                          count ? lengths.data() : nullptr, count ? formats.data() : nullptr, 0) != 1) {
+    if (PQsendQueryParams(conn_, sql, static_cast<int>(count), nullptr,
+                          count ? values.data() : nullptr, count ? lengths.data() : nullptr,
+                          count ? formats.data() : nullptr, 0) != 1) {
       throw lost("could not send the statement");
     }
   }
@@ -223,8 +231,10 @@ class PgConnection final : public pgmcp::sdk::Connection {
       return;
     }
     ExecStatusType st = PQresultStatus(r.get());
-    if (st == PGRES_FATAL_ERROR) fail(server_error(r.get(), "statement failed"));
-    else if (st == PGRES_PIPELINE_ABORTED) fail(Error(PGMCP_ERR_REMOTE, "statement skipped after an earlier error"));
+    if (st == PGRES_FATAL_ERROR)
+      fail(server_error(r.get(), "statement failed"));
+    else if (st == PGRES_PIPELINE_ABORTED)
+      fail(Error(PGMCP_ERR_REMOTE, "statement skipped after an earlier error"));
     while (Result more{PQgetResult(conn_), PQclear}) {
     }
   }
@@ -269,7 +279,8 @@ class PgConnection final : public pgmcp::sdk::Connection {
           for (int c = 0; c < ncols; ++c) {
             bool null = PQgetisnull(r.get(), 0, c);
             buffer.push_back({null ? nullptr : PQgetvalue(r.get(), 0, c),
-                              null ? 0 : static_cast<size_t>(PQgetlength(r.get(), 0, c)), null ? 1 : 0});
+                              null ? 0 : static_cast<size_t>(PQgetlength(r.get(), 0, c)),
+                              null ? 1 : 0});
           }
           held.push_back(std::move(r));
           if (held.size() >= chunk) flush();
@@ -311,7 +322,8 @@ class PgConnection final : public pgmcp::sdk::Connection {
   }
 
   std::string type_name(Oid oid) {
-    auto it = std::find_if(types_.begin(), types_.end(), [&](const auto &p) { return p.first == oid; });
+    auto it =
+        std::find_if(types_.begin(), types_.end(), [&](const auto &p) { return p.first == oid; });
     if (it != types_.end()) return it->second;
     std::string name = builtin_type_name(oid);
     types_.emplace_back(oid, name);
@@ -320,46 +332,82 @@ class PgConnection final : public pgmcp::sdk::Connection {
 
   static std::string builtin_type_name(Oid oid) {
     switch (oid) {
-      case 16: return "bool";
-      case 17: return "bytea";
-      case 18: return "char";
-      case 19: return "name";
-      case 20: return "int8";
-      case 21: return "int2";
-      case 23: return "int4";
-      case 25: return "text";
-      case 26: return "oid";
-      case 114: return "json";
-      case 199: return "_json";
-      case 700: return "float4";
-      case 701: return "float8";
-      case 1000: return "_bool";
-      case 1005: return "_int2";
-      case 1007: return "_int4";
-      case 1009: return "_text";
-      case 1015: return "_varchar";
-      case 1016: return "_int8";
-      case 1021: return "_float4";
-      case 1022: return "_float8";
-      case 1042: return "bpchar";
-      case 1043: return "varchar";
-      case 1082: return "date";
-      case 1083: return "time";
-      case 1114: return "timestamp";
-      case 1184: return "timestamptz";
-      case 1186: return "interval";
-      case 1231: return "_numeric";
-      case 1700: return "numeric";
-      case 2950: return "uuid";
-      case 3802: return "jsonb";
-      case 3807: return "_jsonb";
-      default: return "";
+      case 16:
+        return "bool";
+      case 17:
+        return "bytea";
+      case 18:
+        return "char";
+      case 19:
+        return "name";
+      case 20:
+        return "int8";
+      case 21:
+        return "int2";
+      case 23:
+        return "int4";
+      case 25:
+        return "text";
+      case 26:
+        return "oid";
+      case 114:
+        return "json";
+      case 199:
+        return "_json";
+      case 700:
+        return "float4";
+      case 701:
+        return "float8";
+      case 1000:
+        return "_bool";
+      case 1005:
+        return "_int2";
+      case 1007:
+        return "_int4";
+      case 1009:
+        return "_text";
+      case 1015:
+        return "_varchar";
+      case 1016:
+        return "_int8";
+      case 1021:
+        return "_float4";
+      case 1022:
+        return "_float8";
+      case 1042:
+        return "bpchar";
+      case 1043:
+        return "varchar";
+      case 1082:
+        return "date";
+      case 1083:
+        return "time";
+      case 1114:
+        return "timestamp";
+      case 1184:
+        return "timestamptz";
+      case 1186:
+        return "interval";
+      case 1231:
+        return "_numeric";
+      case 1700:
+        return "numeric";
+      case 2950:
+        return "uuid";
+      case 3802:
+        return "jsonb";
+      case 3807:
+        return "_jsonb";
+      default:
+        return "";
     }
   }
 
   void emit_catalog(const PGresult *r, const pgmcp::sdk::SchemaSink &sink) {
     int n = PQntuples(r);
-    auto text = [&](int row, int col) -> const char * { return PQgetisnull(r, row, col) ? nullptr : PQgetvalue(r, row, col); };
+    auto text = [&](int row, int col) -> const char * {
+      return PQgetisnull(r, row, col) ? nullptr : PQgetvalue(r, row, col);
+    };
     for (int i = 0; i < n; ++i) {
       std::vector<std::string> cols = parse_name_array(text(i, 10));
       std::vector<std::string> refs = parse_name_array(text(i, 13));
@@ -396,9 +444,12 @@ class PgConnection final : public pgmcp::sdk::Connection {
     for (const char *p = s + 1; *p != '\0'; ++p) {
       char c = *p;
       if (in_quotes) {
-        if (c == '\\' && p[1] != '\0') cur += *++p;
-        else if (c == '"') in_quotes = false;
-        else cur += c;
+        if (c == '\\' && p[1] != '\0')
+          cur += *++p;
+        else if (c == '"')
+          in_quotes = false;
+        else
+          cur += c;
       } else if (c == '"') {
         in_quotes = quoted = true;
       } else if (c == ',' || c == '}') {
@@ -435,7 +486,8 @@ class PgDatabase final : public pgmcp::sdk::Database {
     keys.push_back(nullptr);
     values.push_back(nullptr);
     PGconn *conn = PQconnectdbParams(keys.data(), values.data(), 0);
-    if (conn == nullptr) throw Error(PGMCP_ERR_UNAVAILABLE, "out of memory connecting to " + settings_.where);
+    if (conn == nullptr)
+      throw Error(PGMCP_ERR_UNAVAILABLE, "out of memory connecting to " + settings_.where);
     if (PQstatus(conn) != CONNECTION_OK) {
       std::string why = clean(PQerrorMessage(conn));
       PQfinish(conn);
@@ -454,5 +506,6 @@ class PgDatabase final : public pgmcp::sdk::Database {
 
 }  // namespace
 
-PGMCP_PLUGIN("postgres", "1.0.0", "PostgreSQL through libpq: extended protocol, pipelined, streamed rows",
+PGMCP_PLUGIN("postgres", "1.0.0",
+             "PostgreSQL through libpq: extended protocol, pipelined, streamed rows",
              pgmcp::sdk::DriverCapability<PgDatabase>)

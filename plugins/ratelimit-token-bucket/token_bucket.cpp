@@ -24,15 +24,18 @@ double parse_rate(std::string_view text) {
     throw bad();
   }
   double seconds = 0;
-  if (unit == "s" || unit == "sec" || unit == "second") seconds = 1;
-  else if (unit == "min" || unit == "minute") seconds = 60;
-  else if (unit == "h" || unit == "hour") seconds = 3600;
-  else throw bad();
+  if (unit == "s" || unit == "sec" || unit == "second")
+    seconds = 1;
+  else if (unit == "min" || unit == "minute")
+    seconds = 60;
+  else if (unit == "h" || unit == "hour")
+    seconds = 3600;
+  else
+    throw bad();
   return n / seconds;
 }
 
-TokenBuckets::TokenBuckets(Settings settings, Now now)
-    : settings_(settings), now_(std::move(now)) {
+TokenBuckets::TokenBuckets(Settings settings, Now now) : settings_(settings), now_(std::move(now)) {
   if (!(settings_.rate_per_second > 0) || !(settings_.burst >= 1)) {
     throw std::invalid_argument("token bucket needs rate > 0 and burst >= 1");
   }

@@ -18,9 +18,9 @@ namespace pgmcp::token_bucket {
 using Clock = std::chrono::steady_clock;
 
 struct Settings {
-  double rate_per_second = 1.0;  // > 0
-  double burst = 1.0;            // >= 1
-  std::size_t max_keys = 100000; // buckets kept before idle ones are dropped
+  double rate_per_second = 1.0;   // > 0
+  double burst = 1.0;             // >= 1
+  std::size_t max_keys = 100000;  // buckets kept before idle ones are dropped
 };
 
 // "10/min" -> 10/60 per second. Units: s, sec, second, min, minute, h, hour.

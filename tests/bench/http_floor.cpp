@@ -10,16 +10,17 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
 
+#include <unistd.h>
 #include <csignal>
 #include <iostream>
 #include <istream>
 #include <string>
-#include <unistd.h>
 
 namespace {
 class Fixed final : public Poco::Net::HTTPRequestHandler {
  public:
-  void handleRequest(Poco::Net::HTTPServerRequest &req, Poco::Net::HTTPServerResponse &resp) override {
+  void handleRequest(Poco::Net::HTTPServerRequest &req,
+                     Poco::Net::HTTPServerResponse &resp) override {
     std::istream &in = req.stream();
     char buf[4096];
     while (in.read(buf, sizeof buf) || in.gcount() > 0) {
@@ -31,7 +32,8 @@ class Fixed final : public Poco::Net::HTTPRequestHandler {
 };
 class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  Poco::Net::HTTPRequestHandler *createRequestHandler(const Poco::Net::HTTPServerRequest &) override {
+  Poco::Net::HTTPRequestHandler *createRequestHandler(
+      const Poco::Net::HTTPServerRequest &) override {
     return new Fixed;
   }
 };
@@ -39,7 +41,8 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
 
 int main(int argc, char **argv) {
   int port = argc > 1 ? std::stoi(argv[1]) : 0;
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), 256);
+  Poco::Net::ServerSocket socket(
+      Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), 256);
   auto *params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(128);
   params->setKeepAlive(true);

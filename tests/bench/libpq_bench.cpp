@@ -36,7 +36,9 @@ void run(PGconn *c, const char *sql) {
 
 int main(int argc, char **argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: libpq_bench CONNINFO latency N SQL | CONNINFO throughput SECONDS THREADS SQL\n");
+    std::fprintf(
+        stderr,
+        "usage: libpq_bench CONNINFO latency N SQL | CONNINFO throughput SECONDS THREADS SQL\n");
     return 2;
   }
   std::string mode = argv[2];
@@ -51,7 +53,8 @@ int main(int argc, char **argv) {
       ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
     }
     std::sort(ms.begin(), ms.end());
-    std::printf("{\"p50_ms\": %.4f, \"p99_ms\": %.4f}\n", ms[ms.size() / 2], ms[ms.size() * 99 / 100]);
+    std::printf("{\"p50_ms\": %.4f, \"p99_ms\": %.4f}\n", ms[ms.size() / 2],
+                ms[ms.size() * 99 / 100]);
     PQfinish(c);
     return 0;
   }

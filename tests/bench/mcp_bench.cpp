@@ -1,13 +1,13 @@
 // Drives pg-mcp like an MCP client and times it. Prints one JSON line.
 //   mcp_bench stdio PGMCP CONFIG latency N SQL  -> {"p50_ms", "p99_ms", "peak_rss_kb"}
-//   mcp_bench stdio PGMCP CONFIG coldstart RUNS -> {"median_ms"}  (spawn to first tools/list answer)
-//   mcp_bench http URL latency N SQL            -> {"p50_ms", "p99_ms"}
+//   mcp_bench stdio PGMCP CONFIG coldstart RUNS -> {"median_ms"}  (spawn to first tools/list
+//   answer) mcp_bench http URL latency N SQL            -> {"p50_ms", "p99_ms"}
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/URI.h>
-#include <signal.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,10 +27,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-const char *kMeta = R"("_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}})";
+const char *kMeta =
+    R"("_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}})";
 
 std::string call_body(int id, const std::string &sql) {
-  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"method":"tools/call","params":{"name":"execute_sql","arguments":{"sql":)" +
+  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
+         R"(,"method":"tools/call","params":{"name":"execute_sql","arguments":{"sql":)" +
          json(sql).dump() + "}," + kMeta + "}}";
 }
 
@@ -101,7 +103,8 @@ void print_latency(std::vector<double> ms, long rss) {
 }
 
 void check(const std::string &response) {
-  if (response.find("\"isError\":true") != std::string::npos || response.find("\"error\"") != std::string::npos) {
+  if (response.find("\"isError\":true") != std::string::npos ||
+      response.find("\"error\"") != std::string::npos) {
     std::fprintf(stderr, "mcp_bench: the call failed: %.300s\n", response.c_str());
     std::exit(1);
   }
@@ -122,7 +125,8 @@ int main(int argc, char **argv) {
       for (int r = 0; r < runs; ++r) {
         auto t = Clock::now();
         Child c(bin, config);
-        c.send(std::string(R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{)") + kMeta + "}}");
+        c.send(std::string(R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{)") + kMeta +
+               "}}");
         check(c.read_line());
         ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
         c.finish();
@@ -157,7 +161,8 @@ int main(int argc, char **argv) {
   s.setKeepAlive(true);
   auto once = [&](int id) {
     std::string body = call_body(id, sql);
-    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, uri.getPath(), Poco::Net::HTTPMessage::HTTP_1_1);
+    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, uri.getPath(),
+                               Poco::Net::HTTPMessage::HTTP_1_1);
     req.setContentType("application/json");
     req.set("Accept", "application/json, text/event-stream");
     req.set("MCP-Protocol-Version", "2026-07-28");

@@ -31,9 +31,10 @@ pgmcp::mcp::McpServer &server() {
     echo.name = "echo";
     echo.description = "echoes";
     echo.input_schema = {{"type", "object"},
-                         {"properties", {{"text", {{"type", "string"}, {"maxLength", 10}}},
-                                         {"n", {{"type", "integer"}, {"minimum", 0}}},
-                                         {"list", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
+                         {"properties",
+                          {{"text", {{"type", "string"}, {"maxLength", 10}}},
+                           {"n", {{"type", "integer"}, {"minimum", 0}}},
+                           {"list", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
                          {"required", {"text"}},
                          {"additionalProperties", false}};
     echo.handler = [](const pgmcp::mcp::json &args, pgmcp::mcp::RequestContext &ctx) {
@@ -79,8 +80,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
           __builtin_trap();
         break;
       }
-      case Message::Kind::notification: server().handle_notification(m, ex); break;
-      case Message::Kind::response: server().handle_response(m, *session); break;
+      case Message::Kind::notification:
+        server().handle_notification(m, ex);
+        break;
+      case Message::Kind::response:
+        server().handle_response(m, *session);
+        break;
     }
   }
   return 0;

@@ -40,6 +40,7 @@ int main() {
   if (p->get_capability(PGMCP_RATELIMIT_V1) == nullptr) return 1;
   if (p->get_capability(PGMCP_LLM_V1) == nullptr) return 1;
   if (p->get_capability(PGMCP_DRIVER_V1) != nullptr) return 1;
-  std::printf("C++ %ld: plugin %s offers ratelimit and llm\n", static_cast<long>(__cplusplus), p->id);
+  std::printf("C++ %ld: plugin %s offers ratelimit and llm\n", static_cast<long>(__cplusplus),
+              p->id);
   return 0;
 }

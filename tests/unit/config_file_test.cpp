@@ -31,8 +31,8 @@ pgmcp::config::EnvLookup env(std::map<std::string, std::string> vars) {
 }
 
 TEST(IniTest, ReadsSectionsKeysAndLineNumbers) {
-  auto f = parse_ini("; comment\n[server]\ntransport = http\n\n[rate_limiter.a]\nrate = 5/s\n",
-                     "x.ini");
+  auto f =
+      parse_ini("; comment\n[server]\ntransport = http\n\n[rate_limiter.a]\nrate = 5/s\n", "x.ini");
   EXPECT_EQ(f.values.at("server.transport").value, "http");
   EXPECT_EQ(f.values.at("server.transport").line, 3);
   EXPECT_EQ(f.values.at("rate_limiter.a.rate").value, "5/s");
@@ -41,8 +41,8 @@ TEST(IniTest, ReadsSectionsKeysAndLineNumbers) {
 }
 
 TEST(IniTest, StripsInlineCommentsButKeepsSemicolonsInsideValues) {
-  auto f = parse_ini("[s]\na = stdio            ; stdio | http\nb = x;y\nc =   ; empty\nd = v # hash\n",
-                     "x.ini");
+  auto f = parse_ini(
+      "[s]\na = stdio            ; stdio | http\nb = x;y\nc =   ; empty\nd = v # hash\n", "x.ini");
   EXPECT_EQ(f.values.at("s.a").value, "stdio");
   EXPECT_EQ(f.values.at("s.b").value, "x;y");
   EXPECT_EQ(f.values.at("s.c").value, "");
@@ -60,9 +60,8 @@ TEST(IniTest, EmptySectionsAreRecorded) {
 }
 
 TEST(IniTest, ReportsEveryBadLineWithItsNumber) {
-  std::string e = error_of([] {
-    parse_ini("[s]\nno equals sign\nk = 1\nk = 2\n[bad name]\n = v\n[s]\n", "bad.ini");
-  });
+  std::string e = error_of(
+      [] { parse_ini("[s]\nno equals sign\nk = 1\nk = 2\n[bad name]\n = v\n[s]\n", "bad.ini"); });
   EXPECT_THAT(e, HasSubstr("bad.ini:2: expected 'key = value'"));
   EXPECT_THAT(e, HasSubstr("bad.ini:4: s.k is already set on line 3"));
   EXPECT_THAT(e, HasSubstr("bad.ini:5: 'bad name' is not a section name"));
@@ -92,7 +91,8 @@ TEST(JsonTest, NestingBecomesDottedKeys) {
 }
 
 TEST(JsonTest, SyntaxErrorsGiveLineAndColumn) {
-  std::string e = error_of([] { parse_json("{\n  \"server\": {\n    \"transport\": ,\n", "c.json"); });
+  std::string e =
+      error_of([] { parse_json("{\n  \"server\": {\n    \"transport\": ,\n", "c.json"); });
   EXPECT_THAT(e, HasSubstr("c.json:3:"));
   EXPECT_THAT(e, HasSubstr("not valid JSON"));
 }
@@ -104,7 +104,8 @@ TEST(JsonTest, NumberOverflowIsAConfigError) {
 }
 
 TEST(JsonTest, TopLevelMustBeAnObjectAndListsHoldScalars) {
-  EXPECT_THAT(error_of([] { parse_json("[1]", "c.json"); }), HasSubstr("top level must be a JSON object"));
+  EXPECT_THAT(error_of([] { parse_json("[1]", "c.json"); }),
+              HasSubstr("top level must be a JSON object"));
   EXPECT_THAT(error_of([] { parse_json(R"({"s": {"k": [{"a": 1}]}})", "c.json"); }),
               HasSubstr("s.k: a list may hold only strings and numbers"));
 }

@@ -34,8 +34,9 @@ TEST(LoaderTest, RefusesAPluginThatDeclinesThisAbi) {
 }
 
 TEST(LoaderTest, RefusesTheWrongAbiMajor) {
-  EXPECT_THAT(refusal("wrong-abi.so"),
-              HasSubstr("wrong-abi.so: built for plugin ABI major 99, but this pg-mcp speaks major 1"));
+  EXPECT_THAT(
+      refusal("wrong-abi.so"),
+      HasSubstr("wrong-abi.so: built for plugin ABI major 99, but this pg-mcp speaks major 1"));
 }
 
 TEST(LoaderTest, RefusesADescriptorSmallerThanV1) {
@@ -52,8 +53,9 @@ TEST(LoaderTest, RefusesAPluginWithNoKnownCapability) {
 }
 
 TEST(LoaderTest, RefusesAnInitThatFailsWithItsMessage) {
-  EXPECT_THAT(refusal("init-fails.so"),
-              HasSubstr("init failed (status 2): licence file /nonexistent/licence.key is missing"));
+  EXPECT_THAT(
+      refusal("init-fails.so"),
+      HasSubstr("init failed (status 2): licence file /nonexistent/licence.key is missing"));
 }
 
 TEST(LoaderTest, RefusesAnInitThatThrows) {
@@ -66,7 +68,8 @@ TEST(LoaderTest, RefusesADuplicateIdNamingTheFirstFile) {
   EXPECT_FALSE(r.load_file(kCases / "dup-first.so").has_value());
   auto p = r.load_file(kCases / "dup-second.so");
   ASSERT_TRUE(p.has_value());
-  EXPECT_THAT(p->message(), HasSubstr("dup-second.so: duplicate plugin id 'duplicate' (already loaded from"));
+  EXPECT_THAT(p->message(),
+              HasSubstr("dup-second.so: duplicate plugin id 'duplicate' (already loaded from"));
   EXPECT_THAT(p->message(), HasSubstr("dup-first.so"));
 }
 
@@ -150,8 +153,10 @@ TEST(InstancesTest, ReportsUnknownPluginsWrongKindsAndPluginRefusals) {
     FAIL() << "expected errors";
   } catch (const pgmcp::config::ConfigError &e) {
     std::string m = e.what();
-    EXPECT_THAT(m, HasSubstr("t.ini:1: [rate_limiter.a]: plugin 'nope' is not loaded (loaded: c-grant-all, fixed-window, postgres, token-bucket"));
-    EXPECT_THAT(m, HasSubstr("[database.b]: plugin 'token-bucket' is not a database driver (it offers: rate limiter)"));
+    EXPECT_THAT(m, HasSubstr("t.ini:1: [rate_limiter.a]: plugin 'nope' is not loaded (loaded: "
+                             "c-grant-all, fixed-window, postgres, token-bucket"));
+    EXPECT_THAT(m, HasSubstr("[database.b]: plugin 'token-bucket' is not a database driver (it "
+                             "offers: rate limiter)"));
     EXPECT_THAT(m, HasSubstr("[rate_limiter.c]: refuse is set"));
     EXPECT_THAT(m, HasSubstr("[rate_limiter.d]: burst = 'ten' is not a whole number"));
   }

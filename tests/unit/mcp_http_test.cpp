@@ -35,16 +35,20 @@ class HttpTest : public testing::Test {
   }
   void TearDown() override { transport->stop(); }
 
-  Poco::Net::HTTPClientSession client() { return Poco::Net::HTTPClientSession("127.0.0.1", transport->port()); }
+  Poco::Net::HTTPClientSession client() {
+    return Poco::Net::HTTPClientSession("127.0.0.1", transport->port());
+  }
 
-  Http post(const json &body, const std::string &session = "", const std::map<std::string, std::string> &headers = {}) {
+  Http post(const json &body, const std::string &session = "",
+            const std::map<std::string, std::string> &headers = {}) {
     auto c = client();
     return post_on(c, body, session, headers);
   }
 
   static Http post_on(Poco::Net::HTTPClientSession &c, const json &body, const std::string &session,
                       const std::map<std::string, std::string> &headers = {}) {
-    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, "/mcp", Poco::Net::HTTPMessage::HTTP_1_1);
+    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, "/mcp",
+                               Poco::Net::HTTPMessage::HTTP_1_1);
     req.setContentType("application/json");
     req.set("Accept", "application/json, text/event-stream");
     if (!session.empty()) req.set("Mcp-Session-Id", session);
@@ -73,7 +77,8 @@ class HttpTest : public testing::Test {
     std::string line, id;
     while (std::getline(in, line)) {
       if (line.rfind("id: ", 0) == 0) id = line.substr(4);
-      if (line.rfind("data: ", 0) == 0 && line.size() > 6) out.emplace_back(id, json::parse(line.substr(6)));
+      if (line.rfind("data: ", 0) == 0 && line.size() > 6)
+        out.emplace_back(id, json::parse(line.substr(6)));
     }
     return out;
   }
@@ -85,11 +90,15 @@ class HttpTest : public testing::Test {
 
 TEST_F(HttpTest, APlainCallIsJsonAndAStreamingOneBecomesAnEventStream) {
   std::string sid = open_session();
-  Http plain = post(request(2, "tools/call", {{"name", "slow"}, {"arguments", {{"steps", 2}}}}), sid);
+  Http plain =
+      post(request(2, "tools/call", {{"name", "slow"}, {"arguments", {{"steps", 2}}}}), sid);
   EXPECT_EQ(plain.content_type, "application/json");
   EXPECT_EQ(json::parse(plain.body)["result"]["structuredContent"]["steps"], 2);
 
-  Http streamed = post(request(3, "tools/call", {{"name", "slow"}, {"arguments", {{"steps", 3}}}, {"_meta", {{"progressToken", 9}}}}), sid);
+  Http streamed = post(
+      request(3, "tools/call",
+              {{"name", "slow"}, {"arguments", {{"steps", 3}}}, {"_meta", {{"progressToken", 9}}}}),
+      sid);
   EXPECT_EQ(streamed.content_type, "text/event-stream");
   auto ev = events(streamed.body);
   ASSERT_EQ(ev.size(), 4u);
@@ -104,11 +113,16 @@ TEST_F(HttpTest, AStreamCutShortIsResumedWithLastEventId) {
   {
     // Read the first progress event, then drop the connection.
     auto c = client();
-    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, "/mcp", Poco::Net::HTTPMessage::HTTP_1_1);
+    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, "/mcp",
+                               Poco::Net::HTTPMessage::HTTP_1_1);
     req.setContentType("application/json");
     req.set("Accept", "application/json, text/event-stream");
     req.set("Mcp-Session-Id", sid);
-    std::string text = request(7, "tools/call", {{"name", "slow"}, {"arguments", {{"steps", 30}}}, {"_meta", {{"progressToken", "p"}}}}).dump();
+    std::string text =
+        request(
+            7, "tools/call",
+            {{"name", "slow"}, {"arguments", {{"steps", 30}}}, {"_meta", {{"progressToken", "p"}}}})
+            .dump();
     req.setContentLength(static_cast<std::streamsize>(text.size()));
     c.sendRequest(req) << text;
     Poco::Net::HTTPResponse resp;
@@ -123,7 +137,8 @@ TEST_F(HttpTest, AStreamCutShortIsResumedWithLastEventId) {
   ASSERT_FALSE(first_id.empty());
   // Reconnect: the rest of that stream, then its response, arrive on the GET.
   auto c = client();
-  Poco::Net::HTTPRequest get(Poco::Net::HTTPRequest::HTTP_GET, "/mcp", Poco::Net::HTTPMessage::HTTP_1_1);
+  Poco::Net::HTTPRequest get(Poco::Net::HTTPRequest::HTTP_GET, "/mcp",
+                             Poco::Net::HTTPMessage::HTTP_1_1);
   get.set("Accept", "text/event-stream");
   get.set("Mcp-Session-Id", sid);
   get.set("Last-Event-ID", first_id);
@@ -149,11 +164,15 @@ TEST_F(HttpTest, AStreamCutShortIsResumedWithLastEventId) {
 TEST_F(HttpTest, CancellationInASessionStopsTheTool) {
   std::string sid = open_session();
   std::thread call([&] {
-    Http r = post(request(5, "tools/call", {{"name", "slow"}, {"arguments", {{"steps", 1000}}}}), sid);
+    Http r =
+        post(request(5, "tools/call", {{"name", "slow"}, {"arguments", {{"steps", 1000}}}}), sid);
     EXPECT_EQ(r.status, 202);  // ended without a response
   });
-  for (int i = 0; i < 200 && !probe->slow_started; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  Http n = post({{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"}, {"params", {{"requestId", 5}}}}, sid);
+  for (int i = 0; i < 200 && !probe->slow_started; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  Http n = post(
+      {{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"}, {"params", {{"requestId", 5}}}},
+      sid);
   EXPECT_EQ(n.status, 202);
   call.join();
   EXPECT_TRUE(probe->cancel_seen);
@@ -162,7 +181,8 @@ TEST_F(HttpTest, CancellationInASessionStopsTheTool) {
 TEST_F(HttpTest, AToolAsksTheClientOnItsStreamAndTheAnswerArrivesByPost) {
   std::string sid = open_session({{"sampling", json::object()}});
   auto c = client();
-  Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, "/mcp", Poco::Net::HTTPMessage::HTTP_1_1);
+  Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, "/mcp",
+                             Poco::Net::HTTPMessage::HTTP_1_1);
   req.setContentType("application/json");
   req.set("Accept", "application/json, text/event-stream");
   req.set("Mcp-Session-Id", sid);
@@ -180,7 +200,12 @@ TEST_F(HttpTest, AToolAsksTheClientOnItsStreamAndTheAnswerArrivesByPost) {
     }
   }
   ASSERT_EQ(ask["method"], "sampling/createMessage");
-  Http answer = post({{"jsonrpc", "2.0"}, {"id", ask["id"]}, {"result", {{"role", "assistant"}, {"content", {{"type", "text"}, {"text", "42"}}}, {"model", "m"}}}}, sid);
+  Http answer = post(
+      {{"jsonrpc", "2.0"},
+       {"id", ask["id"]},
+       {"result",
+        {{"role", "assistant"}, {"content", {{"type", "text"}, {"text", "42"}}}, {"model", "m"}}}},
+      sid);
   EXPECT_EQ(answer.status, 202);
   std::ostringstream rest;
   rest << in.rdbuf();
@@ -200,7 +225,8 @@ TEST_F(HttpTest, ChangeNotificationsReachSessionStreamsAndListeners) {
   std::string sid = open_session();
   post(request(2, "resources/subscribe", {{"uri", "pgmcp://sales/schema"}}), sid);
   auto c = client();
-  Poco::Net::HTTPRequest get(Poco::Net::HTTPRequest::HTTP_GET, "/mcp", Poco::Net::HTTPMessage::HTTP_1_1);
+  Poco::Net::HTTPRequest get(Poco::Net::HTTPRequest::HTTP_GET, "/mcp",
+                             Poco::Net::HTTPMessage::HTTP_1_1);
   get.set("Accept", "text/event-stream");
   get.set("Mcp-Session-Id", sid);
   c.sendRequest(get);
@@ -208,8 +234,10 @@ TEST_F(HttpTest, ChangeNotificationsReachSessionStreamsAndListeners) {
   std::istream &in = c.receiveResponse(resp);
   ASSERT_EQ(resp.getStatus(), 200);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  server.broadcast(pgmcp::mcp::notification("notifications/resources/updated", {{"uri", "pgmcp://other/schema"}}));
-  server.broadcast(pgmcp::mcp::notification("notifications/resources/updated", {{"uri", "pgmcp://sales/schema"}}));
+  server.broadcast(pgmcp::mcp::notification("notifications/resources/updated",
+                                            {{"uri", "pgmcp://other/schema"}}));
+  server.broadcast(pgmcp::mcp::notification("notifications/resources/updated",
+                                            {{"uri", "pgmcp://sales/schema"}}));
   server.broadcast(pgmcp::mcp::notification("notifications/tools/list_changed", nullptr));
   std::vector<json> got;
   std::string line;

@@ -103,11 +103,13 @@ TEST_F(StdioTest, ToolErrorsAreResultsAndUnknownToolsAreProtocolErrors) {
   h.send(request(4, "tools/call", {{"name", "crash"}}));
   json crash = h.response(4)["result"];
   EXPECT_EQ(crash["isError"], true);
-  EXPECT_THAT(crash["content"][0]["text"].get<std::string>(), HasSubstr("Internal error in crash: bug"));
+  EXPECT_THAT(crash["content"][0]["text"].get<std::string>(),
+              HasSubstr("Internal error in crash: bug"));
   h.send(request(5, "tools/call", {{"name", "slow"}, {"arguments", {{"steps", "three"}}}}));
   json bad = h.response(5)["result"];
   EXPECT_EQ(bad["isError"], true);
-  EXPECT_THAT(bad["content"][0]["text"].get<std::string>(), HasSubstr("arguments.steps: expected integer, got string"));
+  EXPECT_THAT(bad["content"][0]["text"].get<std::string>(),
+              HasSubstr("arguments.steps: expected integer, got string"));
   h.send(request(6, "tools/call", {{"name", "slow"}, {"arguments", {{"steps", 1}, {"extra", 1}}}}));
   EXPECT_THAT(h.response(6)["result"]["content"][0]["text"].get<std::string>(),
               HasSubstr("arguments.extra: is not a known argument (known: steps)"));
@@ -116,7 +118,9 @@ TEST_F(StdioTest, ToolErrorsAreResultsAndUnknownToolsAreProtocolErrors) {
 TEST_F(StdioTest, ProgressIsSentForATokenAndStrictlyIncreases) {
   StdioHarness h(server);
   init(h);
-  h.send(request(2, "tools/call", {{"name", "slow"}, {"arguments", {{"steps", 5}}}, {"_meta", {{"progressToken", "tok"}}}}));
+  h.send(request(
+      2, "tools/call",
+      {{"name", "slow"}, {"arguments", {{"steps", 5}}}, {"_meta", {{"progressToken", "tok"}}}}));
   std::vector<json> before;
   json r = h.response(2, &before);
   EXPECT_EQ(r["result"]["structuredContent"]["steps"], 5);
@@ -140,12 +144,16 @@ TEST_F(StdioTest, CancellationStopsTheWorkAndSuppressesTheResponseWhilePingStill
   StdioHarness h(server);
   init(h);
   h.send(request(2, "tools/call", {{"name", "slow"}, {"arguments", {{"steps", 1000}}}}));
-  for (int i = 0; i < 200 && !probe->slow_started; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 200 && !probe->slow_started; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ASSERT_TRUE(probe->slow_started);
   h.send(request(3, "ping"));
   EXPECT_EQ(h.response(3)["result"], json::object());  // served while the tool runs
-  h.send({{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"}, {"params", {{"requestId", 2}, {"reason", "user"}}}});
-  for (int i = 0; i < 200 && !probe->cancel_seen; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  h.send({{"jsonrpc", "2.0"},
+          {"method", "notifications/cancelled"},
+          {"params", {{"requestId", 2}, {"reason", "user"}}}});
+  for (int i = 0; i < 200 && !probe->cancel_seen; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_TRUE(probe->cancel_seen);
   EXPECT_TRUE(h.response(2, nullptr, 500).is_null());  // no response to a cancelled request
   h.send(request(4, "ping"));
@@ -158,13 +166,20 @@ TEST_F(StdioTest, AToolCanAskTheClientAndGetsItsAnswer) {
   h.send(request(2, "tools/call", {{"name", "ask_client"}}));
   json ask = h.read();
   ASSERT_EQ(ask["method"], "sampling/createMessage");
-  h.send({{"jsonrpc", "2.0"}, {"id", ask["id"]}, {"result", {{"role", "assistant"}, {"content", {{"type", "text"}, {"text", "SELECT 1"}}}, {"model", "m"}}}});
+  h.send({{"jsonrpc", "2.0"},
+          {"id", ask["id"]},
+          {"result",
+           {{"role", "assistant"},
+            {"content", {{"type", "text"}, {"text", "SELECT 1"}}},
+            {"model", "m"}}}});
   EXPECT_EQ(h.response(2)["result"]["content"][0]["text"], "SELECT 1");
 
   // A client error comes back as the tool's failure, not a hang.
   h.send(request(3, "tools/call", {{"name", "ask_client"}}));
   ask = h.read();
-  h.send({{"jsonrpc", "2.0"}, {"id", ask["id"]}, {"error", {{"code", -1}, {"message", "user declined"}}}});
+  h.send({{"jsonrpc", "2.0"},
+          {"id", ask["id"]},
+          {"error", {{"code", -1}, {"message", "user declined"}}}});
   json r = h.response(3);
   EXPECT_EQ(r["error"]["message"], "user declined");
 }
@@ -201,10 +216,13 @@ TEST_F(StdioTest, ModernRequestsAreServedStatelesslyBesideALegacySession) {
   h.send(request(3, "ping", {{"_meta", modern_meta()}}));
   EXPECT_EQ(h.response(3)["error"]["code"], -32601);
 
-  h.send(request(4, "tools/list", {{"_meta", {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"}}}}));
+  h.send(request(4, "tools/list",
+                 {{"_meta", {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"}}}}));
   EXPECT_EQ(h.response(4)["error"]["code"], -32602);
 
-  h.send(request(5, "tools/list", {{"_meta", modern_meta({{"io.modelcontextprotocol/protocolVersion", "1900-01-01"}})}}));
+  h.send(request(
+      5, "tools/list",
+      {{"_meta", modern_meta({{"io.modelcontextprotocol/protocolVersion", "1900-01-01"}})}}));
   json unsupported = h.response(5)["error"];
   EXPECT_EQ(unsupported["code"], -32022);
   EXPECT_EQ(unsupported["data"]["requested"], "1900-01-01");
@@ -215,14 +233,17 @@ TEST_F(StdioTest, ModernRequestsAreServedStatelesslyBesideALegacySession) {
   std::vector<json> quiet;
   h.response(6, &quiet);
   EXPECT_TRUE(quiet.empty());
-  h.send(request(7, "tools/call", {{"name", "logs"}, {"_meta", modern_meta({{"io.modelcontextprotocol/logLevel", "info"}})}}));
+  h.send(request(
+      7, "tools/call",
+      {{"name", "logs"}, {"_meta", modern_meta({{"io.modelcontextprotocol/logLevel", "info"}})}}));
   std::vector<json> logged;
   h.response(7, &logged);
   EXPECT_EQ(logged.size(), 2u);
 
   // No server-to-client requests in this revision.
   h.send(request(8, "tools/call", {{"name", "ask_client"}, {"_meta", modern_meta()}}));
-  EXPECT_THAT(h.response(8)["error"]["message"].get<std::string>(), HasSubstr("no server-to-client requests"));
+  EXPECT_THAT(h.response(8)["error"]["message"].get<std::string>(),
+              HasSubstr("no server-to-client requests"));
 
   // And the legacy era still works on the same connection.
   EXPECT_EQ(init(h)["result"]["protocolVersion"], "2025-11-25");
@@ -234,8 +255,11 @@ TEST_F(StdioTest, PromptsAndCompletion) {
   h.send(request(2, "prompts/get", {{"name", "greet"}, {"arguments", {{"database", "sales"}}}}));
   EXPECT_EQ(h.response(2)["result"]["messages"][0]["content"]["text"], "hello sales");
   h.send(request(3, "prompts/get", {{"name", "greet"}}));
-  EXPECT_THAT(h.response(3)["error"]["message"].get<std::string>(), HasSubstr("missing required argument 'database'"));
-  h.send(request(4, "completion/complete", {{"ref", {{"type", "ref/prompt"}, {"name", "greet"}}}, {"argument", {{"name", "database"}, {"value", "s"}}}}));
+  EXPECT_THAT(h.response(3)["error"]["message"].get<std::string>(),
+              HasSubstr("missing required argument 'database'"));
+  h.send(request(4, "completion/complete",
+                 {{"ref", {{"type", "ref/prompt"}, {"name", "greet"}}},
+                  {"argument", {{"name", "database"}, {"value", "s"}}}}));
   json c = h.response(4)["result"]["completion"];
   EXPECT_EQ(c["values"], json({"sales", "staging", "support"}));
   EXPECT_EQ(c["hasMore"], false);
@@ -262,7 +286,10 @@ TEST(SchemaTest, ValidatesTheSubsetToolsUse) {
                   {{"sql", {{"type", "string"}, {"minLength", 1}, {"maxLength", 5}}},
                    {"n", {{"type", "integer"}, {"minimum", 1}, {"maximum", 10}}},
                    {"kind", {{"enum", {"table", "view"}}}},
-                   {"params", {{"type", "array"}, {"maxItems", 2}, {"items", {{"type", json::array({"string", "null"})}}}}}}},
+                   {"params",
+                    {{"type", "array"},
+                     {"maxItems", 2},
+                     {"items", {{"type", json::array({"string", "null"})}}}}}}},
                  {"required", {"sql"}},
                  {"additionalProperties", false}};
   using pgmcp::mcp::validate_schema;
@@ -271,12 +298,17 @@ TEST(SchemaTest, ValidatesTheSubsetToolsUse) {
   EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"params", {"a", nullptr}}}), "");
   EXPECT_EQ(validate_schema(schema, json::object()), "arguments.sql: is required");
   EXPECT_EQ(validate_schema(schema, {{"sql", ""}}), "arguments.sql: must be at least 1 characters");
-  EXPECT_EQ(validate_schema(schema, {{"sql", "éééééé"}}), "arguments.sql: must be at most 5 characters");
-  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"n", 2.5}}), "arguments.n: expected integer, got number");
+  EXPECT_EQ(validate_schema(schema, {{"sql", "éééééé"}}),
+            "arguments.sql: must be at most 5 characters");
+  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"n", 2.5}}),
+            "arguments.n: expected integer, got number");
   EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"n", 11}}), "arguments.n: must be at most 10");
-  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"kind", "index"}}), "arguments.kind: must be one of [\"table\",\"view\"]");
-  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"params", {1}}}), "arguments.params[0]: expected string or null, got integer");
-  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"params", {"a", "b", "c"}}}), "arguments.params: takes at most 2 items");
+  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"kind", "index"}}),
+            "arguments.kind: must be one of [\"table\",\"view\"]");
+  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"params", {1}}}),
+            "arguments.params[0]: expected string or null, got integer");
+  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"params", {"a", "b", "c"}}}),
+            "arguments.params: takes at most 2 items");
   EXPECT_EQ(validate_schema(schema, json::array()), "arguments: expected object, got array");
 }
 

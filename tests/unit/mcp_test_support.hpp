@@ -29,10 +29,11 @@ inline std::shared_ptr<mcp::Registry> test_registry(std::shared_ptr<Probe> probe
   mcp::Tool slow;
   slow.name = "slow";
   slow.description = "counts to steps, 10 ms apart, reporting progress; stops when cancelled";
-  slow.input_schema = {{"type", "object"},
-                       {"properties", {{"steps", {{"type", "integer"}, {"minimum", 1}, {"maximum", 10000}}}}},
-                       {"required", {"steps"}},
-                       {"additionalProperties", false}};
+  slow.input_schema = {
+      {"type", "object"},
+      {"properties", {{"steps", {{"type", "integer"}, {"minimum", 1}, {"maximum", 10000}}}}},
+      {"required", {"steps"}},
+      {"additionalProperties", false}};
   slow.annotations = {true, false, true, false};
   slow.handler = [probe](const json &args, mcp::RequestContext &ctx) {
     probe->slow_started = true;
@@ -62,13 +63,17 @@ inline std::shared_ptr<mcp::Registry> test_registry(std::shared_ptr<Probe> probe
   mcp::Tool fail;
   fail.name = "fail";
   fail.description = "fails the way a tool reports failure";
-  fail.handler = [](const json &, mcp::RequestContext &) -> mcp::ToolResult { throw mcp::ToolError("no such table: users"); };
+  fail.handler = [](const json &, mcp::RequestContext &) -> mcp::ToolResult {
+    throw mcp::ToolError("no such table: users");
+  };
   r->add_tool(fail);
 
   mcp::Tool crash;
   crash.name = "crash";
   crash.description = "throws an unexpected exception";
-  crash.handler = [](const json &, mcp::RequestContext &) -> mcp::ToolResult { throw std::runtime_error("bug"); };
+  crash.handler = [](const json &, mcp::RequestContext &) -> mcp::ToolResult {
+    throw std::runtime_error("bug");
+  };
   r->add_tool(crash);
 
   mcp::Tool logs;
@@ -84,15 +89,16 @@ inline std::shared_ptr<mcp::Registry> test_registry(std::shared_ptr<Probe> probe
   mcp::Prompt p;
   p.name = "greet";
   p.description = "greets a database";
-  p.arguments = {{"database", "which one", true,
-                  [](std::string_view prefix, const json &) {
+  p.arguments = {{"database", "which one", true, [](std::string_view prefix, const json &) {
                     std::vector<std::string> out;
                     for (std::string n : {"sales", "staging", "support"})
                       if (n.rfind(prefix, 0) == 0) out.push_back(n);
                     return out;
                   }}};
   p.render = [](const std::map<std::string, std::string> &args) {
-    return json::array({{{"role", "user"}, {"content", {{"type", "text"}, {"text", "hello " + args.at("database")}}}}});
+    return json::array(
+        {{{"role", "user"},
+          {"content", {{"type", "text"}, {"text", "hello " + args.at("database")}}}}});
   };
   r->add_prompt(p);
   return r;
@@ -141,7 +147,9 @@ class StdioHarness {
         buffer_.erase(0, nl + 1);
         return json::parse(line);
       }
-      int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+      int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      deadline - std::chrono::steady_clock::now())
+                                      .count());
       if (left <= 0) return nullptr;
       pollfd p{from_server_[0], POLLIN, 0};
       if (::poll(&p, 1, left) <= 0) return nullptr;
@@ -173,11 +181,15 @@ class StdioHarness {
   std::atomic<bool> done_{false};
 };
 
-inline json initialize_request(int id = 1, const std::string &version = "2025-11-25", json caps = json::object()) {
+inline json initialize_request(int id = 1, const std::string &version = "2025-11-25",
+                               json caps = json::object()) {
   return {{"jsonrpc", "2.0"},
           {"id", id},
           {"method", "initialize"},
-          {"params", {{"protocolVersion", version}, {"capabilities", caps}, {"clientInfo", {{"name", "t"}, {"version", "1"}}}}}};
+          {"params",
+           {{"protocolVersion", version},
+            {"capabilities", caps},
+            {"clientInfo", {{"name", "t"}, {"version", "1"}}}}}};
 }
 
 inline json request(const json &id, const std::string &method, json params = json::object()) {
@@ -185,7 +197,8 @@ inline json request(const json &id, const std::string &method, json params = jso
 }
 
 inline json modern_meta(json extra = json::object()) {
-  json m = {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"}, {"io.modelcontextprotocol/clientCapabilities", json::object()}};
+  json m = {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+            {"io.modelcontextprotocol/clientCapabilities", json::object()}};
   m.update(extra);
   return m;
 }

@@ -23,8 +23,10 @@ class SdkTest : public testing::Test {
 TEST_F(SdkTest, GuardTurnsExceptionsIntoStatusesAndMessages) {
   pgmcp_error err;
   EXPECT_EQ(guard(&err, [] {}), PGMCP_OK);
-  EXPECT_EQ(guard(&err, [] { throw Error(PGMCP_ERR_TIMEOUT, "took too long").with("retry_after_ms", "250"); }),
-            PGMCP_ERR_TIMEOUT);
+  EXPECT_EQ(
+      guard(&err,
+            [] { throw Error(PGMCP_ERR_TIMEOUT, "took too long").with("retry_after_ms", "250"); }),
+      PGMCP_ERR_TIMEOUT);
   EXPECT_EQ(err.message, "took too long");
   EXPECT_EQ(err.field("retry_after_ms"), "250");
   EXPECT_EQ(guard(&err, [] { throw std::runtime_error("boom"); }), PGMCP_ERR_INTERNAL);
@@ -34,8 +36,13 @@ TEST_F(SdkTest, GuardTurnsExceptionsIntoStatusesAndMessages) {
 }
 
 TEST_F(SdkTest, ConfigReadsTypedValuesAndNamesBadKeys) {
-  pgmcp_config c{"llm.main", {{"model", "x"}, {"timeout_ms", "1500"}, {"temperature", "0.2"},
-                              {"stream", "yes"}, {"bad_int", "12abc"}, {"empty", ""}}};
+  pgmcp_config c{"llm.main",
+                 {{"model", "x"},
+                  {"timeout_ms", "1500"},
+                  {"temperature", "0.2"},
+                  {"stream", "yes"},
+                  {"bad_int", "12abc"},
+                  {"empty", ""}}};
   Config cfg(&host_.api, &c);
   EXPECT_EQ(cfg.name(), "llm.main");
   EXPECT_EQ(cfg.require("model"), "x");

@@ -80,21 +80,25 @@ TEST(SettingsTest, BadValuesNameTheKey) {
 }
 
 TEST(SettingsTest, UnsetVariableIsAnError) {
-  EXPECT_THAT(problems_of("[database.sales]\nplugin = postgres\ndsn = ${PGMCP_TEST_UNSET_DSN}\n"),
-              HasSubstr("t.ini:3: database.sales.dsn: environment variable PGMCP_TEST_UNSET_DSN is not set"));
+  EXPECT_THAT(
+      problems_of("[database.sales]\nplugin = postgres\ndsn = ${PGMCP_TEST_UNSET_DSN}\n"),
+      HasSubstr(
+          "t.ini:3: database.sales.dsn: environment variable PGMCP_TEST_UNSET_DSN is not set"));
 }
 
 TEST(SettingsTest, InstancesSplitHostKeysFromPluginKeys) {
-  auto s = load_settings(parse_ini("[rate_limiter.fast]\nplugin = token-bucket\nrate = 5/s\nburst = 2\n"
-                                   "[database.sales]\nplugin = postgres\ndescription = Sales\n"
-                                   "rate_limiter = fast\ndsn = ${DSN:-postgres://localhost/sales}\n",
-                                   "t.ini"),
-                         no_env());
+  auto s =
+      load_settings(parse_ini("[rate_limiter.fast]\nplugin = token-bucket\nrate = 5/s\nburst = 2\n"
+                              "[database.sales]\nplugin = postgres\ndescription = Sales\n"
+                              "rate_limiter = fast\ndsn = ${DSN:-postgres://localhost/sales}\n",
+                              "t.ini"),
+                    no_env());
   ASSERT_EQ(s.rate_limiters.size(), 1u);
   EXPECT_EQ(s.rate_limiters[0].section(), "rate_limiter.fast");
   EXPECT_EQ(s.rate_limiters[0].plugin, "token-bucket");
   ASSERT_EQ(s.rate_limiters[0].plugin_values.size(), 2u);
-  EXPECT_EQ(s.rate_limiters[0].plugin_values[0], (std::pair<std::string, std::string>("rate", "5/s")));
+  EXPECT_EQ(s.rate_limiters[0].plugin_values[0],
+            (std::pair<std::string, std::string>("rate", "5/s")));
   EXPECT_EQ(s.rate_limiters[0].plugin_values[1].first, "burst");
   ASSERT_EQ(s.databases.size(), 1u);
   EXPECT_EQ(s.databases[0].description, "Sales");
@@ -104,19 +108,22 @@ TEST(SettingsTest, InstancesSplitHostKeysFromPluginKeys) {
 }
 
 TEST(SettingsTest, InstanceProblems) {
-  std::string e = problems_of("[rate_limiter.a]\nrate = 1/s\n[database.db]\nplugin = postgres\n"
-                              "rate_limiter = missing\n[llm.bad.name]\n[rate_limiter]\nx = 1\n");
+  std::string e = problems_of(
+      "[rate_limiter.a]\nrate = 1/s\n[database.db]\nplugin = postgres\n"
+      "rate_limiter = missing\n[llm.bad.name]\n[rate_limiter]\nx = 1\n");
   EXPECT_THAT(e, HasSubstr("t.ini:1: [rate_limiter.a]: 'plugin' is required"));
-  EXPECT_THAT(e, HasSubstr("database.db.rate_limiter: 'missing' names no [rate_limiter.missing] section (defined: a)"));
+  EXPECT_THAT(e, HasSubstr("database.db.rate_limiter: 'missing' names no [rate_limiter.missing] "
+                           "section (defined: a)"));
   EXPECT_THAT(e, HasSubstr("t.ini:6: [llm.bad.name]: an instance name is letters"));
   EXPECT_THAT(e, HasSubstr("rate_limiter.x: belongs in a named section"));
 }
 
 TEST(SettingsTest, JsonAndIniGiveTheSameSettings) {
-  auto ini = load_settings(parse_ini("[server]\ntransport = http\n[http]\nlisten = 127.0.0.1:1\n"
-                                     "[rate_limiter.a]\nplugin = token-bucket\nrate = 1/s\nburst = 4\n",
-                                     "t.ini"),
-                           no_env());
+  auto ini =
+      load_settings(parse_ini("[server]\ntransport = http\n[http]\nlisten = 127.0.0.1:1\n"
+                              "[rate_limiter.a]\nplugin = token-bucket\nrate = 1/s\nburst = 4\n",
+                              "t.ini"),
+                    no_env());
   auto json = load_settings(parse_json(R"({"server": {"transport": "http"},
       "http": {"listen": "127.0.0.1:1"},
       "rate_limiter": {"a": {"plugin": "token-bucket", "rate": "1/s", "burst": 4}}})",
@@ -130,7 +137,8 @@ TEST(SettingsTest, JsonAndIniGiveTheSameSettings) {
     std::sort(v.begin(), v.end());
     return v;
   };
-  EXPECT_EQ(sorted(ini.rate_limiters[0].plugin_values), sorted(json.rate_limiters[0].plugin_values));
+  EXPECT_EQ(sorted(ini.rate_limiters[0].plugin_values),
+            sorted(json.rate_limiters[0].plugin_values));
 }
 
 // The shipped example configs say the same thing in both formats.

@@ -33,7 +33,8 @@ TEST(ParseRateTest, UnitsAndErrors) {
   EXPECT_DOUBLE_EQ(parse_rate("36/h"), 0.01);
   EXPECT_DOUBLE_EQ(parse_rate("0.5/second"), 0.5);
   EXPECT_DOUBLE_EQ(parse_rate("2 / minute"), 2.0 / 60);
-  for (const char *bad : {"", "10", "/s", "10/", "10/day", "-1/s", "0/s", "x/s", "1e999/s", "5/s "}) {
+  for (const char *bad :
+       {"", "10", "/s", "10/", "10/day", "-1/s", "0/s", "x/s", "1e999/s", "5/s "}) {
     EXPECT_THROW(parse_rate(bad), std::invalid_argument) << bad;
   }
 }
@@ -126,9 +127,12 @@ std::string config_error(const std::string &body) {
 
 TEST(TokenBucketPluginTest, RejectsBadConfig) {
   EXPECT_THAT(config_error(""), HasSubstr("[rate_limiter.t]: rate is required"));
-  EXPECT_THAT(config_error("rate = fast\n"), HasSubstr("rate = 'fast' is not a rate: write N/s, N/min or N/h"));
-  EXPECT_THAT(config_error("rate = 10/min\nburst = 0\n"), HasSubstr("burst = '0' is not a whole number from 1"));
-  EXPECT_THAT(config_error("rate = 10/min\nburst = 2.5\n"), HasSubstr("burst = '2.5' is not a whole number"));
+  EXPECT_THAT(config_error("rate = fast\n"),
+              HasSubstr("rate = 'fast' is not a rate: write N/s, N/min or N/h"));
+  EXPECT_THAT(config_error("rate = 10/min\nburst = 0\n"),
+              HasSubstr("burst = '0' is not a whole number from 1"));
+  EXPECT_THAT(config_error("rate = 10/min\nburst = 2.5\n"),
+              HasSubstr("burst = '2.5' is not a whole number"));
   EXPECT_THAT(config_error("rate = 10/min\nmax_keys = -3\n"), HasSubstr("max_keys = '-3'"));
   EXPECT_THAT(config_error("rate = 10/min\nburts = 3\n"),
               HasSubstr("burts is not a known key (known: rate, burst, max_keys)"));

@@ -44,9 +44,9 @@ class FixedWindow final : public pgmcp::sdk::RateLimiter {
 
   Grant take(std::string_view key, std::uint32_t cost, std::chrono::milliseconds max_wait) {
     if (cost > limit_) {
-      throw pgmcp::sdk::Error(PGMCP_ERR_INVALID_ARGUMENT,
-                              "cost " + std::to_string(cost) + " exceeds the window limit " +
-                                  std::to_string(limit_));
+      throw pgmcp::sdk::Error(
+          PGMCP_ERR_INVALID_ARGUMENT,
+          "cost " + std::to_string(cost) + " exceeds the window limit " + std::to_string(limit_));
     }
     const auto start = Clock::now();
     std::unique_lock lock(mutex_);

@@ -35,7 +35,7 @@ typedef struct pgmcp_column {
 /* One statement to run, with what goes around it. Everything borrowed. */
 typedef struct pgmcp_statement {
   uint32_t struct_size;
-  const char *sql; /* exactly one statement; sent through the extended protocol */
+  const char *sql;           /* exactly one statement; sent through the extended protocol */
   const pgmcp_value *params; /* $1..$n in text format; the server infers types */
   size_t param_count;
   /* Parameterless statements run first, in order (e.g. "BEGIN READ ONLY",
@@ -94,9 +94,9 @@ typedef struct pgmcp_schema_object {
   const char *definition; /* COLUMN: default; INDEX, CONSTRAINT: definition; VIEW: query;
                              FUNCTION: argument list; ENUM: labels, comma-separated */
   const char *comment;
-  int32_t position;       /* COLUMN: 1-based ordinal */
-  int32_t not_null;       /* COLUMN: non-zero when NOT NULL; INDEX: non-zero when unique */
-  double estimated_rows;  /* TABLE-like: the planner's estimate, -1 when unknown */
+  int32_t position;           /* COLUMN: 1-based ordinal */
+  int32_t not_null;           /* COLUMN: non-zero when NOT NULL; INDEX: non-zero when unique */
+  double estimated_rows;      /* TABLE-like: the planner's estimate, -1 when unknown */
   const char *const *columns; /* INDEX, CONSTRAINT: the columns, in order */
   size_t column_count;
   const char *ref_schema; /* foreign key: the referenced relation and columns */
@@ -129,8 +129,7 @@ typedef struct pgmcp_driver_v1 {
    * (PostgreSQL: default_transaction_read_only=on in the startup packet) unless
    * the config makes it writable. Error messages never contain passwords.
    * Thread rule: any thread, concurrently, on one instance. */
-  pgmcp_status(PGMCP_CALL *connect)(pgmcp_database *db, pgmcp_connection **out,
-                                    pgmcp_error *err);
+  pgmcp_status(PGMCP_CALL *connect)(pgmcp_database *db, pgmcp_connection **out, pgmcp_error *err);
 
   /* Closes a connection. Thread rule: the thread that owns the connection. */
   void(PGMCP_CALL *disconnect)(pgmcp_connection *conn);
@@ -155,8 +154,8 @@ typedef struct pgmcp_driver_v1 {
 
   /* Streams the user-visible catalog (not system schemas) into sink.
    * Thread rule: as execute. */
-  pgmcp_status(PGMCP_CALL *describe_schema)(pgmcp_connection *conn,
-                                            const pgmcp_schema_sink *sink, pgmcp_error *err);
+  pgmcp_status(PGMCP_CALL *describe_schema)(pgmcp_connection *conn, const pgmcp_schema_sink *sink,
+                                            pgmcp_error *err);
 } pgmcp_driver_v1;
 
 #ifdef __cplusplus

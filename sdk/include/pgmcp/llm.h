@@ -28,14 +28,14 @@ typedef struct pgmcp_llm_message {
 /* One completion request. Everything is borrowed for the duration of the call. */
 struct pgmcp_llm_request {
   uint32_t struct_size;
-  const char *system_prompt;          /* may be NULL */
-  const pgmcp_llm_message *messages;  /* the conversation, oldest first */
-  size_t message_count;               /* at least 1 */
-  size_t message_struct_size;         /* sizeof(pgmcp_llm_message) as the host built it */
-  double temperature;                 /* negative: the instance's configured default */
-  uint32_t max_tokens;                /* 0: the instance's configured default */
-  uint32_t timeout_ms;                /* 0: the instance's configured default */
-  int32_t want_json;                  /* non-zero: the host asks for a JSON object back */
+  const char *system_prompt;         /* may be NULL */
+  const pgmcp_llm_message *messages; /* the conversation, oldest first */
+  size_t message_count;              /* at least 1 */
+  size_t message_struct_size;        /* sizeof(pgmcp_llm_message) as the host built it */
+  double temperature;                /* negative: the instance's configured default */
+  uint32_t max_tokens;               /* 0: the instance's configured default */
+  uint32_t timeout_ms;               /* 0: the instance's configured default */
+  int32_t want_json;                 /* non-zero: the host asks for a JSON object back */
   /* The MCP request this completion serves: pass it to host->client_sample and
    * host->call_cancelled. May be NULL (no client, e.g. at start-up). */
   const pgmcp_call *call;

@@ -88,8 +88,7 @@ typedef struct pgmcp_host {
 
   /* Writes one log line. message: borrowed, UTF-8, no trailing newline needed.
    * Thread rule: any thread, concurrently. Never write secrets. */
-  void(PGMCP_CALL *log)(const struct pgmcp_host *host, pgmcp_log_level level,
-                        const char *message);
+  void(PGMCP_CALL *log)(const struct pgmcp_host *host, pgmcp_log_level level, const char *message);
 
   /* Whether a message at this level would be written (skip costly formatting).
    * Thread rule: any thread, concurrently. */
@@ -147,11 +146,11 @@ typedef struct pgmcp_host {
  * as a pointer to static, immutable data that lives as long as the library.
  */
 typedef struct pgmcp_plugin {
-  uint32_t struct_size; /* sizeof(pgmcp_plugin) as the plugin was compiled */
-  uint32_t abi_major;   /* PGMCP_ABI_MAJOR the plugin was compiled with */
-  uint32_t abi_minor;   /* PGMCP_ABI_MINOR the plugin was compiled with */
-  const char *id;       /* unique: [a-z0-9][a-z0-9_.-]*, at most 64 chars, e.g. "token-bucket" */
-  const char *version;  /* the plugin's own version, e.g. "1.2.0" */
+  uint32_t struct_size;    /* sizeof(pgmcp_plugin) as the plugin was compiled */
+  uint32_t abi_major;      /* PGMCP_ABI_MAJOR the plugin was compiled with */
+  uint32_t abi_minor;      /* PGMCP_ABI_MINOR the plugin was compiled with */
+  const char *id;          /* unique: [a-z0-9][a-z0-9_.-]*, at most 64 chars, e.g. "token-bucket" */
+  const char *version;     /* the plugin's own version, e.g. "1.2.0" */
   const char *description; /* one line for humans */
 
   /* Called once, before anything else but get_capability. host: valid until
@@ -183,7 +182,7 @@ typedef struct pgmcp_plugin {
 typedef const pgmcp_plugin *(PGMCP_CALL *pgmcp_plugin_entry_fn)(uint32_t host_abi_major);
 
 /* Whether a struct read with size `size` contains `field`. */
-#define PGMCP_HAS_FIELD(type, size, field)                                                \
+#define PGMCP_HAS_FIELD(type, size, field) \
   ((size_t)(size) >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 #ifdef __cplusplus

@@ -45,9 +45,8 @@ typedef struct pgmcp_ratelimit_v1 {
    * limit itself. key: borrowed, UTF-8. A cost the limiter could never grant
    * (above its burst) is PGMCP_ERR_INVALID_ARGUMENT.
    * Thread rule: any thread, concurrently, on one instance. */
-  pgmcp_status(PGMCP_CALL *try_acquire)(pgmcp_ratelimiter *limiter, const char *key,
-                                        uint32_t cost, pgmcp_ratelimit_result *result,
-                                        pgmcp_error *err);
+  pgmcp_status(PGMCP_CALL *try_acquire)(pgmcp_ratelimiter *limiter, const char *key, uint32_t cost,
+                                        pgmcp_ratelimit_result *result, pgmcp_error *err);
 
   /* Like try_acquire, but waits up to max_wait_ms for the grant. If the grant
    * cannot come within max_wait_ms it returns PGMCP_ERR_RATE_LIMITED at once,

@@ -63,9 +63,15 @@ struct DriverCapability {
   static constexpr const char *id = PGMCP_DRIVER_V1;
 
   static const void *table() {
-    static const pgmcp_driver_v1 t = {sizeof(pgmcp_driver_v1), &create, &destroy,
-                                      &connect,  &disconnect,      &healthy,
-                                      &execute,  &cancel,          &describe_schema};
+    static const pgmcp_driver_v1 t = {sizeof(pgmcp_driver_v1),
+                                      &create,
+                                      &destroy,
+                                      &connect,
+                                      &disconnect,
+                                      &healthy,
+                                      &execute,
+                                      &cancel,
+                                      &describe_schema};
     return &t;
   }
 
@@ -83,9 +89,8 @@ struct DriverCapability {
   static void PGMCP_CALL destroy(pgmcp_database *p) noexcept { delete db(p); }
   static pgmcp_status PGMCP_CALL connect(pgmcp_database *p, pgmcp_connection **out,
                                          pgmcp_error *err) noexcept {
-    return guard(err, [&] {
-      *out = reinterpret_cast<pgmcp_connection *>(db(p)->connect().release());
-    });
+    return guard(err,
+                 [&] { *out = reinterpret_cast<pgmcp_connection *>(db(p)->connect().release()); });
   }
   static void PGMCP_CALL disconnect(pgmcp_connection *c) noexcept { delete conn(c); }
   static int32_t PGMCP_CALL healthy(pgmcp_connection *c) noexcept {
@@ -102,8 +107,7 @@ struct DriverCapability {
   static pgmcp_status PGMCP_CALL cancel(pgmcp_connection *c, pgmcp_error *err) noexcept {
     return guard(err, [&] { conn(c)->cancel(); });
   }
-  static pgmcp_status PGMCP_CALL describe_schema(pgmcp_connection *c,
-                                                 const pgmcp_schema_sink *sink,
+  static pgmcp_status PGMCP_CALL describe_schema(pgmcp_connection *c, const pgmcp_schema_sink *sink,
                                                  pgmcp_error *err) noexcept {
     return guard(err, [&] { conn(c)->describe_schema(SchemaSink(sink)); });
   }

@@ -115,8 +115,8 @@ class Config {
     char *end = nullptr;
     long long n = std::strtoll(v->c_str(), &end, 10);
     if (errno != 0 || end == v->c_str() || *end != '\0' || n < min || n > max) {
-      throw fail(key, "= '" + *v + "' is not a whole number from " + std::to_string(min) +
-                          " to " + std::to_string(max));
+      throw fail(key, "= '" + *v + "' is not a whole number from " + std::to_string(min) + " to " +
+                          std::to_string(max));
     }
     return n;
   }
@@ -197,10 +197,9 @@ inline void PGMCP_CALL default_deinit() { g_host = nullptr; }
 template <class... Caps>
 const pgmcp_plugin *describe(uint32_t host_abi_major, const char *id, const char *version,
                              const char *description) {
-  static const pgmcp_plugin plugin = {sizeof(pgmcp_plugin),   PGMCP_ABI_MAJOR, PGMCP_ABI_MINOR,
-                                      id,                     version,         description,
-                                      &default_init,          &default_deinit,
-                                      &get_capability<Caps...>};
+  static const pgmcp_plugin plugin = {
+      sizeof(pgmcp_plugin), PGMCP_ABI_MAJOR, PGMCP_ABI_MINOR,         id, version, description,
+      &default_init,        &default_deinit, &get_capability<Caps...>};
   return host_abi_major == PGMCP_ABI_MAJOR ? &plugin : nullptr;
 }
 
@@ -212,11 +211,10 @@ const pgmcp_plugin *describe(uint32_t host_abi_major, const char *id, const char
 //   PGMCP_PLUGIN("token-bucket", "1.0.0", "In-process token bucket",
 //                pgmcp::sdk::RateLimiterCapability<TokenBucket>)
 // Use once per plugin library, at namespace scope.
-#define PGMCP_PLUGIN(ID, VERSION, DESCRIPTION, ...)                                          \
-  extern "C" PGMCP_EXPORT const pgmcp_plugin *PGMCP_CALL pgmcp_plugin_entry(                \
-      uint32_t host_abi_major) {                                                            \
-    return ::pgmcp::sdk::detail::describe<__VA_ARGS__>(host_abi_major, ID, VERSION,         \
-                                                       DESCRIPTION);                       \
+#define PGMCP_PLUGIN(ID, VERSION, DESCRIPTION, ...)                                               \
+  extern "C" PGMCP_EXPORT const pgmcp_plugin *PGMCP_CALL pgmcp_plugin_entry(                      \
+      uint32_t host_abi_major) {                                                                  \
+    return ::pgmcp::sdk::detail::describe<__VA_ARGS__>(host_abi_major, ID, VERSION, DESCRIPTION); \
   }
 
 #endif  // PGMCP_CPP_PLUGIN_HPP

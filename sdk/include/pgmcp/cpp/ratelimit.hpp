@@ -81,9 +81,9 @@ struct RateLimiterCapability {
     return report(g, r) == PGMCP_OK ? PGMCP_OK : refused(err, g);
   }
 
-  static pgmcp_status PGMCP_CALL acquire(pgmcp_ratelimiter *p, const char *key,
-                                         std::uint32_t cost, std::uint32_t max_wait_ms,
-                                         pgmcp_ratelimit_result *r, pgmcp_error *err) noexcept {
+  static pgmcp_status PGMCP_CALL acquire(pgmcp_ratelimiter *p, const char *key, std::uint32_t cost,
+                                         std::uint32_t max_wait_ms, pgmcp_ratelimit_result *r,
+                                         pgmcp_error *err) noexcept {
     Grant g;
     pgmcp_status s = guard(
         err, [&] { g = self(p)->acquire(key, cost, std::chrono::milliseconds(max_wait_ms)); });
