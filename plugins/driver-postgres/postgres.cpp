@@ -88,6 +88,7 @@ Settings read_settings(const Config &config) {
   set("options", options);
   set("connect_timeout", std::to_string(timeout));
   set("application_name", app);
+  set("client_encoding", "UTF8");  // results are written into JSON as they arrive
   s.where = (host.empty() ? "localhost" : host) + ":" + (port.empty() ? "5432" : port) + "/" + db;
   return s;
 }
