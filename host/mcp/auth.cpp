@@ -21,15 +21,13 @@
 
 namespace pgmcp::mcp {
 
+namespace {
+
 std::string base64url_decode(std::string_view in) {
   auto out = util::base64_decode(in);
   if (!out) throw std::invalid_argument("not base64url");
   return *out;
 }
-
-std::string base64url_encode(std::string_view in) { return util::base64url_encode(in); }
-
-namespace {
 
 std::string sha256(std::string_view s) {
   unsigned char d[SHA256_DIGEST_LENGTH];

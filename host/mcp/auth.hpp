@@ -12,8 +12,4 @@ namespace pgmcp::mcp {
 // loaded (a JWKS file that is missing or malformed).
 std::shared_ptr<Authenticator> make_authenticator(const config::AuthSettings &settings);
 
-// Exposed for tests: base64url without padding.
-std::string base64url_decode(std::string_view in);
-std::string base64url_encode(std::string_view in);
-
 }  // namespace pgmcp::mcp

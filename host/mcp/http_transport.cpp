@@ -255,7 +255,6 @@ class LazyResponse final : public Outbound {
         r_.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
         r_.setContentType("application/json");
         r_.sendBuffer(text.data(), text.size());
-        done_ = true;
         return;
       }
     }
@@ -302,7 +301,6 @@ class LazyResponse final : public Outbound {
   bool priming_;
   std::mutex mutex_;
   bool started_ = false;
-  bool done_ = false;
   std::ostream *os_ = nullptr;
 };
 
