@@ -173,29 +173,35 @@ std::shared_ptr<const Catalog> SchemaCache::peek() {
 
 std::pair<std::string, std::string> parse_qualified_name(std::string_view text) {
   std::vector<std::string> parts(1);
-  bool quoted = false, any_quote = false;
+  bool quoted = false;
+  std::string blanks;  // unquoted blanks, kept only if more of the name follows
+  auto add = [&](char c) {
+    parts.back() += blanks;
+    blanks.clear();
+    parts.back() += c;
+  };
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          parts.back() += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
+      if (c != '"') {
+        add(c);
+      } else if (i + 1 < text.size() && text[i + 1] == '"') {
+        add('"');
+        ++i;
       } else {
-        parts.back() += c;
+        quoted = false;
       }
     } else if (c == '"') {
-      quoted = any_quote = true;
+      quoted = true;
     } else if (c == '.') {
       parts.emplace_back();
-    } else if (c != ' ' || !parts.back().empty()) {
-      parts.back() += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      blanks.clear();
+    } else if (c == ' ') {
+      if (!parts.back().empty()) blanks += c;
+    } else {
+      add(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     }
   }
-  (void)any_quote;
   if (quoted) throw std::invalid_argument("unterminated quote in '" + std::string(text) + "'");
   if (parts.size() > 2 || parts.back().empty() || (parts.size() == 2 && parts[0].empty())) {
     throw std::invalid_argument("'" + std::string(text) +
