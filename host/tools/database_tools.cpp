@@ -48,6 +48,15 @@ const json kDatabaseArg = {
 
 std::string db_error_text(const db::DbError &e) { return e.describe(); }
 
+// The cached catalog for a tool; a database error becomes the tool's error.
+std::shared_ptr<const db::Catalog> catalog_for(const DatabaseEntry &e) {
+  try {
+    return e.schema->get();
+  } catch (const db::DbError &err) {
+    throw mcp::ToolError(db_error_text(err));
+  }
+}
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
@@ -315,12 +324,7 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
       } catch (const std::invalid_argument &err) {
         throw mcp::ToolError(err.what());
       }
-      std::shared_ptr<const db::Catalog> catalog;
-      try {
-        catalog = e.schema->get();
-      } catch (const db::DbError &err) {
-        throw mcp::ToolError(db_error_text(err));
-      }
+      std::shared_ptr<const db::Catalog> catalog = catalog_for(e);
       const db::Relation *r = nullptr;
       if (!name.first.empty()) {
         r = catalog->find(name.first, name.second);
@@ -379,12 +383,7 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
     t.annotations = {true, false, true, false};
     t.handler = [dbs](const json &args, mcp::RequestContext &) {
       const DatabaseEntry &e = dbs->resolve(args);
-      std::shared_ptr<const db::Catalog> c;
-      try {
-        c = e.schema->get();
-      } catch (const db::DbError &err) {
-        throw mcp::ToolError(db_error_text(err));
-      }
+      std::shared_ptr<const db::Catalog> c = catalog_for(e);
       std::string pattern = args.value("pattern", std::string());
       std::string kind = args.value("kind", std::string());
       std::string schema = args.value("schema", std::string());
