@@ -45,8 +45,11 @@ class HttpTest : public testing::Test {
     return post_on(c, body, session, headers);
   }
 
-  static Http post_on(Poco::Net::HTTPClientSession &c, const json &body, const std::string &session,
-                      const std::map<std::string, std::string> &headers = {}) {
+  // Sends a POST and returns the response body as it arrives (an event stream can be read
+  // part-way and abandoned).
+  static std::istream &start_post(Poco::Net::HTTPClientSession &c, const json &body,
+                                  const std::string &session, Poco::Net::HTTPResponse &resp,
+                                  const std::map<std::string, std::string> &headers = {}) {
     Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, "/mcp",
                                Poco::Net::HTTPMessage::HTTP_1_1);
     req.setContentType("application/json");
@@ -56,8 +59,13 @@ class HttpTest : public testing::Test {
     std::string text = body.dump();
     req.setContentLength(static_cast<std::streamsize>(text.size()));
     c.sendRequest(req) << text;
+    return c.receiveResponse(resp);
+  }
+
+  static Http post_on(Poco::Net::HTTPClientSession &c, const json &body, const std::string &session,
+                      const std::map<std::string, std::string> &headers = {}) {
     Poco::Net::HTTPResponse resp;
-    std::istream &in = c.receiveResponse(resp);
+    std::istream &in = start_post(c, body, session, resp, headers);
     std::ostringstream ss;
     ss << in.rdbuf();
     return {resp.getStatus(), resp.get("Mcp-Session-Id", ""), resp.getContentType(), ss.str()};
@@ -113,20 +121,13 @@ TEST_F(HttpTest, AStreamCutShortIsResumedWithLastEventId) {
   {
     // Read the first progress event, then drop the connection.
     auto c = client();
-    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, "/mcp",
-                               Poco::Net::HTTPMessage::HTTP_1_1);
-    req.setContentType("application/json");
-    req.set("Accept", "application/json, text/event-stream");
-    req.set("Mcp-Session-Id", sid);
-    std::string text =
-        request(
-            7, "tools/call",
-            {{"name", "slow"}, {"arguments", {{"steps", 30}}}, {"_meta", {{"progressToken", "p"}}}})
-            .dump();
-    req.setContentLength(static_cast<std::streamsize>(text.size()));
-    c.sendRequest(req) << text;
     Poco::Net::HTTPResponse resp;
-    std::istream &in = c.receiveResponse(resp);
+    std::istream &in = start_post(c,
+                                  request(7, "tools/call",
+                                          {{"name", "slow"},
+                                           {"arguments", {{"steps", 30}}},
+                                           {"_meta", {{"progressToken", "p"}}}}),
+                                  sid, resp);
     std::string line;
     while (std::getline(in, line)) {
       if (line.rfind("id: ", 0) == 0) first_id = line.substr(4);
@@ -181,16 +182,8 @@ TEST_F(HttpTest, CancellationInASessionStopsTheTool) {
 TEST_F(HttpTest, AToolAsksTheClientOnItsStreamAndTheAnswerArrivesByPost) {
   std::string sid = open_session({{"sampling", json::object()}});
   auto c = client();
-  Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, "/mcp",
-                             Poco::Net::HTTPMessage::HTTP_1_1);
-  req.setContentType("application/json");
-  req.set("Accept", "application/json, text/event-stream");
-  req.set("Mcp-Session-Id", sid);
-  std::string text = request(8, "tools/call", {{"name", "ask_client"}}).dump();
-  req.setContentLength(static_cast<std::streamsize>(text.size()));
-  c.sendRequest(req) << text;
   Poco::Net::HTTPResponse resp;
-  std::istream &in = c.receiveResponse(resp);
+  std::istream &in = start_post(c, request(8, "tools/call", {{"name", "ask_client"}}), sid, resp);
   std::string line;
   json ask;
   while (std::getline(in, line)) {
