@@ -15,6 +15,15 @@ namespace {
 const std::filesystem::path kCases = PGMCP_TEST_PLUGIN_DIR;
 const std::filesystem::path kPlugins = PGMCP_PLUGIN_DIR;
 
+// The rate limiter plugins, loaded by file: these tests do not need the
+// database driver (whose libraries LeakSanitizer cannot scan once unloaded).
+void load_rate_limiters(PluginRegistry &r) {
+  for (const char *f : {"token-bucket.so", "fixed-window.so"}) {
+    auto problem = r.load_file(kPlugins / f);
+    ASSERT_FALSE(problem.has_value()) << problem->message();
+  }
+}
+
 std::string refusal(const std::string &file) {
   PluginRegistry r;
   auto p = r.load_file(kCases / file);
@@ -91,7 +100,7 @@ TEST(LoaderTest, AMissingDirectoryIsOneProblem) {
 
 TEST(LoaderTest, ListsRealPluginsWithVersionsAndKinds) {
   PluginRegistry r;
-  EXPECT_TRUE(r.load_directory(kPlugins).empty());
+  load_rate_limiters(r);
   auto tb = r.find("token-bucket");
   ASSERT_TRUE(tb);
   EXPECT_EQ(tb->info().version, "1.0.0");
@@ -141,7 +150,7 @@ TEST(LoaderTest, ALibraryStaysLoadedWhileAnInstanceLivesAndUnloadsAfter) {
 
 TEST(InstancesTest, ReportsUnknownPluginsWrongKindsAndPluginRefusals) {
   PluginRegistry r;
-  ASSERT_TRUE(r.load_directory(kPlugins).empty());
+  load_rate_limiters(r);
   ASSERT_FALSE(r.load_file(kCases / "c-grant-all.so").has_value());
   try {
     pgmcp::plugins::create_instances(
@@ -154,7 +163,7 @@ TEST(InstancesTest, ReportsUnknownPluginsWrongKindsAndPluginRefusals) {
   } catch (const pgmcp::config::ConfigError &e) {
     std::string m = e.what();
     EXPECT_THAT(m, HasSubstr("t.ini:1: [rate_limiter.a]: plugin 'nope' is not loaded (loaded: "
-                             "c-grant-all, fixed-window, postgres, token-bucket"));
+                             "c-grant-all, fixed-window, token-bucket"));
     EXPECT_THAT(m, HasSubstr("[database.b]: plugin 'token-bucket' is not a database driver (it "
                              "offers: rate limiter)"));
     EXPECT_THAT(m, HasSubstr("[rate_limiter.c]: refuse is set"));
