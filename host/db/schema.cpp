@@ -19,6 +19,14 @@ std::vector<const Relation *> Catalog::find_any(const std::string &name) const {
   return out;
 }
 
+Relation &Catalog::add(Relation r) {
+  auto it = index_.find({r.schema, r.name});
+  if (it != index_.end()) return relations[it->second] = std::move(r);
+  index_[{r.schema, r.name}] = relations.size();
+  relations.push_back(std::move(r));
+  return relations.back();
+}
+
 std::string Catalog::fingerprint() const {
   std::size_t h = relations.size();
   auto mix = [&](const std::string &s) { h = h * 1000003u ^ std::hash<std::string>{}(s); };
@@ -80,8 +88,7 @@ std::shared_ptr<Catalog> SchemaCache::load() {
         r.comment = str(o.comment);
         r.definition = str(o.definition);
         r.estimated_rows = o.estimated_rows;
-        c->index_[{r.schema, r.name}] = c->relations.size();
-        c->relations.push_back(std::move(r));
+        c->add(std::move(r));
         break;
       }
       case PGMCP_OBJECT_COLUMN:

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,8 +56,19 @@ struct SchemaEntry {
   std::string name, comment;
 };
 
+// A user-defined operator and the function it calls.
+struct OperatorInfo {
+  std::string schema, name, function_schema, function;
+};
+
 struct Catalog {
   std::vector<SchemaEntry> schemas;
+  // What the SQL policy needs beyond the objects: the effective search path
+  // (current_schemas(true)), the relations of pg_catalog and
+  // information_schema, and operators outside them.
+  std::vector<std::string> search_path;
+  std::set<std::pair<std::string, std::string>> system_relations;
+  std::vector<OperatorInfo> operators;
   std::vector<Relation> relations;
   std::vector<Routine> functions;
   std::vector<EnumType> enums;
@@ -68,6 +80,8 @@ struct Catalog {
   // Relations called `name` in any schema.
   std::vector<const Relation *> find_any(const std::string &name) const;
   std::string fingerprint() const;  // changes when the set of objects changes
+  // Adds a relation (replacing one of the same schema and name); returns it.
+  Relation &add(Relation r);
 
  private:
   friend class SchemaCache;
