@@ -280,7 +280,9 @@ class PgMcpApp : public Poco::Util::ServerApplication {
               "db", "database '" + spec.name + "': loading the schema failed: " + e.what());
         }
       }
-      dbs->entries.push_back({db, cache});
+      auto policy = std::make_shared<pgmcp::sql::SqlPolicy>(
+          pgmcp::sql::policy_options(spec.database), spec.name);  // validated with the config
+      dbs->entries.push_back({db, cache, policy});
     }
     return dbs;
   }

@@ -1,5 +1,7 @@
 #include "config/settings.hpp"
 
+#include "sql/policy.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -28,7 +30,9 @@ const std::map<std::string, std::set<std::string>> kInstanceHostKeys = {
     {"database",
      {"plugin", "rate_limiter", "description", "pool_min", "pool_max", "acquire_timeout_ms",
       "statement_timeout_ms", "role", "search_path", "max_rows", "max_result_bytes",
-      "allow_explain_analyze", "schema_ttl_s", "schema_load", "rate_limit_wait_ms"}},
+      "allow_explain_analyze", "schema_ttl_s", "schema_load", "rate_limit_wait_ms", "allow_write",
+      "allow_explain", "blocked_tables", "blocked_columns", "blocked_functions",
+      "allowed_functions", "allowed_tables"}},
     {"llm", {"plugin", "rate_limiter", "description"}},
 };
 
@@ -91,6 +95,20 @@ void database_option(DatabaseOptions &d, const std::string &key, const std::stri
     d.max_result_bytes = whole_number(value, 1024, 1LL << 31);
   else if (key == "allow_explain_analyze")
     d.allow_explain_analyze = boolean(value);
+  else if (key == "allow_write")
+    d.allow_write = boolean(value);
+  else if (key == "allow_explain")
+    d.allow_explain = boolean(value);
+  else if (key == "blocked_tables")
+    d.blocked_tables = split_list(value);
+  else if (key == "blocked_columns")
+    d.blocked_columns = split_list(value);
+  else if (key == "blocked_functions")
+    d.blocked_functions = split_list(value);
+  else if (key == "allowed_functions")
+    d.allowed_functions = split_list(value);
+  else if (key == "allowed_tables")
+    d.allowed_tables = split_list(value);
   else if (key == "schema_ttl_s")
     d.schema_ttl_s = static_cast<int>(whole_number(value, 1, 86400 * 7));
   else if (key == "schema_load") {
@@ -397,6 +415,11 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
 
   // Rules that span keys.
   for (const auto &db : s.databases) {
+    try {
+      sql::SqlPolicy check(sql::policy_options(db.database), db.name);
+    } catch (const std::invalid_argument &e) {
+      problems.push_back(db.where + ": [" + db.section() + "]: " + e.what());
+    }
     if (db.database.pool_min > db.database.pool_max) {
       problems.push_back(db.where + ": [" + db.section() + "]: pool_min (" +
                          std::to_string(db.database.pool_min) + ") is larger than pool_max (" +

@@ -36,6 +36,11 @@ struct DatabaseOptions {
   long long max_rows = 1000;
   long long max_result_bytes = 8 * 1024 * 1024;
   bool allow_explain_analyze = false;
+  // The SQL policy (docs/security.md). Names as in SQL; checked at start-up.
+  bool allow_write = false;
+  bool allow_explain = true;
+  std::vector<std::string> blocked_tables, blocked_columns, blocked_functions, allowed_functions,
+      allowed_tables;
   int schema_ttl_s = 300;
   bool schema_at_startup = false;
   int rate_limit_wait_ms = 0;

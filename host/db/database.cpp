@@ -132,6 +132,8 @@ Database::Database(const config::InstanceSpec &spec,
   if (!options_.role.empty()) before_.push_back("SET LOCAL ROLE " + quote_ident(options_.role));
   if (!options_.search_path.empty())
     before_.push_back("SET LOCAL search_path = " + options_.search_path);
+  before_write_ = before_;
+  before_write_[0] = "BEGIN READ WRITE";
 }
 
 Database::~Database() {
@@ -208,7 +210,7 @@ void Database::admit(mcp::RequestContext *ctx) {
 
 QueryResult Database::query(const std::string &sql,
                             const std::vector<std::optional<std::string>> &params,
-                            QueryLimits limits, mcp::RequestContext *ctx) {
+                            QueryLimits limits, mcp::RequestContext *ctx, RunMode mode) {
   using observability::QueryStatus;
   auto start = std::chrono::steady_clock::now();
   std::string subject = ctx != nullptr ? ctx->subject() : "";
@@ -230,7 +232,7 @@ QueryResult Database::query(const std::string &sql,
     throw;
   }
   try {
-    QueryResult r = run(sql, params, limits, ctx);
+    QueryResult r = run(sql, params, limits, ctx, mode);
     record(QueryStatus::ok, r.row_count, r.truncated ? "ok, truncated by " + r.truncated_by : "ok");
     return r;
   } catch (const DbError &e) {
@@ -241,6 +243,10 @@ QueryResult Database::query(const std::string &sql,
     record(st, 0, e.describe());
     throw;
   }
+}
+
+QueryResult Database::internal(const std::string &sql, QueryLimits limits) {
+  return run(sql, {}, limits, nullptr);
 }
 
 std::optional<std::string> Database::check() {
@@ -254,13 +260,15 @@ std::optional<std::string> Database::check() {
 
 QueryResult Database::run(const std::string &sql,
                           const std::vector<std::optional<std::string>> &params, QueryLimits limits,
-                          mcp::RequestContext *ctx) {
+                          mcp::RequestContext *ctx, RunMode mode) {
   std::vector<pgmcp_value> values;
   for (const auto &p : params)
     values.push_back({p ? p->data() : nullptr, p ? p->size() : 0, p ? 0 : 1});
   std::vector<const char *> before;
-  for (const auto &s : before_) before.push_back(s.c_str());
-  static const char *const after[] = {"ROLLBACK"};
+  for (const auto &s : mode.write ? before_write_ : before_) before.push_back(s.c_str());
+  static const char *const rollback[] = {"ROLLBACK"};
+  static const char *const commit[] = {"COMMIT"};
+  const char *const *after = mode.write ? commit : rollback;
   pgmcp_statement stmt{};
   stmt.struct_size = sizeof stmt;
   stmt.sql = sql.c_str();
@@ -298,6 +306,7 @@ QueryResult Database::run(const std::string &sql,
     auto start = std::chrono::steady_clock::now();
     pgmcp_error err;
     pgmcp_status st = t.execute(lease.get(), &stmt, &sink, &err);
+    if (mode.discard) lease.discard();
     {
       std::lock_guard lock(running->m);
       running->conn = nullptr;
@@ -310,10 +319,10 @@ QueryResult Database::run(const std::string &sql,
     }
     if (st == PGMCP_ERR_UNAVAILABLE) {
       lease.discard();
-      // A pooled connection may have died with a server restart: the
-      // statement is read-only and was rolled back, so trying once more on a
-      // new connection is safe.
-      if (attempt == 0 && !lease.fresh()) {
+      // A pooled connection may have died with a server restart: a read-only
+      // statement was rolled back, so trying once more on a new connection is
+      // safe. A write may have committed: it is never retried.
+      if (attempt == 0 && !lease.fresh() && !mode.write) {
         log::info("db",
                   "database '" + name_ + "': a pooled connection was lost; retrying on a new one");
         continue;

@@ -45,6 +45,12 @@ struct QueryResult {
   std::string command_tag;
 };
 
+// How a statement the SQL policy passed must run.
+struct RunMode {
+  bool write = false;    // BEGIN READ WRITE ... COMMIT instead of READ ONLY ... ROLLBACK
+  bool discard = false;  // close the connection afterwards: it may hold session state
+};
+
 struct PoolStats {
   int idle = 0;
   int busy = 0;
@@ -66,7 +72,11 @@ class Database {
   // Runs one statement read-only. Throws DbError. ctx (may be null) brings
   // cancellation and the client's subject for the rate limit.
   QueryResult query(const std::string &sql, const std::vector<std::optional<std::string>> &params,
-                    QueryLimits limits, mcp::RequestContext *ctx);
+                    QueryLimits limits, mcp::RequestContext *ctx, RunMode mode = {});
+
+  // Runs the host's own read-only statement (catalog look-ups): no rate
+  // limit, no audit line. Throws DbError.
+  QueryResult internal(const std::string &sql, QueryLimits limits);
 
   // Streams the catalog through fn. Throws DbError.
   void describe(const std::function<void(const pgmcp_schema_object &)> &fn);
@@ -85,14 +95,14 @@ class Database {
   void release(pgmcp_connection *conn, bool reusable);
   void admit(mcp::RequestContext *ctx);
   QueryResult run(const std::string &sql, const std::vector<std::optional<std::string>> &params,
-                  QueryLimits limits, mcp::RequestContext *ctx);
+                  QueryLimits limits, mcp::RequestContext *ctx, RunMode mode = {});
 
   std::string name_;
   std::string description_;
   config::DatabaseOptions options_;
   std::shared_ptr<plugins::DatabaseInstance> driver_;
   std::shared_ptr<plugins::RateLimiter> limiter_;
-  std::vector<std::string> before_;
+  std::vector<std::string> before_, before_write_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<pgmcp_connection *> idle_;

@@ -66,7 +66,39 @@ const char *relation_kind(pgmcp_object_kind k) {
   }
 }
 
+// What the SQL policy needs to resolve names as the server will: the search
+// path in effect (after the database's role and search_path settings), the
+// system relations, and operators outside pg_catalog with their functions.
+const char *const kPolicyFactsQuery = R"SQL(
+SELECT 'path', array_to_json(current_schemas(true))::text, NULL, NULL, NULL
+UNION ALL
+SELECT 'system', n.nspname, c.relname, NULL, NULL
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
+UNION ALL
+SELECT 'operator', n.nspname, o.oprname, pn.nspname, p.proname
+FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+JOIN pg_proc p ON p.oid = o.oprcode JOIN pg_namespace pn ON pn.oid = p.pronamespace
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+)SQL";
+
 }  // namespace
+
+void SchemaCache::load_policy_facts(Catalog &c) {
+  QueryResult r = db_.internal(kPolicyFactsQuery, {1000000, 256LL * 1024 * 1024});
+  if (r.truncated) throw DbError(PGMCP_ERR_INTERNAL, "the catalog's policy facts were truncated");
+  auto text = [](const nlohmann::json &v) { return v.is_string() ? v.get<std::string>() : ""; };
+  for (const auto &row : nlohmann::json::parse(r.rows_json)) {
+    std::string kind = text(row[0]);
+    if (kind == "path") {
+      for (const auto &s : nlohmann::json::parse(text(row[1]))) c.search_path.push_back(s);
+    } else if (kind == "system") {
+      c.system_relations.insert({text(row[1]), text(row[2])});
+    } else if (kind == "operator") {
+      c.operators.push_back({text(row[1]), text(row[2]), text(row[3]), text(row[4])});
+    }
+  }
+}
 
 std::shared_ptr<Catalog> SchemaCache::load() {
   auto c = std::make_shared<Catalog>();
@@ -121,6 +153,7 @@ std::shared_ptr<Catalog> SchemaCache::load() {
         break;
     }
   });
+  load_policy_facts(*c);
   c->loaded_at = std::chrono::steady_clock::now();
   c->loaded_wall = std::chrono::system_clock::now();
   c->load_ms = std::chrono::duration<double, std::milli>(c->loaded_at - start).count();

@@ -102,6 +102,7 @@ class SchemaCache {
 
  private:
   std::shared_ptr<Catalog> load();
+  void load_policy_facts(Catalog &c);
   Database &db_;
   std::mutex mutex_;       // guards current_
   std::mutex load_mutex_;  // one load at a time

@@ -29,6 +29,11 @@ struct Metrics::Impl {
                                                           .Name("pg_mcp_schema_cache_age_seconds")
                                                           .Help("Age of a database's cached schema")
                                                           .Register(*registry);
+  prometheus::Family<prometheus::Counter> &rejections =
+      prometheus::BuildCounter()
+          .Name("pg_mcp_sql_rejections_total")
+          .Help("Statements the SQL policy refused, by database and rule")
+          .Register(*registry);
 };
 
 Metrics &Metrics::instance() {
@@ -58,6 +63,10 @@ void Metrics::pool(const std::string &database, int idle, int busy, int max) {
 
 void Metrics::schema_age(const std::string &database, double seconds) {
   impl_->schema_age.Add({{"database", database}}).Set(seconds);
+}
+
+void Metrics::rejection(const std::string &database, const std::string &reason) {
+  impl_->rejections.Add({{"database", database}, {"reason", reason}}).Increment();
 }
 
 std::string Metrics::text() {

@@ -25,6 +25,9 @@ class Metrics {
   // pg_mcp_schema_cache_age_seconds{database}; negative while never loaded.
   void schema_age(const std::string &database, double seconds);
 
+  // pg_mcp_sql_rejections_total{database,reason}: reason is the policy rule.
+  void rejection(const std::string &database, const std::string &reason);
+
   // The Prometheus text exposition of every metric.
   std::string text();
   std::shared_ptr<prometheus::Registry> registry();

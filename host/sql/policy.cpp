@@ -877,6 +877,19 @@ SqlPolicy::SqlPolicy(PolicyOptions options, std::string database)
 
 SqlPolicy::~SqlPolicy() = default;
 
+PolicyOptions policy_options(const config::DatabaseOptions &d) {
+  PolicyOptions o;
+  o.allow_write = d.allow_write;
+  o.allow_explain = d.allow_explain;
+  o.allow_explain_analyze = d.allow_explain_analyze;
+  o.blocked_tables = d.blocked_tables;
+  o.blocked_columns = d.blocked_columns;
+  o.blocked_functions = d.blocked_functions;
+  o.allowed_functions = d.allowed_functions;
+  o.allowed_tables = d.allowed_tables;
+  return o;
+}
+
 Verdict SqlPolicy::check(const std::string &sql, std::shared_ptr<const db::Catalog> catalog) const {
   Verdict v;
   auto refuse = [&](std::string rule, std::string object, std::string message) {

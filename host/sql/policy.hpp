@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "config/settings.hpp"
 #include "db/schema.hpp"
 
 namespace pgmcp::sql {
@@ -27,6 +28,8 @@ struct PolicyOptions {
   std::vector<std::string> allowed_functions;  // lifts built-in deny-list entries
   std::vector<std::string> allowed_tables;     // lifts built-in denied catalog relations
 };
+
+PolicyOptions policy_options(const config::DatabaseOptions &d);
 
 struct Verdict {
   bool allowed = false;

@@ -1,5 +1,7 @@
 #include "tools/database_tools.hpp"
 
+#include "sql/gate.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -57,6 +59,21 @@ std::shared_ptr<const db::Catalog> catalog_for(const DatabaseEntry &e) {
   }
 }
 
+}  // namespace
+
+db::RunMode admit_sql(const DatabaseEntry &e, const std::string &sql, mcp::RequestContext &ctx) {
+  sql::Verdict v;
+  try {
+    v = sql::screen(sql, *e.db, *e.schema, *e.policy, &ctx);
+  } catch (const db::DbError &err) {
+    throw mcp::ToolError(db_error_text(err));
+  }
+  if (!v.allowed) throw mcp::ToolError(v.message + "; nothing was run");
+  return sql::run_mode(v);
+}
+
+namespace {
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
@@ -103,9 +120,10 @@ mcp::ToolResult run_query(const DatabaseEntry &e, const std::string &sql,
                           mcp::RequestContext &ctx) {
   db::QueryLimits limits{std::min(max_rows, e.db->options().max_rows),
                          e.db->options().max_result_bytes};
+  db::RunMode mode = admit_sql(e, sql, ctx);
   db::QueryResult r;
   try {
-    r = e.db->query(sql, params, limits, &ctx);
+    r = e.db->query(sql, params, limits, &ctx, mode);
   } catch (const db::DbError &err) {
     throw mcp::ToolError(db_error_text(err));
   }
@@ -284,9 +302,12 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
       std::string sql = std::string("EXPLAIN (FORMAT JSON") +
                         (analyze ? ", ANALYZE, BUFFERS" : "") + ") " +
                         args["sql"].get<std::string>();
+      // EXPLAIN ANALYZE runs the statement: always in a read-only transaction here.
+      db::RunMode mode = admit_sql(e, sql, ctx);
+      mode.write = false;
       db::QueryResult r;
       try {
-        r = e.db->query(sql, {}, {1000, e.db->options().max_result_bytes}, &ctx);
+        r = e.db->query(sql, {}, {1000, e.db->options().max_result_bytes}, &ctx, mode);
       } catch (const db::DbError &err) {
         throw mcp::ToolError(db_error_text(err));
       }

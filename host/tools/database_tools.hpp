@@ -8,6 +8,7 @@
 
 #include "db/database.hpp"
 #include "db/schema.hpp"
+#include "sql/policy.hpp"
 #include "mcp/registry.hpp"
 
 namespace pgmcp::tools {
@@ -15,6 +16,7 @@ namespace pgmcp::tools {
 struct DatabaseEntry {
   std::shared_ptr<db::Database> db;
   std::shared_ptr<db::SchemaCache> schema;
+  std::shared_ptr<sql::SqlPolicy> policy;
 };
 
 class Databases {
@@ -29,6 +31,11 @@ class Databases {
 
 void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> databases);
 std::shared_ptr<mcp::ResourceProvider> database_resources(std::shared_ptr<Databases> databases);
+
+// Checks sql with the database's policy; a refusal becomes the tool's error
+// ("blocked column users.password (rule blocked_columns)"), and so does a
+// catalog that cannot be loaded. Returns how a passed statement runs.
+db::RunMode admit_sql(const DatabaseEntry &e, const std::string &sql, mcp::RequestContext &ctx);
 
 // describe_table's JSON for a relation, shared with the table resource.
 mcp::json describe_relation(const db::Catalog &catalog, const db::Relation &r,
