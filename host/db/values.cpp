@@ -198,9 +198,15 @@ void append_json(std::string &out, std::string_view text, const ColumnType &type
       return;
     case ValueKind::json:
       // The server's json/jsonb output is JSON already; check rather than trust.
-      if (mcp::json::accept(text))
+      // A json value keeps its source formatting: line breaks, which valid
+      // JSON has only between tokens, become blanks so that the message stays
+      // on one line (stdio frames messages by line).
+      if (mcp::json::accept(text)) {
+        size_t from = out.size();
         out.append(text);
-      else
+        for (size_t i = from; i < out.size(); ++i)
+          if (out[i] == '\n' || out[i] == '\r') out[i] = ' ';
+      } else
         util::append_json_string(out, text);
       return;
     case ValueKind::array:

@@ -206,6 +206,7 @@ class Walker {
     std::string schema, name;   // as resolved (schema empty when unresolved)
     const db::Relation *rel = nullptr;
     bool system = false;
+    bool qualified = false;  // written with a schema
     size_t alias_columns = 0;
   };
   struct ColRef {
@@ -224,6 +225,7 @@ class Walker {
   std::vector<ColRef> cols;
   std::vector<Func> funcs;
   std::vector<std::pair<std::string, std::vector<size_t>>> aliases;  // join aliases
+  std::set<std::string> cte_names;
   bool select_into = false, locking = false, copy_files = false;
   bool explain_analyze = false;
   std::string set_kind;  // for VariableSetStmt: "session", "local", "transaction", "role"
@@ -288,6 +290,7 @@ class Walker {
       return fields(body, depth);
     }
     if (type == "LockingClause") locking = true;
+    if (type == "CommonTableExpr") cte_names.insert(body.get("ctename").str());
     if (statement) {
       if (type == "ExplainStmt") {
         Value opts = body.get("options");
@@ -325,8 +328,8 @@ class Walker {
 
   void range_var(Value v) {
     Rel r;
-    std::string catalogname = v.get("catalogname").str();
     r.schema = v.get("schemaname").str();
+    r.qualified = !r.schema.empty();
     r.name = v.get("relname").str();
     Value alias = v.get("alias");
     r.refname = alias.valid() ? alias.get("aliasname").str() : r.name;
@@ -642,7 +645,9 @@ class Rules {
           return Violation{bad->rule, bad->object, msg};
         }
       }
-      if (r.rel == nullptr && !r.system) v_.unknown_relation = true;
+      // a name the catalog does not know, unless it is one of the statement's CTEs
+      if (r.rel == nullptr && !r.system && (r.qualified || w_.cte_names.count(r.name) == 0))
+        v_.unknown_relation = true;
     }
     return std::nullopt;
   }

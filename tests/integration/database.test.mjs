@@ -73,6 +73,14 @@ test('values map to JSON: numbers, exact numerics, NaN, json, arrays, ISO dates'
     'paid', '\\x0a0b']);
 });
 
+test('json values with line breaks (EXPLAIN FORMAT JSON) keep the stdio message on one line', async () => {
+  const r = await call(client, 'execute_sql', { sql: `SELECT E'{\\n  "a": [1,\\n 2]\\n}'::json AS j` });
+  assert.equal(r.isError, undefined, text(r));
+  assert.deepEqual(r.structuredContent.rows, [[{ a: [1, 2] }]]);
+  const plan = await call(client, 'execute_sql', { sql: 'EXPLAIN (FORMAT JSON) SELECT 1' });
+  assert.equal(plan.structuredContent.rows[0][0][0].Plan['Node Type'], 'Result');
+});
+
 test('results are cut by max_rows and by max_result_bytes, and say so', async () => {
   const rows = await call(client, 'execute_sql', { sql: 'SELECT id FROM public.wide ORDER BY id', max_rows: 5 });
   assert.equal(rows.structuredContent.row_count, 5);

@@ -1,0 +1,185 @@
+// The SQL safety policy against a real PostgreSQL, through the official MCP
+// SDK client: the corpus (attacks and real analytic reads), proof from the
+// server's own statement log that refused statements never arrived, the
+// rejection metric and audit line, connections that come back clean, and
+// allow_write.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Client, StdioClientTransport, writeConfig, readClusterEnv, startHttp, post, MODERN_META, modernHeaders, PGMCP } from '../e2e/lib.mjs';
+
+const env = readClusterEnv(process.env.PGMCP_CLUSTER_ENV);
+const dsn = env.PGMCP_PG_DSN.replace(/\/demo$/, '/corpus');
+const admin = (sql) =>
+  execFileSync('psql', [env.PGMCP_PG_ADMIN_DSN.replace('dbname=demo', 'dbname=corpus'), '-tAq', '-c', sql], { encoding: 'utf8' }).trim();
+const policy = `search_path = app, geo, public
+blocked_tables = app.secrets
+blocked_columns = users.password, api_token
+blocked_functions = app.slow_echo, app.same
+`;
+const section = (extra = '') => `[database.corpus]\nplugin = postgres\ndsn = ${dsn}\n${policy}${extra}`;
+const call = (c, args) => c.callTool({ name: 'execute_sql', arguments: args });
+const text = (r) => r.content[0].text;
+
+async function connect(ini) {
+  const transport = new StdioClientTransport({ command: PGMCP, args: ['--config', writeConfig(ini)], stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr?.on('data', (d) => { stderr += d; });
+  const client = new Client({ name: 'policy', version: '1.0.0' });
+  await client.connect(transport);
+  client.stderr = () => stderr;
+  return client;
+}
+
+async function withClient(ini, fn) {
+  const c = await connect(ini);
+  try {
+    return await fn(c);
+  } finally {
+    await c.close();
+  }
+}
+
+// @allow / @deny RULE headers, each followed by one statement.
+function loadCorpus() {
+  const cases = [];
+  let current = null;
+  for (const line of readFileSync(new URL('./policy_corpus.txt', import.meta.url), 'utf8').split('\n')) {
+    const header = line.match(/^@(allow|deny)(?:\s+(\S+))?\s*$/);
+    if (header) {
+      current = { verdict: header[1], rule: header[2] ?? null, lines: [] };
+      cases.push(current);
+    } else if (current && !line.startsWith('#')) {
+      current.lines.push(line);
+    }
+  }
+  return cases.map((c, i) => ({ ...c, id: i + 1, sql: c.lines.join('\n').trim() }));
+}
+
+let client;
+before(async () => { client = await connect(section()); });
+after(async () => { await client?.close(); });
+
+test('the corpus: zero false passes, zero false refusals, refused statements never reach PostgreSQL', async () => {
+  const cases = loadCorpus();
+  assert.ok(cases.length >= 150, `the corpus has ${cases.length} cases`);
+  assert.ok(cases.every((c) => c.sql.length > 0 || c.rule === 'single_statement'));
+  const problems = [];
+  const run = Date.now();
+  for (const c of cases) {
+    // A marker in a comment shows whether the statement reached the server's log.
+    const marker = `corpus-${run}-${c.id}-`;
+    const sql = `/* ${marker} */ ${c.sql}`;
+    if (process.env.PGMCP_TRACE) console.log(`# case ${c.id}`);
+    const r = await call(client, { sql });
+    const got = r.isError ? text(r) : null;
+    if (c.verdict === 'allow') {
+      if (got !== null) problems.push(`#${c.id} false refusal or failure: ${c.sql}\n    -> ${got}`);
+    } else if (got === null) {
+      problems.push(`#${c.id} FALSE PASS (expected rule ${c.rule}): ${c.sql}`);
+    } else if (!got.includes(`(rule ${c.rule})`)) {
+      problems.push(`#${c.id} wrong rule (expected ${c.rule}): ${c.sql}\n    -> ${got}`);
+    }
+    c.marker = marker;
+  }
+  assert.deepEqual(problems, [], `${problems.length} of ${cases.length} cases wrong:\n${problems.join('\n')}`);
+
+  // The server logs every statement of this database (log_statement = all).
+  let log = '';
+  for (let i = 0; i < 40; i++) {
+    log = readFileSync(`${env.PGMCP_PG_DIR}/server.log`, 'utf8');
+    if (log.includes(cases.filter((c) => c.verdict === 'allow').at(-1).marker)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const allowed = cases.filter((c) => c.verdict === 'allow');
+  const denied = cases.filter((c) => c.verdict === 'deny');
+  assert.deepEqual(allowed.filter((c) => !log.includes(c.marker)).map((c) => c.id), [], 'every allowed case ran on the server');
+  assert.deepEqual(denied.filter((c) => log.includes(c.marker)).map((c) => c.sql), [], 'no refused statement reached the server');
+  console.log(`# corpus: ${cases.length} cases (${allowed.length} reads passed, ${denied.length} refused), 0 false passes, 0 false refusals`);
+});
+
+test('data and server state are unchanged after the corpus', () => {
+  assert.equal(admin('SELECT count(*) FROM app.orders'), '200');
+  assert.equal(admin('SELECT count(*) FROM app.audit_log'), '0');
+  assert.equal(admin("SELECT count(*) FROM pg_class WHERE relname IN ('scratch', 'orders_copy', 'everything')"), '0');
+  assert.equal(admin("SELECT count(*) FROM pg_roles WHERE rolname = 'mallory'"), '0');
+  assert.equal(admin("SELECT rolsuper FROM pg_roles WHERE rolname = 'pgmcp_reader'"), 'f');
+});
+
+test('a rejection names rule and object, is counted by reason and audited', async () => {
+  const s = await startHttp(section(), { observability: '127.0.0.1:0', server: 'log_format = json\n' });
+  try {
+    for (let i = 0; i < 50 && !s.metricsUrl(); i++) await new Promise((r) => setTimeout(r, 20));
+    const sql = async (q) => (await post(s.url, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'execute_sql', arguments: { sql: q }, _meta: MODERN_META } },
+      modernHeaders('tools/call', 'execute_sql'))).json;
+    const r = await sql('SELECT u.password FROM users AS u');
+    assert.equal(r.result.isError, true);
+    assert.equal(r.result.content[0].text, 'blocked column users.password (rule blocked_columns); nothing was run');
+    const v = await sql('SELECT pw FROM user_logins');
+    assert.match(v.result.content[0].text, /blocked column users\.password read through view app\.user_logins \(rule blocked_columns\)/);
+    await sql('DELETE FROM orders');
+    await sql('SELECT 1');
+    const metrics = await (await fetch(`${s.metricsUrl()}/metrics`)).text();
+    assert.match(metrics, /pg_mcp_sql_rejections_total\{database="corpus",reason="blocked_columns"\} 2/);
+    assert.match(metrics, /pg_mcp_sql_rejections_total\{database="corpus",reason="read_only"\} 1/);
+    assert.match(metrics, /pg_mcp_db_queries_total\{database="corpus",status="ok"\} 1\n/);  // only SELECT 1 ran
+    const audit = s.stderr().split('\n').filter((l) => l.includes('"component":"audit"')).map((l) => JSON.parse(l));
+    const line = audit.find((a) => a.statement === 'DELETE FROM orders');
+    assert.deepEqual([line.outcome, line.rule, line.object, line.rows], ['rejected', 'read_only', 'DELETE', 0]);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a pooled connection comes back clean even when an operator lifts deny-list entries', async () => withClient(
+  section('pool_max = 1\nallowed_functions = set_config, pg_advisory_lock\n'), async (c) => {
+    const set = await call(c, { sql: "SELECT set_config('pgmcp.leak', 'yes', false)" });
+    assert.equal(set.isError, undefined, text(set));
+    const lock = await call(c, { sql: 'SELECT pg_advisory_lock(424242)' });
+    assert.equal(lock.isError, undefined, text(lock));
+    // one connection in the pool: the next call would see anything left behind
+    const seen = await call(c, { sql: "SELECT current_setting('pgmcp.leak', true) AS v, pg_backend_pid() AS pid" });
+    assert.equal(seen.structuredContent.rows[0][0] ?? '', '');
+    for (let i = 0; i < 40 && admin("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 424242") !== '0'; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    assert.equal(admin("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 424242"), '0');
+    // still refused although lifted elsewhere: the lift is per function
+    assert.match(text(await call(c, { sql: 'SELECT pg_sleep(1)' })), /rule deny_list/);
+  }));
+
+test('allow_write: writes commit, transaction control and session SET stay refused, the pool stays clean', async () => withClient(
+  section('allow_write = true\npool_max = 1\n'), async (c) => {
+    const ins = await call(c, { sql: "INSERT INTO audit_log (action) VALUES ('written by pg-mcp') RETURNING id" });
+    assert.equal(ins.isError, undefined, text(ins));
+    assert.equal(admin("SELECT count(*) FROM app.audit_log WHERE action = 'written by pg-mcp'"), '1');
+    assert.match(text(await call(c, { sql: 'COMMIT' })), /rule transaction_control/);
+    assert.match(text(await call(c, { sql: 'SET search_path = public' })), /rule session_settings/);
+    assert.match(text(await call(c, { sql: 'SELECT password FROM users' })), /rule blocked_columns/);
+    assert.match(text(await call(c, { sql: 'UPDATE users SET password = password' })), /rule blocked_columns/);
+    const temp = await call(c, { sql: 'CREATE TEMP TABLE leftover AS SELECT 1 AS x' });
+    assert.equal(temp.isError, undefined, text(temp));
+    const gone = await call(c, { sql: "SELECT to_regclass('pg_temp.leftover') IS NULL AS gone" });
+    assert.deepEqual(gone.structuredContent.rows, [[true]]);
+    admin("DELETE FROM app.audit_log WHERE action = 'written by pg-mcp'");
+  }));
+
+test('a bad policy entry stops start-up with the key and what to write', () => {
+  const bare = `[database.corpus]\nplugin = postgres\ndsn = ${dsn}\n`;
+  const config = writeConfig(`${bare}blocked_columns = a.b.c.d\n`);
+  let out = '';
+  try {
+    execFileSync(PGMCP, ['--config', config, '--check-config'], { encoding: 'utf8', stdio: 'pipe' });
+  } catch (e) {
+    out = e.stderr;
+  }
+  assert.match(out, /blocked_columns: 'a\.b\.c\.d' has more than 3 dotted parts; write column, table\.column or schema\.table\.column/);
+  const lift = writeConfig(`${bare}allowed_functions = now\n`);
+  try {
+    execFileSync(PGMCP, ['--config', lift, '--check-config'], { encoding: 'utf8', stdio: 'pipe' });
+    out = '';
+  } catch (e) {
+    out = e.stderr;
+  }
+  assert.match(out, /allowed_functions: 'now' is not on the built-in deny list/);
+});
