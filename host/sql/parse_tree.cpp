@@ -83,8 +83,10 @@ std::string unescape(std::string_view s) {
 }  // namespace
 
 ParseTree::ParseTree(std::string_view json) : json_(json) {
-  nodes_.reserve(json.size() / 16 + 8);
-  kids_.reserve(json.size() / 12 + 8);
+  // libpg_query's compact JSON holds about one value or key per 6 bytes.
+  nodes_.reserve(json.size() / 5 + 8);
+  kids_.reserve(json.size() / 5 + 8);
+  scratch_.reserve(256);
   parse_value(0);
   skip_blanks();
   if (pos_ != json_.size()) throw std::invalid_argument("trailing characters after the JSON value");

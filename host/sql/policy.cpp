@@ -198,8 +198,8 @@ struct SqlPolicy::ViewMemo {
 
 class Walker {
  public:
-  Walker(const SqlPolicy &policy, const std::shared_ptr<const db::Catalog> &catalog, int view_depth)
-      : p_(policy), catalog_(catalog), view_depth_(view_depth) {}
+  Walker(const std::shared_ptr<const db::Catalog> &catalog, int view_depth)
+      : catalog_(catalog), view_depth_(view_depth) {}
 
   struct Rel {
     std::string refname;        // alias, else relation name
@@ -503,7 +503,6 @@ class Walker {
     std::vector<size_t> rels;
     bool exists = false;
   };
-  const SqlPolicy &p_;
   const std::shared_ptr<const db::Catalog> &catalog_;
   int view_depth_;
   std::vector<Level> levels_;
@@ -822,7 +821,7 @@ std::optional<Violation> check_definition(const SqlPolicy &policy, const std::st
     return Violation{"views", "view", "a view's definition could not be checked (rule views)"};
   try {
     ParseTree tree(parsed.r.parse_tree);
-    Walker w(policy, catalog, view_depth);
+    Walker w(catalog, view_depth);
     w.walk(tree.root().get("stmts"), 0);
     if (!w.too_deep.empty()) return Violation{"views", "view", w.too_deep + " (rule views)"};
     Verdict ignored;
@@ -924,7 +923,7 @@ Verdict SqlPolicy::check(const std::string &sql, std::shared_ptr<const db::Catal
     Value stmt = stmts.at(0).get("stmt");
     if (!stmt.is_object() || stmt.size() != 1)
       return refuse("single_statement", "", "no statement found (rule single_statement)");
-    Walker w(*this, catalog, 0);
+    Walker w(catalog, 0);
     w.walk(stmt, 0);
     if (!w.too_deep.empty()) return refuse("complexity", "", w.too_deep + " (rule complexity)");
     Rules rules(*this, w, v);

@@ -80,7 +80,6 @@ class SqlPolicy {
   };
 
  private:
-  friend class Walker;
   friend class Rules;
   struct ViewMemo;
   PolicyOptions options_;

@@ -1,0 +1,1 @@
+SSELECT 1

@@ -1,0 +1,1 @@
+TSELECT 1 AS pg_sleep, 'pg_sleep(10)' AS text_not_a_call

@@ -1,0 +1,1 @@
+SSELECT count(*) FILTER (WHERE region = 'eu') AS eu, count(*) FILTER (WHERE region = 'us') AS us FROM users

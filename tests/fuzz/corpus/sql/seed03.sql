@@ -1,0 +1,1 @@
+TSELECT id FROM users u WHERE EXISTS (SELECT * FROM orders o WHERE o.user_id = u.id)

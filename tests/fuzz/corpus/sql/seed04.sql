@@ -1,0 +1,1 @@
+SSELECT id, avg(total) OVER w, max(total) OVER w FROM orders WINDOW w AS (PARTITION BY status ORDER BY id)

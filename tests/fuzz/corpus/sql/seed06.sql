@@ -1,0 +1,1 @@
+SSELECT status, user_id % 2 AS odd, count(*), grouping(status, user_id % 2) FROM orders GROUP BY CUBE (status, user_id % 2)

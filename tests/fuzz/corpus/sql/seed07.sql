@@ -1,0 +1,1 @@
+TSELECT json_agg(json_build_object('id', id, 'total', total) ORDER BY id) FROM orders WHERE id < 5

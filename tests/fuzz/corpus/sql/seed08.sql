@@ -1,0 +1,1 @@
+SSELECT p.name FROM places p ORDER BY st_distance(p.lat, p.lon, 48.86, 2.35) LIMIT 1

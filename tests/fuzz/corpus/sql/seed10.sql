@@ -1,0 +1,1 @@
+SSELECT id FROM orders WHERE status = ANY (ARRAY['paid', 'shipped']) AND id <> ALL ('{1,2,3}'::int[])

@@ -1,0 +1,1 @@
+TWITH big AS MATERIALIZED (SELECT * FROM orders WHERE total > 200) SELECT count(*) FROM big

@@ -1,0 +1,1 @@
+SSELECT current_setting('search_path'), current_user, now() > '2000-01-01', version() LIKE 'PostgreSQL%'

@@ -1,0 +1,1 @@
+TSELECT id FROM orders WHERE status IS DISTINCT FROM 'paid' AND status ILIKE 'SHIP%' AND status SIMILAR TO 's%'

@@ -1,0 +1,1 @@
+SSELECT t.* FROM user_directory t WHERE t.region = 'eu'

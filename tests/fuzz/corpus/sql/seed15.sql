@@ -1,0 +1,1 @@
+TVALUES (1, 'one'), (2, 'two') ORDER BY 1 DESC

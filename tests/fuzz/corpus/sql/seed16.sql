@@ -1,0 +1,1 @@
+SEXPLAIN (FORMAT JSON, COSTS false) SELECT u.id FROM users u JOIN orders o ON o.user_id = u.id

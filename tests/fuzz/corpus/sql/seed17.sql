@@ -1,0 +1,1 @@
+TSELECT id, pg_typeof(total), octet_length(status), length(email) FROM orders JOIN users USING (id) LIMIT 1

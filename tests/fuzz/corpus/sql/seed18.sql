@@ -1,0 +1,1 @@
+SMERGE INTO orders o USING (SELECT 1 AS id) s ON o.id = s.id WHEN MATCHED THEN DELETE

@@ -1,0 +1,1 @@
+TALTER TABLE users ADD COLUMN x integer

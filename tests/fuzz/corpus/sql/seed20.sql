@@ -1,0 +1,1 @@
+SCOMMENT ON TABLE orders IS 'owned'

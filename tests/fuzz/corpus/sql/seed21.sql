@@ -1,0 +1,1 @@
+TSELECT id FROM orders FOR SHARE

@@ -1,0 +1,1 @@
+SDO $$ BEGIN DELETE FROM app.orders; END $$

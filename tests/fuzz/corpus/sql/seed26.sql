@@ -1,0 +1,1 @@
+SEXPLAIN DELETE FROM orders

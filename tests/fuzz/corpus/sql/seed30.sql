@@ -1,0 +1,1 @@
+SCOMMIT; DROP TABLE orders

@@ -1,0 +1,1 @@
+SSELECT pg_catalog.pg_sleep(1)

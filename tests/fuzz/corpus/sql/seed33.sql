@@ -1,0 +1,1 @@
+TWITH x AS (SELECT pg_sleep(1)) SELECT 1 FROM x

@@ -1,0 +1,1 @@
+SSELECT CASE WHEN id > 0 THEN pg_sleep_for('1 second') END FROM orders

@@ -1,0 +1,1 @@
+TSELECT pg_stat_file('postgresql.conf')

@@ -1,0 +1,1 @@
+SSELECT query_to_xml('SELECT password FROM app.users', true, true, '')

@@ -1,0 +1,1 @@
+TSELECT pg_cancel_backend(1)

@@ -1,0 +1,1 @@
+SSELECT pg_advisory_xact_lock(42)

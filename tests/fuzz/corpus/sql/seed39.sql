@@ -1,0 +1,1 @@
+TSELECT query FROM pg_catalog.pg_stat_activity

@@ -1,0 +1,1 @@
+SSELECT app.slow_echo(1)

@@ -1,0 +1,1 @@
+TSELECT * FROM secrets

@@ -1,0 +1,1 @@
+SSELECT count(*) FROM secrets

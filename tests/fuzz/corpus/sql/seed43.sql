@@ -1,0 +1,1 @@
+TSELECT * FROM orders o, LATERAL (SELECT value FROM secrets) x

@@ -1,0 +1,1 @@
+TSELECT users FROM users

@@ -1,0 +1,1 @@
+SSELECT u.id FROM users u WHERE u IS NOT NULL

@@ -1,0 +1,1 @@
+TSELECT id FROM users WHERE length(password) > 3

@@ -1,0 +1,1 @@
+SSELECT * FROM (SELECT * FROM users) s

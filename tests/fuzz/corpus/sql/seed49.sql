@@ -1,0 +1,1 @@
+TSELECT 1 FROM users u1 JOIN users u2 USING (password)

@@ -1,0 +1,1 @@
+SSELECT id FROM user_logins

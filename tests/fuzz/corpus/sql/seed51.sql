@@ -1,0 +1,1 @@
+TSELECT id FROM app.user_logins WHERE pw IS NULL
