@@ -6,7 +6,9 @@ mcp::Tool list_databases_tool(const config::Settings &settings) {
   mcp::json databases = mcp::json::array();
   for (const auto &db : settings.databases) {
     // Every database is read-only until write access becomes configurable.
-    databases.push_back({{"name", db.name}, {"description", db.description}, {"read_only", true}});
+    databases.push_back({{"name", db.name},
+                         {"description", db.description},
+                         {"read_only", !db.database.allow_write}});
   }
   mcp::Tool t;
   t.name = "list_databases";
