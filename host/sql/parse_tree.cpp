@@ -55,11 +55,21 @@ std::string unescape(std::string_view s) {
     }
     if (++i >= s.size()) throw std::invalid_argument("truncated escape");
     switch (s[i]) {
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case 'r': out += '\r'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
       case 'u': {
         uint32_t cp = hex4(s, i + 1);
         i += 4;
@@ -74,7 +84,9 @@ std::string unescape(std::string_view s) {
         append_utf8(out, cp);
         break;
       }
-      default: out += s[i]; break;  // \" \\ \/
+      default:
+        out += s[i];
+        break;  // \" \\ \/
     }
   }
   return out;
@@ -142,7 +154,8 @@ uint32_t ParseTree::parse_value(size_t depth) {
           nodes_.push_back({Value::Kind::string, escaped, 0, 0, key});
           scratch_.push_back(key_index);
           skip_blanks();
-          if (pos_ >= json_.size() || json_[pos_] != ':') throw std::invalid_argument("expected ':'");
+          if (pos_ >= json_.size() || json_[pos_] != ':')
+            throw std::invalid_argument("expected ':'");
           ++pos_;
         }
         scratch_.push_back(parse_value(depth + 1));

@@ -60,9 +60,9 @@ class ParseTree {
   friend class Value;
   struct Node {
     Value::Kind kind;
-    bool escaped;         // strings: contains a backslash escape
-    uint32_t first;       // arrays/objects: index into kids_
-    uint32_t count;       // arrays/objects: elements or members
+    bool escaped;           // strings: contains a backslash escape
+    uint32_t first;         // arrays/objects: index into kids_
+    uint32_t count;         // arrays/objects: elements or members
     std::string_view text;  // strings: between the quotes; scalars: the literal
   };
   uint32_t parse_value(size_t depth);

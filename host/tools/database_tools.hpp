@@ -8,8 +8,8 @@
 
 #include "db/database.hpp"
 #include "db/schema.hpp"
-#include "sql/policy.hpp"
 #include "mcp/registry.hpp"
+#include "sql/policy.hpp"
 
 namespace pgmcp::tools {
 

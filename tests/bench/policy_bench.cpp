@@ -67,8 +67,8 @@ std::pair<double, double> measure(int n, F &&f) {
   for (int i = 0; i < n; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     f();
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
-                     .count());
+    us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(us.begin(), us.end());
   return {us[us.size() / 2], us[us.size() * 99 / 100]};
