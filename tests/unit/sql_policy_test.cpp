@@ -3,6 +3,9 @@
 // tests/integration; these tests pin the rules one by one, fast.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "sql/parse_tree.hpp"
 #include "sql/policy.hpp"
 
@@ -282,4 +285,23 @@ TEST(ParseTree, ReadsJsonAndRefusesMalformedText) {
   for (const char *bad : {"", "{", "[1,", "{\"a\" 1}", "[1] x", "\"open", "{\"a\":}", "[tru]"})
     EXPECT_THROW(ParseTree{bad}, std::invalid_argument) << bad;
   EXPECT_THROW(ParseTree(std::string(5000, '[') + std::string(5000, ']')), std::invalid_argument);
+}
+
+TEST(SqlPolicy, ConcurrentChecksShareTheViewMemoSafely) {
+  SqlPolicy p(options(), "shop");
+  auto first = catalog();
+  auto second = catalog();  // a reload: the memo starts over
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const auto &c = (i + t) % 2 == 0 ? first : second;
+        if (p.check("SELECT id FROM login_summary", c).rule != "blocked_columns") ++wrong;
+        if (!p.check("SELECT * FROM user_emails", c).allowed) ++wrong;
+      }
+    });
+  }
+  for (auto &th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
