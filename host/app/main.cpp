@@ -23,6 +23,8 @@
 #include "plugins/instances.hpp"
 #include "plugins/loader.hpp"
 #include "tools/database_tools.hpp"
+#include "pipeline/query.hpp"
+#include "llm/client.hpp"
 #include "tools/list_databases.hpp"
 
 namespace {
@@ -152,6 +154,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       auto s = settings();
       pgmcp::log::configure(s.log_level, s.log_format);
       load_plugins(s);
+      add_default_llm(s);
       auto instances = pgmcp::plugins::create_instances(s, registry_);
       http_options(s);
       std::cout << config_path_ << ": OK (" << s.rate_limiters.size() << " rate limiter(s), "
@@ -171,6 +174,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       s = settings();
       pgmcp::log::configure(s.log_level, s.log_format);
       load_plugins(s);
+      add_default_llm(s);
       instances = pgmcp::plugins::create_instances(s, registry_);
     } catch (const pgmcp::config::ConfigError &e) {
       std::cerr << e.what() << "\n";
@@ -189,6 +193,8 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     auto registry = std::make_shared<pgmcp::mcp::Registry>();
     registry->add_tool(pgmcp::tools::list_databases_tool(s));
     pgmcp::tools::add_database_tools(*registry, databases);
+    if (auto llm = query_llm(s, instances); llm && !databases->entries.empty())
+      pgmcp::pipeline::add_query_tool(*registry, databases, llm, s.query);
     registry->add_resource_provider(pgmcp::tools::database_resources(databases));
     pgmcp::mcp::McpServer server(server_info(), registry);
     auto observability = start_observability(s, databases);
@@ -256,6 +262,45 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       pgmcp::log::warning("host", std::string(e.what()) + "; serving MCP without it");
       return nullptr;
     }
+  }
+
+  // With no [llm.NAME] at all, the query tool asks the client's own model: an
+  // implicit [llm.sampling] (when the sampling plugin is installed).
+  void add_default_llm(pgmcp::config::Settings &s) {
+    if (!s.llms.empty() || !registry_.find("sampling")) return;
+    pgmcp::config::InstanceSpec spec;
+    spec.kind = "llm";
+    spec.name = "sampling";
+    spec.plugin = "sampling";
+    spec.description = "the MCP client's own model";
+    spec.where = "(built in)";
+    s.llms.push_back(spec);
+  }
+
+  // The LLM the query tool uses: [tools] query.llm, else the only one configured.
+  static std::shared_ptr<pgmcp::llm::Client> query_llm(const pgmcp::config::Settings &s,
+                                                       pgmcp::plugins::Instances &instances) {
+    const pgmcp::config::InstanceSpec *chosen = nullptr;
+    for (const auto &l : s.llms) {
+      if (s.query.llm.empty() ? s.llms.size() == 1 : l.name == s.query.llm) chosen = &l;
+    }
+    if (chosen == nullptr && s.query.llm.empty()) {
+      for (const auto &l : s.llms)
+        if (l.name == "sampling") chosen = &l;
+    }
+    if (chosen == nullptr) {
+      if (!s.llms.empty())
+        pgmcp::log::warning("host", "several [llm.NAME] sections and no [tools] query.llm: the "
+                                    "query tool is off until query.llm names one");
+      else
+        pgmcp::log::warning("host", "no LLM is configured and the sampling plugin is missing: the "
+                                    "query tool is off");
+      return nullptr;
+    }
+    std::shared_ptr<pgmcp::plugins::RateLimiter> limiter;
+    if (!chosen->rate_limiter.empty()) limiter = instances.rate_limiters.at(chosen->rate_limiter);
+    return std::make_shared<pgmcp::llm::Client>(chosen->name, instances.llms.at(chosen->name),
+                                                limiter, chosen->llm);
   }
 
   // One Database per [database.NAME]. A database that is down now is logged

@@ -22,6 +22,9 @@ const std::map<std::string, std::set<std::string>> kFixedSections = {
      {"mode", "tokens", "issuer", "audience", "jwks_file", "jwks_url", "resource",
       "authorization_servers", "required_scopes", "leeway_s"}},
     {"observability", {"listen"}},
+    {"tools",
+     {"query.llm", "query.max_attempts", "query.verify", "query.min_confidence",
+      "query.context_budget_tokens", "query.max_question_chars"}},
 };
 
 // Keys the host reads in plugin instance sections; everything else goes to the plugin.
@@ -50,7 +53,9 @@ const std::map<std::string, std::set<std::string>> kInstanceHostKeys = {
       "blocked_functions",
       "allowed_functions",
       "allowed_tables"}},
-    {"llm", {"plugin", "rate_limiter", "description"}},
+    {"llm",
+     {"plugin", "rate_limiter", "description", "max_retries", "retry_base_ms", "retry_max_ms",
+      "breaker_failures", "breaker_reset_s", "rate_limit_wait_ms"}},
 };
 
 std::string join(const std::set<std::string> &names) {
@@ -137,6 +142,22 @@ void database_option(DatabaseOptions &d, const std::string &key, const std::stri
       throw std::invalid_argument("'" + value + "' is not a schema_load mode (lazy or startup)");
   } else if (key == "rate_limit_wait_ms")
     d.rate_limit_wait_ms = static_cast<int>(whole_number(value, 0, 600000));
+}
+
+void llm_option(LlmOptions &o, const std::string &key, const std::string &value) {
+  auto ms = [&](long long max) { return static_cast<int>(whole_number(value, 0, max)); };
+  if (key == "max_retries")
+    o.max_retries = ms(10);
+  else if (key == "retry_base_ms")
+    o.retry_base_ms = ms(600000);
+  else if (key == "retry_max_ms")
+    o.retry_max_ms = ms(600000);
+  else if (key == "breaker_failures")
+    o.breaker_failures = static_cast<int>(whole_number(value, 1, 1000));
+  else if (key == "breaker_reset_s")
+    o.breaker_reset_s = static_cast<int>(whole_number(value, 1, 86400));
+  else if (key == "rate_limit_wait_ms")
+    o.rate_limit_wait_ms = ms(600000);
 }
 
 }  // namespace
@@ -346,6 +367,18 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
           s.auth.required_scopes = split_list(value);
         } else if (key == "auth.leeway_s") {
           s.auth.leeway_s = static_cast<int>(whole_number(value, 0, 3600));
+        } else if (key == "tools.query.llm") {
+          s.query.llm = value;
+        } else if (key == "tools.query.max_attempts") {
+          s.query.max_attempts = static_cast<int>(whole_number(value, 1, 10));
+        } else if (key == "tools.query.verify") {
+          s.query.verify = boolean(value);
+        } else if (key == "tools.query.min_confidence") {
+          s.query.min_confidence = static_cast<int>(whole_number(value, 0, 100));
+        } else if (key == "tools.query.context_budget_tokens") {
+          s.query.context_budget_tokens = static_cast<int>(whole_number(value, 200, 1000000));
+        } else if (key == "tools.query.max_question_chars") {
+          s.query.max_question_chars = static_cast<int>(whole_number(value, 10, 100000));
         } else if (key == "observability.listen") {
           if (value.empty())
             s.observability_listen.reset();
@@ -377,6 +410,12 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
       } else if (head == "database" && host_keys->second.count(sub)) {
         try {
           database_option(spec.database, sub, value);
+        } catch (const std::invalid_argument &e) {
+          problem(key, e.what());
+        }
+      } else if (head == "llm" && host_keys->second.count(sub)) {
+        try {
+          llm_option(spec.llm, sub, value);
         } catch (const std::invalid_argument &e) {
           problem(key, e.what());
         }
@@ -431,6 +470,15 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
   }
 
   // Rules that span keys.
+  if (!s.query.llm.empty() && s.query.llm != "sampling" &&
+      std::none_of(s.llms.begin(), s.llms.end(),
+                   [&](const InstanceSpec &l) { return l.name == s.query.llm; })) {
+    std::set<std::string> defined{"sampling (the client's model)"};
+    for (const auto &l : s.llms) defined.insert(l.name);
+    problems.push_back(file.where("tools.query.llm") + ": tools.query.llm: '" + s.query.llm +
+                       "' names no [llm." + s.query.llm + "] section (choose from: " +
+                       join(defined) + ")");
+  }
   for (const auto &db : s.databases) {
     try {
       sql::SqlPolicy check(sql::policy_options(db.database), db.name);

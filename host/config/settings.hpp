@@ -46,6 +46,26 @@ struct DatabaseOptions {
   int rate_limit_wait_ms = 0;
 };
 
+// What the host enforces around one [llm.NAME], whatever its provider.
+struct LlmOptions {
+  int max_retries = 2;         // after the first attempt
+  int retry_base_ms = 500;     // backoff: full jitter up to base * 2^attempt
+  int retry_max_ms = 10000;    // the cap of one wait (and of a Retry-After)
+  int breaker_failures = 5;    // consecutive failed calls that open the circuit
+  int breaker_reset_s = 30;    // how long it stays open before one trial call
+  int rate_limit_wait_ms = 0;  // how long a call may wait for the rate limiter
+};
+
+// The query tool ([tools] query.*).
+struct QueryToolSettings {
+  std::string llm;  // [llm.NAME]; empty: the only one configured, else "sampling"
+  int max_attempts = 3;
+  bool verify = false;
+  int min_confidence = 60;
+  int context_budget_tokens = 6000;
+  int max_question_chars = 2000;
+};
+
 // A [rate_limiter.NAME], [database.NAME] or [llm.NAME] section.
 struct InstanceSpec {
   std::string kind;          // "rate_limiter", "database", "llm"
@@ -54,6 +74,7 @@ struct InstanceSpec {
   std::string rate_limiter;  // name of a [rate_limiter.NAME], or empty
   std::string description;   // for humans (and the LLM choosing a database)
   DatabaseOptions database;  // [database.NAME] only
+  LlmOptions llm;            // [llm.NAME] only
   std::string where;         // "file:line" of the section, for messages
   // The keys the plugin owns, in file order, ${VAR} expanded.
   std::vector<std::pair<std::string, std::string>> plugin_values;
@@ -95,6 +116,7 @@ struct Settings {
   std::string http_tls_key;
   AuthSettings auth;
   std::optional<Endpoint> observability_listen = Endpoint{"127.0.0.1", 9090};
+  QueryToolSettings query;
   std::vector<InstanceSpec> rate_limiters;
   std::vector<InstanceSpec> databases;
   std::vector<InstanceSpec> llms;

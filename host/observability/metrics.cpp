@@ -34,6 +34,26 @@ struct Metrics::Impl {
           .Name("pg_mcp_sql_rejections_total")
           .Help("Statements the SQL policy refused, by database and rule")
           .Register(*registry);
+  prometheus::Family<prometheus::Counter> &llm_calls =
+      prometheus::BuildCounter()
+          .Name("pg_mcp_llm_calls_total")
+          .Help("Calls to an LLM provider (each retry counts), by outcome")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram> &llm_latency =
+      prometheus::BuildHistogram()
+          .Name("pg_mcp_llm_latency_seconds")
+          .Help("Time an LLM provider took to answer one call")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter> &llm_tokens =
+      prometheus::BuildCounter()
+          .Name("pg_mcp_llm_tokens_total")
+          .Help("Tokens an LLM provider reported, by type (prompt, completion)")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram> &query_attempts =
+      prometheus::BuildHistogram()
+          .Name("pg_mcp_query_attempts")
+          .Help("SQL generations one query tool call took")
+          .Register(*registry);
 };
 
 Metrics &Metrics::instance() {
@@ -67,6 +87,26 @@ void Metrics::schema_age(const std::string &database, double seconds) {
 
 void Metrics::rejection(const std::string &database, const std::string &reason) {
   impl_->rejections.Add({{"database", database}, {"reason", reason}}).Increment();
+}
+
+void Metrics::llm_call(const std::string &llm, const std::string &status, double seconds) {
+  impl_->llm_calls.Add({{"llm", llm}, {"status", status}}).Increment();
+  if (seconds > 0) {
+    static const prometheus::Histogram::BucketBoundaries buckets = {0.05, 0.1, 0.25, 0.5, 1, 2,
+                                                                    4,    8,   15,   30,  60};
+    impl_->llm_latency.Add({{"llm", llm}}, buckets).Observe(seconds);
+  }
+}
+
+void Metrics::llm_tokens(const std::string &llm, std::uint64_t prompt, std::uint64_t completion) {
+  impl_->llm_tokens.Add({{"llm", llm}, {"type", "prompt"}}).Increment(static_cast<double>(prompt));
+  impl_->llm_tokens.Add({{"llm", llm}, {"type", "completion"}})
+      .Increment(static_cast<double>(completion));
+}
+
+void Metrics::query_attempts(int attempts) {
+  static const prometheus::Histogram::BucketBoundaries buckets = {1, 2, 3, 4, 5, 7, 10};
+  impl_->query_attempts.Add({}, buckets).Observe(attempts);
 }
 
 std::string Metrics::text() {

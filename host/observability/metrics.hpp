@@ -1,6 +1,7 @@
 // Prometheus metrics of one pg-mcp process, with the names operators alert on.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,14 @@ class Metrics {
 
   // pg_mcp_sql_rejections_total{database,reason}: reason is the policy rule.
   void rejection(const std::string &database, const std::string &reason);
+
+  // pg_mcp_llm_calls_total{llm,status} and pg_mcp_llm_latency_seconds{llm}
+  // (for calls that reached the provider, i.e. seconds > 0 or status ok).
+  void llm_call(const std::string &llm, const std::string &status, double seconds);
+  // pg_mcp_llm_tokens_total{llm,type}: type is prompt or completion.
+  void llm_tokens(const std::string &llm, std::uint64_t prompt, std::uint64_t completion);
+  // pg_mcp_query_attempts: SQL generations one query tool call took.
+  void query_attempts(int attempts);
 
   // The Prometheus text exposition of every metric.
   std::string text();

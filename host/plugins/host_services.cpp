@@ -1,5 +1,8 @@
 #include "plugins/host_services.hpp"
 
+#include "pgmcp/llm.h"
+#include "plugins/call.hpp"
+
 #include "log/log.hpp"
 
 std::string pgmcp_error::field(std::string_view name) const {
@@ -63,18 +66,74 @@ void PGMCP_CALL error_set_field(pgmcp_error *err, const char *field, const char 
   err->fields.emplace_back(field, value != nullptr ? value : "");
 }
 
-pgmcp_status PGMCP_CALL client_sample(const pgmcp_call *call, const pgmcp_llm_request *,
-                                      const pgmcp_llm_sink *, pgmcp_error *err) {
-  // Calls carry an MCP request once the protocol layer hands them out; without
-  // one there is no client to ask.
-  (void)call;
-  error_set(err,
-            "no MCP client is attached to this call, so its model cannot be asked; configure "
-            "an [llm.NAME] provider instead");
-  return PGMCP_ERR_UNSUPPORTED;
+// Asks the connected client's model: sampling/createMessage (legacy revisions
+// send it as a request; 2026-07-28 clients get it through the input-required
+// flow, which RequestContext::client_request hides).
+pgmcp_status PGMCP_CALL client_sample(const pgmcp_call *call, const pgmcp_llm_request *req,
+                                      const pgmcp_llm_sink *out, pgmcp_error *err) {
+  if (call == nullptr || call->ctx == nullptr || req == nullptr || out == nullptr) {
+    error_set(err,
+              "no MCP client is attached to this call, so its model cannot be asked; configure "
+              "an [llm.NAME] provider instead");
+    return PGMCP_ERR_UNSUPPORTED;
+  }
+  mcp::RequestContext &ctx = *call->ctx;
+  if (!ctx.client_capabilities().contains("sampling")) {
+    error_set(err,
+              "the MCP client did not declare the sampling capability, so pg-mcp cannot ask its "
+              "model; configure an LLM provider in an [llm.NAME] section and set "
+              "[tools] query.llm (see docs/llm.md)");
+    return PGMCP_ERR_UNSUPPORTED;
+  }
+  mcp::json messages = mcp::json::array();
+  const char *base = reinterpret_cast<const char *>(req->messages);
+  for (size_t i = 0; i < req->message_count; ++i) {
+    const auto *m = reinterpret_cast<const pgmcp_llm_message *>(base + i * req->message_struct_size);
+    messages.push_back({{"role", m->role == PGMCP_LLM_ASSISTANT ? "assistant" : "user"},
+                        {"content", {{"type", "text"}, {"text", m->text != nullptr ? m->text : ""}}}});
+  }
+  mcp::json params = {{"messages", std::move(messages)},
+                      {"maxTokens", req->max_tokens > 0 ? req->max_tokens : 1024},
+                      {"includeContext", "none"}};
+  if (req->system_prompt != nullptr) params["systemPrompt"] = req->system_prompt;
+  if (req->temperature >= 0) params["temperature"] = req->temperature;
+  auto timeout = std::chrono::milliseconds(req->timeout_ms > 0 ? req->timeout_ms : 120000);
+  mcp::json result;
+  try {
+    result = ctx.client_request("sampling/createMessage", params, timeout);
+  } catch (const mcp::ProtocolError &e) {
+    std::string what = e.what();
+    bool timed_out = what.find("timed out") != std::string::npos;
+    error_set(err, ("the MCP client's model did not answer: " + what).c_str());
+    return ctx.cancelled() ? PGMCP_ERR_CANCELLED
+                           : (timed_out ? PGMCP_ERR_TIMEOUT : PGMCP_ERR_REMOTE);
+  }
+  std::string text;
+  const mcp::json &content = result.contains("content") ? result["content"] : mcp::json();
+  auto take = [&](const mcp::json &block) {
+    if (block.is_object() && block.value("type", "") == "text" && block.contains("text") &&
+        block["text"].is_string())
+      text += block["text"].get<std::string>();
+  };
+  if (content.is_array())
+    for (const auto &b : content) take(b);
+  else
+    take(content);
+  if (text.empty()) {
+    error_set(err, "the MCP client's model answered without text");
+    return PGMCP_ERR_REMOTE;
+  }
+  out->append_text(out->ctx, text.data(), text.size());
+  if (result.contains("model") && result["model"].is_string())
+    out->set_model(out->ctx, result["model"].get<std::string>().c_str());
+  if (result.contains("stopReason") && result["stopReason"].is_string())
+    out->set_stop_reason(out->ctx, result["stopReason"].get<std::string>().c_str());
+  return PGMCP_OK;
 }
 
-int32_t PGMCP_CALL call_cancelled(const pgmcp_call *) { return 0; }
+int32_t PGMCP_CALL call_cancelled(const pgmcp_call *call) {
+  return call != nullptr && call->ctx != nullptr && call->ctx->cancelled() ? 1 : 0;
+}
 
 }  // namespace
 

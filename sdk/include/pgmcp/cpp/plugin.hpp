@@ -145,6 +145,17 @@ class Config {
   }
 
   // Rejects any key not in `known`, naming it and listing the known ones.
+  // Calls fn(key, value) for every key of the section, in file order.
+  template <class F>
+  void each(F &&fn) const {
+    host_->config_each(
+        config_,
+        [](void *user, const char *key, const char *value) {
+          (*static_cast<F *>(user))(std::string_view(key), std::string_view(value));
+        },
+        &fn);
+  }
+
   void allow_only(std::initializer_list<const char *> known) const {
     struct Visit {
       std::initializer_list<const char *> known;

@@ -1,0 +1,578 @@
+#include "pipeline/query.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "log/log.hpp"
+#include "observability/metrics.hpp"
+#include "sql/gate.hpp"
+
+namespace pgmcp::pipeline {
+
+using mcp::json;
+
+const char *const kSqlSystemPrompt =
+    "You translate a question into one PostgreSQL 15 SQL query.\n"
+    "Rules:\n"
+    "- Write exactly one read-only statement: SELECT, WITH ... SELECT, VALUES or TABLE. Never "
+    "change data, schema or settings.\n"
+    "- Use only the tables and columns in the schema below; qualify tables with their schema.\n"
+    "- Name the columns you need instead of *.\n"
+    "- Unless the question asks for one aggregate row, add a LIMIT.\n"
+    "Answer with a JSON object and nothing else: {\"sql\": \"<the query>\", \"explanation\": "
+    "\"<one sentence on what it returns>\"}";
+
+const char *const kVerifySystemPrompt =
+    "You check whether the result of a SQL query answers a question. Answer with a JSON object "
+    "and nothing else: {\"confidence\": <0 to 100>, \"explanation\": \"<one sentence; if the "
+    "result does not answer the question, what the query should do instead>\"}";
+
+const char *const kChooseSystemPrompt =
+    "You choose the database that can answer a question. Answer with a JSON object and nothing "
+    "else: {\"database\": \"<one of the names listed>\"}, or {\"database\": null, \"reason\": "
+    "\"...\"} when the question does not make the choice clear.";
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(std::string s) {
+  size_t a = s.find_first_not_of(" \t\r\n");
+  if (a == std::string::npos) return "";
+  size_t b = s.find_last_not_of(" \t\r\n");
+  return s.substr(a, b - a + 1);
+}
+
+// A JSON object somewhere in text: the whole text, or from the first '{' to the last '}'.
+json find_object(const std::string &text) {
+  json j = json::parse(trim(text), nullptr, false);
+  if (j.is_object()) return j;
+  size_t a = text.find('{'), b = text.rfind('}');
+  if (a != std::string::npos && b != std::string::npos && b > a) {
+    j = json::parse(text.substr(a, b - a + 1), nullptr, false);
+    if (j.is_object()) return j;
+  }
+  return json();
+}
+
+std::string strip_statement_end(std::string sql) {
+  sql = trim(sql);
+  while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back()))))
+    sql.pop_back();
+  return sql;
+}
+
+bool word_at(const std::string &lowered, size_t at, const char *word) {
+  size_t n = std::char_traits<char>::length(word);
+  if (lowered.compare(at, n, word) != 0) return false;
+  bool before = at == 0 || !(std::isalnum(static_cast<unsigned char>(lowered[at - 1])) || lowered[at - 1] == '_');
+  bool after = at + n >= lowered.size() ||
+               !(std::isalnum(static_cast<unsigned char>(lowered[at + n])) || lowered[at + n] == '_');
+  return before && after;
+}
+
+// The end of the first statement (a ';' outside quotes), or npos.
+size_t statement_end(const std::string &s, size_t from) {
+  char quote = 0;
+  for (size_t i = from; i < s.size(); ++i) {
+    char c = s[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == ';') {
+      return i;
+    }
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
+std::string extract_sql(const std::string &answer, std::string *explanation) {
+  json j = find_object(answer);
+  if (j.is_object()) {
+    if (explanation != nullptr && j.contains("explanation") && j["explanation"].is_string())
+      *explanation = j["explanation"].get<std::string>();
+    for (const char *key : {"sql", "query", "SQL"}) {
+      if (j.contains(key) && j[key].is_string()) return strip_statement_end(j[key].get<std::string>());
+    }
+  }
+  // ```sql ... ``` (or any fence)
+  size_t fence = answer.find("```");
+  if (fence != std::string::npos) {
+    size_t body = answer.find('\n', fence);
+    size_t close = body == std::string::npos ? std::string::npos : answer.find("```", body);
+    if (close != std::string::npos) {
+      std::string inner = trim(answer.substr(body + 1, close - body - 1));
+      if (!inner.empty()) return strip_statement_end(inner);
+    }
+  }
+  // a statement inside prose: from the first statement keyword to ';' or the end
+  std::string low = lower(answer);
+  static const char *const keywords[] = {"with",   "select", "values", "table",  "insert", "update",
+                                         "delete", "merge",  "drop",   "create", "alter",  "truncate",
+                                         "explain", "copy",  "grant",  "call",   "do"};
+  size_t best = std::string::npos;
+  for (size_t i = 0; i < low.size() && best == std::string::npos; ++i) {
+    for (const char *k : keywords) {
+      if (word_at(low, i, k)) {
+        // a keyword that starts a statement starts a line or follows ':' / '`'
+        size_t p = i;
+        while (p > 0 && (low[p - 1] == ' ' || low[p - 1] == '\t')) --p;
+        if (p == 0 || low[p - 1] == '\n' || low[p - 1] == ':' || low[p - 1] == '`') {
+          best = i;
+          break;
+        }
+      }
+    }
+  }
+  if (best == std::string::npos) return "";
+  size_t end = statement_end(answer, best);
+  std::string sql = answer.substr(best, end == std::string::npos ? std::string::npos : end - best + 1);
+  // prose after a blank line is not part of the statement
+  size_t blank = sql.find("\n\n");
+  if (blank != std::string::npos) sql.resize(blank);
+  return strip_statement_end(sql);
+}
+
+// ---------------------------------------------------------------------------
+// Schema context
+
+namespace {
+
+std::vector<std::string> words(const std::string &text) {
+  static const std::set<std::string> stop = {
+      "the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "by", "with", "what", "which",
+      "who", "how", "many", "much", "is", "are", "was", "were", "per", "each", "all", "show", "me",
+      "list", "give", "find", "from", "that", "this", "their", "there", "do", "does", "did", "have",
+      "has", "most", "top", "last", "first", "than", "more", "less", "be", "it", "its", "at"};
+  std::vector<std::string> out;
+  std::string w;
+  auto flush = [&] {
+    if (w.size() >= 2 && stop.count(w) == 0) out.push_back(w);
+    w.clear();
+  };
+  for (char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_')
+      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    else
+      flush();
+  }
+  flush();
+  return out;
+}
+
+std::string singular(const std::string &w) {
+  if (w.size() > 4 && w.compare(w.size() - 3, 3, "ies") == 0) return w.substr(0, w.size() - 3) + "y";
+  if (w.size() > 3 && w.back() == 's' && w[w.size() - 2] != 's') return w.substr(0, w.size() - 1);
+  return w;
+}
+
+bool similar(const std::string &a, const std::string &b) {
+  return a == b || singular(a) == singular(b);
+}
+
+double score(const db::Relation &r, const std::vector<std::string> &q) {
+  double s = 0;
+  std::vector<std::string> name_parts;
+  for (const auto &p : words(r.name)) name_parts.push_back(p);
+  for (const auto &w : q) {
+    if (similar(w, r.name)) s += 4;
+    for (const auto &p : name_parts)
+      if (similar(w, p)) s += 2;
+    for (const auto &c : r.columns) {
+      if (similar(w, c.name)) s += 1.5;
+      else
+        for (const auto &p : words(c.name))
+          if (p.size() >= 3 && similar(w, p)) s += 0.5;
+    }
+    if (!r.comment.empty())
+      for (const auto &p : words(r.comment))
+        if (p.size() >= 3 && similar(w, p)) s += 0.5;
+  }
+  return s;
+}
+
+std::string render(const db::Relation &r, const db::Catalog &c) {
+  std::string out = r.schema + "." + r.name;
+  if (r.kind != "table") out += " (" + r.kind + ")";
+  if (!r.comment.empty()) out += " -- " + r.comment;
+  out += "\n";
+  std::set<std::string> pk;
+  for (const auto &k : r.constraints)
+    if (k.type == "primary_key") pk.insert(k.columns.begin(), k.columns.end());
+  for (const auto &col : r.columns) {
+    out += "  " + col.name + " " + col.type;
+    if (pk.count(col.name) != 0) out += " primary key";
+    if (col.not_null && pk.count(col.name) == 0) out += " not null";
+    for (const auto &e : c.enums) {
+      if (col.type == e.name || col.type == e.schema + "." + e.name) out += " (one of: " + e.labels + ")";
+    }
+    if (!col.comment.empty()) out += " -- " + col.comment;
+    out += "\n";
+  }
+  for (const auto &k : r.constraints) {
+    if (k.type != "foreign_key") continue;
+    std::string cols, refs;
+    for (const auto &x : k.columns) cols += (cols.empty() ? "" : ", ") + x;
+    for (const auto &x : k.ref_columns) refs += (refs.empty() ? "" : ", ") + x;
+    out += "  foreign key (" + cols + ") references " + k.ref_schema + "." + k.ref_table + " (" +
+           refs + ")\n";
+  }
+  return out;
+}
+
+size_t tokens(const std::string &s) { return s.size() / 4 + 1; }
+
+}  // namespace
+
+std::string schema_context(const db::Catalog &catalog, const std::string &question,
+                           int budget_tokens) {
+  std::vector<const db::Relation *> rels;
+  for (const auto &r : catalog.relations)
+    if (r.kind != "sequence") rels.push_back(&r);
+  std::string all;
+  for (const auto *r : rels) all += render(*r, catalog);
+  if (tokens(all) <= static_cast<size_t>(budget_tokens)) return all;
+
+  // Too large: the relations the question points at, then their neighbours.
+  auto q = words(question);
+  std::vector<std::pair<double, const db::Relation *>> ranked;
+  for (const auto *r : rels) ranked.emplace_back(score(*r, q), r);
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto &a, const auto &b) { return a.first > b.first; });
+  std::vector<const db::Relation *> order;
+  std::set<const db::Relation *> seen;
+  auto add = [&](const db::Relation *r) {
+    if (r != nullptr && seen.insert(r).second) order.push_back(r);
+  };
+  for (const auto &[s, r] : ranked) {
+    if (s <= 0) break;
+    add(r);
+  }
+  size_t direct = order.size();
+  for (size_t i = 0; i < direct; ++i) {
+    const auto *r = order[i];
+    for (const auto &k : r->constraints)
+      if (k.type == "foreign_key") add(catalog.find(k.ref_schema, k.ref_table));
+    for (const auto *other : rels)
+      for (const auto &k : other->constraints)
+        if (k.type == "foreign_key" && k.ref_schema == r->schema && k.ref_table == r->name) add(other);
+  }
+  for (const auto &[s, r] : ranked) add(r);  // then the rest, best first
+
+  std::string out;
+  size_t budget = static_cast<size_t>(budget_tokens);
+  std::vector<std::string> left;
+  for (const auto *r : order) {
+    std::string block = render(*r, catalog);
+    if (tokens(out) + tokens(block) <= budget * 9 / 10)
+      out += block;
+    else
+      left.push_back(r->schema + "." + r->name);
+  }
+  if (!left.empty()) {
+    std::string names = "Other relations (columns not shown): ";
+    for (size_t i = 0; i < left.size(); ++i) {
+      std::string item = (i == 0 ? "" : ", ") + left[i];
+      if (tokens(out) + tokens(names) + tokens(item) > budget) {
+        names += ", and " + std::to_string(left.size() - i) + " more";
+        break;
+      }
+      names += item;
+    }
+    out += names + "\n";
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// The tool
+
+namespace {
+
+struct Attempt {
+  std::string sql, outcome, error;
+  std::optional<int> confidence;
+  json to_json() const {
+    json j = {{"sql", sql}, {"outcome", outcome}};
+    if (!error.empty()) j["error"] = error;
+    if (confidence) j["confidence"] = *confidence;
+    return j;
+  }
+};
+
+class Pipeline {
+ public:
+  Pipeline(const tools::Databases &dbs, llm::Client &llm, const config::QueryToolSettings &s,
+           mcp::RequestContext &ctx)
+      : dbs_(dbs), llm_(llm), s_(s), ctx_(ctx) {}
+
+  mcp::ToolResult run(const json &args) {
+    std::string question = trim(args.value("question", std::string()));
+    if (question.empty()) throw mcp::ToolError("the question is empty; ask something about the data");
+    if (static_cast<int>(question.size()) > s_.max_question_chars)
+      throw mcp::ToolError("the question is " + std::to_string(question.size()) +
+                           " characters long; the limit is " +
+                           std::to_string(s_.max_question_chars) +
+                           " (max_question_chars): ask a shorter question");
+    bool sql_only = args.value("return_type", std::string("result")) == "sql";
+    const tools::DatabaseEntry &e = choose(args, question);
+    long long max_rows = std::min<long long>(args.value("max_rows", e.db->options().max_rows),
+                                             e.db->options().max_rows);
+    stage("building the schema context");
+    std::shared_ptr<const db::Catalog> catalog;
+    try {
+      catalog = e.schema->get();
+    } catch (const db::DbError &err) {
+      throw mcp::ToolError(err.describe());
+    }
+    std::string context = schema_context(*catalog, question, s_.context_budget_tokens);
+    std::string first = "Database: " + e.db->name() +
+                        (e.db->description().empty() ? "" : " (" + e.db->description() + ")") +
+                        "\nSchema:\n" + context + "\nLIMIT for row results: " +
+                        std::to_string(max_rows) + "\n\nQuestion: " + question;
+    llm::Request req;
+    req.system = kSqlSystemPrompt;
+    req.want_json = true;
+    req.messages.push_back({false, first});
+    std::vector<Attempt> attempts;
+    std::string last_error;
+    for (int n = 1; n <= s_.max_attempts; ++n) {
+      stage("asking " + llm_.name() + " for SQL (attempt " + std::to_string(n) + " of " +
+            std::to_string(s_.max_attempts) + ")");
+      llm::Completion answer = ask(req);
+      std::string explanation;
+      std::string sql = extract_sql(answer.text, &explanation);
+      req.messages.push_back({true, answer.text});
+      auto feedback = [&](Attempt a, const std::string &tell) {
+        log::info("pipeline", "query on '" + e.db->name() + "', attempt " + std::to_string(n) +
+                                  ": " + a.outcome + (a.error.empty() ? "" : ": " + a.error));
+        last_error = a.error;
+        attempts.push_back(std::move(a));
+        req.messages.push_back({false, tell + "\nWrite a corrected query. Answer with the same JSON object."});
+      };
+      if (sql.empty()) {
+        feedback({"", "no_sql", "the model's answer held no SQL statement"},
+                 "Your answer held no SQL statement.");
+        continue;
+      }
+      stage("checking the SQL against the policy");
+      sql::Verdict v;
+      try {
+        v = sql::screen(sql, *e.db, *e.schema, *e.policy, &ctx_);
+      } catch (const db::DbError &err) {
+        throw mcp::ToolError(err.describe());
+      }
+      if (v.allowed && v.writes) {
+        v.allowed = false;
+        v.rule = "read_only";
+        v.message = "the query tool only reads, and this statement writes (rule read_only)";
+        observability::Metrics::instance().rejection(e.db->name(), v.rule);
+      }
+      if (!v.allowed) {
+        feedback({sql, "rejected", v.message}, "pg-mcp refused that SQL: " + v.message + ".");
+        continue;
+      }
+      if (sql_only) {
+        attempts.push_back({sql, "validated", ""});
+        return finish(e, sql, explanation, attempts, nullptr, std::nullopt);
+      }
+      stage("running the SQL");
+      db::QueryResult rows;
+      try {
+        rows = e.db->query(sql, {}, {max_rows, e.db->options().max_result_bytes}, &ctx_,
+                           {false, v.discard_connection});
+      } catch (const db::DbError &err) {
+        bool models_fault = err.status == PGMCP_ERR_REMOTE;
+        if (!models_fault) {
+          attempts.push_back({sql, "error", err.describe()});
+          return failure(e, attempts, err.describe());
+        }
+        feedback({sql, "error", err.describe()}, "PostgreSQL rejected that SQL: " + err.describe() + ".");
+        continue;
+      }
+      std::optional<int> confidence;
+      if (s_.verify) {
+        stage("verifying the result");
+        auto [c, why] = verify(question, sql, rows);
+        confidence = c;
+        if (!why.empty()) explanation = why;
+        if (c < s_.min_confidence) {
+          Attempt a{sql, "low_confidence", "the model's confidence that the result answers the question is " +
+                                               std::to_string(c) + " (min_confidence " +
+                                               std::to_string(s_.min_confidence) + "): " + why};
+          a.confidence = c;
+          feedback(a, "That query ran, but its result does not seem to answer the question: " + why + ".");
+          continue;
+        }
+      }
+      attempts.push_back({sql, "ok", ""});
+      if (confidence) attempts.back().confidence = confidence;
+      return finish(e, sql, explanation, attempts, &rows, confidence);
+    }
+    return failure(e, attempts, last_error);
+  }
+
+ private:
+  void stage(const std::string &what) {
+    ctx_.progress(++step_, std::nullopt, what);
+    log::debug("pipeline", what);
+  }
+
+  llm::Completion ask(const llm::Request &req) {
+    try {
+      return llm_.complete(req, &ctx_);
+    } catch (const llm::LlmError &err) {
+      throw mcp::ToolError(err.what());
+    }
+  }
+
+  const tools::DatabaseEntry &choose(const json &args, const std::string &question) {
+    if (args.contains("database") || dbs_.entries.size() <= 1) return dbs_.resolve(args);
+    stage("choosing the database");
+    std::string list;
+    for (const auto &d : dbs_.entries)
+      list += "- " + d.db->name() + ": " +
+              (d.db->description().empty() ? "(no description)" : d.db->description()) + "\n";
+    llm::Request req;
+    req.system = kChooseSystemPrompt;
+    req.want_json = true;
+    req.messages.push_back({false, "Databases:\n" + list + "\nQuestion: " + question});
+    llm::Completion answer = ask(req);
+    json j = find_object(answer.text);
+    std::string name = j.is_object() && j.contains("database") && j["database"].is_string()
+                           ? j["database"].get<std::string>()
+                           : "";
+    if (const tools::DatabaseEntry *found = dbs_.find(name)) return *found;
+    std::string reason = j.is_object() && j.contains("reason") && j["reason"].is_string()
+                             ? " (" + j["reason"].get<std::string>() + ")"
+                             : "";
+    std::string names;
+    for (const auto &d : dbs_.entries)
+      names += (names.empty() ? "" : ", ") + d.db->name() +
+               (d.db->description().empty() ? "" : " (" + d.db->description() + ")");
+    throw mcp::ToolError("the question does not make clear which database to use" + reason +
+                         "; pass \"database\", one of: " + names);
+  }
+
+  std::pair<int, std::string> verify(const std::string &question, const std::string &sql,
+                                     const db::QueryResult &rows) {
+    json all = json::parse(rows.rows_json, nullptr, false);
+    json first = json::array();
+    if (all.is_array())
+      for (size_t i = 0; i < all.size() && i < 10; ++i) first.push_back(all[i]);
+    llm::Request req;
+    req.system = kVerifySystemPrompt;
+    req.want_json = true;
+    req.messages.push_back({false, "Question: " + question + "\nSQL: " + sql +
+                                       "\nColumns: " + rows.columns.dump() +
+                                       "\nFirst rows: " + first.dump() +
+                                       "\nRow count: " + std::to_string(rows.row_count)});
+    llm::Completion answer = ask(req);
+    json j = find_object(answer.text);
+    int confidence = 0;
+    std::string why;
+    if (j.is_object() && j.contains("confidence") && j["confidence"].is_number())
+      confidence = static_cast<int>(std::lround(std::clamp(j["confidence"].get<double>(), 0.0, 100.0)));
+    if (j.is_object() && j.contains("explanation") && j["explanation"].is_string())
+      why = j["explanation"].get<std::string>();
+    if (!j.is_object()) why = "the verification answer was not JSON";
+    return {confidence, why};
+  }
+
+  static json attempts_json(const std::vector<Attempt> &attempts) {
+    json a = json::array();
+    for (const auto &x : attempts) a.push_back(x.to_json());
+    return a;
+  }
+
+  mcp::ToolResult finish(const tools::DatabaseEntry &e, const std::string &sql,
+                         const std::string &explanation, const std::vector<Attempt> &attempts,
+                         const db::QueryResult *rows, std::optional<int> confidence) {
+    observability::Metrics::instance().query_attempts(static_cast<int>(attempts.size()));
+    json out = {{"database", e.db->name()}, {"sql", sql}, {"attempts", attempts_json(attempts)}};
+    if (!explanation.empty()) out["explanation"] = explanation;
+    if (confidence) out["confidence"] = *confidence;
+    if (rows == nullptr) return mcp::structured_result(std::move(out));
+    out["columns"] = rows->columns;
+    out["row_count"] = rows->row_count;
+    out["truncated"] = rows->truncated;
+    std::string text = out.dump(-1, ' ', false, json::error_handler_t::replace);
+    text.pop_back();  // the rows are JSON text already: splice them in
+    text += ",\"rows\":" + rows->rows_json + "}";
+    return mcp::structured_text_result(std::move(text));
+  }
+
+  mcp::ToolResult failure(const tools::DatabaseEntry &e, const std::vector<Attempt> &attempts,
+                          const std::string &last_error) {
+    observability::Metrics::instance().query_attempts(static_cast<int>(attempts.size()));
+    std::string text = "no working SQL after " + std::to_string(attempts.size()) + " attempt" +
+                       (attempts.size() == 1 ? "" : "s") + "; the last error: " + last_error +
+                       ". Rephrase the question, or use execute_sql with your own SQL.";
+    mcp::ToolResult r;
+    r.is_error = true;
+    json s = {{"database", e.db->name()}, {"error", last_error}, {"attempts", attempts_json(attempts)}};
+    r.content = json::array({{{"type", "text"}, {"text", text + "\n" + s.dump(-1, ' ', false, json::error_handler_t::replace)}}});
+    return r;
+  }
+
+  const tools::Databases &dbs_;
+  llm::Client &llm_;
+  const config::QueryToolSettings &s_;
+  mcp::RequestContext &ctx_;
+  double step_ = 0;
+};
+
+}  // namespace
+
+void add_query_tool(mcp::Registry &registry, std::shared_ptr<tools::Databases> databases,
+                    std::shared_ptr<llm::Client> llm, config::QueryToolSettings settings) {
+  mcp::Tool t;
+  t.name = "query";
+  t.title = "Answer a question from the database";
+  t.description =
+      "Answers a question in plain language about a PostgreSQL database: an LLM writes the SQL, "
+      "pg-mcp checks it against the operator's SQL policy, runs it read-only, repairs it when "
+      "PostgreSQL rejects it, and returns the rows with the SQL that produced them. Use "
+      "return_type \"sql\" to get the checked SQL without running it.";
+  t.input_schema = {
+      {"type", "object"},
+      {"properties",
+       {{"question", {{"type", "string"}, {"minLength", 1}, {"description", "The question, in plain language."}}},
+        {"database",
+         {{"type", "string"},
+          {"description", "The database; optional when one is configured or the question makes it clear."}}},
+        {"return_type", {{"type", "string"}, {"enum", {"result", "sql"}}}},
+        {"max_rows", {{"type", "integer"}, {"minimum", 1}}}}},
+      {"required", {"question"}},
+      {"additionalProperties", false}};
+  t.output_schema = {
+      {"type", "object"},
+      {"properties",
+       {{"database", {{"type", "string"}}},
+        {"sql", {{"type", "string"}}},
+        {"columns", {{"type", "array"}}},
+        {"rows", {{"type", "array"}}},
+        {"row_count", {{"type", "integer"}}},
+        {"truncated", {{"type", "boolean"}}},
+        {"attempts", {{"type", "array"}}},
+        {"confidence", {{"type", "integer"}}},
+        {"explanation", {{"type", "string"}}}}},
+      {"required", {"database", "sql", "attempts"}}};
+  t.annotations = {true, false, false, true};
+  t.handler = [databases, llm, settings](const json &args, mcp::RequestContext &ctx) {
+    Pipeline p(*databases, *llm, settings, ctx);
+    return p.run(args);
+  };
+  registry.add_tool(std::move(t));
+}
+
+}  // namespace pgmcp::pipeline

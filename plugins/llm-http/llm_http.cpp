@@ -1,0 +1,186 @@
+#include "llm_http.hpp"
+
+#include <Poco/DateTimeParser.h>
+#include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/Timestamp.h>
+#include <Poco/URI.h>
+
+#include <memory>
+#include <mutex>
+#include <sstream>
+
+namespace pgmcp::llmhttp {
+
+using sdk::Error;
+
+Common read_common(const sdk::Config &config, const std::string &default_base_url,
+                   std::initializer_list<const char *> own) {
+  Common c;
+  std::vector<std::string> known = {"base_url", "timeout_ms", "tls_verify", "ca_file"};
+  for (const char *k : own) known.emplace_back(k);
+  std::string unknown;
+  config.each([&](std::string_view key, std::string_view value) {
+    if (key.substr(0, 7) == "header.") {
+      if (key.size() == 7) unknown = std::string(key);
+      c.extra_headers.emplace_back(std::string(key.substr(7)), std::string(value));
+      return;
+    }
+    bool ok = false;
+    for (const auto &k : known) ok = ok || key == k;
+    if (!ok && unknown.empty()) unknown = std::string(key);
+  });
+  if (!unknown.empty()) {
+    std::string list;
+    for (const auto &k : known) list += (list.empty() ? "" : ", ") + k;
+    throw config.fail(unknown.c_str(), "is not a known key (known: " + list + ", header.NAME)");
+  }
+  c.base_url = config.get_or("base_url", default_base_url);
+  while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+  try {
+    Poco::URI uri(c.base_url);
+    c.scheme = uri.getScheme();
+    c.host = uri.getHost();
+    c.port = uri.getPort();
+    c.path = uri.getPath();
+  } catch (const Poco::Exception &e) {
+    throw config.fail("base_url", "is not a URL: " + e.displayText());
+  }
+  if ((c.scheme != "http" && c.scheme != "https") || c.host.empty())
+    throw config.fail("base_url", "must be an http:// or https:// URL with a host");
+  c.timeout_ms = config.get_int("timeout_ms", 60000, 100, 3600000);
+  c.tls_verify = config.get_bool("tls_verify", true);
+  c.ca_file = config.get_or("ca_file", "");
+  return c;
+}
+
+std::string scrub(const Common &c, std::string s) {
+  for (const auto &secret : c.secrets) {
+    if (secret.size() < 4) continue;
+    for (size_t at = s.find(secret); at != std::string::npos; at = s.find(secret, at))
+      s.replace(at, secret.size(), "***");
+  }
+  return s;
+}
+
+namespace {
+
+Poco::Net::Context::Ptr tls_context(const Common &c) {
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Net::initializeSSL(); });
+  auto mode = c.tls_verify ? Poco::Net::Context::VERIFY_RELAXED : Poco::Net::Context::VERIFY_NONE;
+  // Default CAs from OpenSSL's store, plus ca_file when given.
+  return new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", c.ca_file, mode, 9,
+                                true, "HIGH:!aNULL:!MD5");
+}
+
+}  // namespace
+
+Response post_json(const Common &c, const std::string &suffix, const Headers &headers,
+                   const std::string &body, long long timeout_ms, const sdk::LlmRequest &req) {
+  if (req.cancelled()) throw Error(PGMCP_ERR_CANCELLED, "the request was cancelled");
+  std::unique_ptr<Poco::Net::HTTPClientSession> session;
+  try {
+    if (c.scheme == "https")
+      session = std::make_unique<Poco::Net::HTTPSClientSession>(c.host, c.port, tls_context(c));
+    else
+      session = std::make_unique<Poco::Net::HTTPClientSession>(c.host, c.port);
+    session->setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout_ms) * 1000));
+    Poco::Net::HTTPRequest http(Poco::Net::HTTPRequest::HTTP_POST, c.path + suffix,
+                                Poco::Net::HTTPMessage::HTTP_1_1);
+    http.setContentType("application/json");
+    http.setContentLength(static_cast<std::streamsize>(body.size()));
+    http.set("Accept", "application/json");
+    http.set("User-Agent", "pg-mcp");
+    for (const auto &[k, v] : c.extra_headers) http.set(k, v);
+    for (const auto &[k, v] : headers) http.set(k, v);
+    session->sendRequest(http) << body;
+    Poco::Net::HTTPResponse response;
+    std::istream &in = session->receiveResponse(response);
+    Response r;
+    r.status = static_cast<int>(response.getStatus());
+    r.retry_after = response.get("Retry-After", "");
+    std::ostringstream out;
+    Poco::StreamCopier::copyStream(in, out);
+    r.body = out.str();
+    return r;
+  } catch (const Poco::TimeoutException &) {
+    throw Error(PGMCP_ERR_TIMEOUT, "no answer from " + c.base_url + " within " +
+                                       std::to_string(timeout_ms) + " ms");
+  } catch (const Poco::Net::SSLException &e) {
+    throw Error(PGMCP_ERR_REMOTE, scrub(c, "TLS with " + c.base_url + " failed: " +
+                                               e.displayText() +
+                                               " (is the certificate trusted? see ca_file)"));
+  } catch (const Poco::Exception &e) {
+    throw Error(PGMCP_ERR_UNAVAILABLE,
+                scrub(c, "cannot reach " + c.base_url + ": " + e.displayText()));
+  }
+}
+
+long long retry_after_ms(const std::string &value) {
+  if (value.empty()) return -1;
+  char *end = nullptr;
+  double seconds = std::strtod(value.c_str(), &end);
+  if (end != value.c_str() && *end == '\0' && seconds >= 0) return static_cast<long long>(seconds * 1000);
+  try {
+    int tz = 0;
+    Poco::DateTime when = Poco::DateTimeParser::parse(value, tz);
+    long long ms = (when.timestamp().epochMicroseconds() - Poco::Timestamp().epochMicroseconds()) / 1000;
+    return ms < 0 ? 0 : ms;
+  } catch (const Poco::Exception &) {
+    return -1;
+  }
+}
+
+namespace {
+
+std::string provider_message(const std::string &body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("error")) {
+    const auto &e = j["error"];
+    if (e.is_object() && e.contains("message") && e["message"].is_string())
+      return e["message"].get<std::string>();
+    if (e.is_string()) return e.get<std::string>();
+  }
+  std::string s = body.substr(0, 300);
+  for (char &ch : s)
+    if (ch == '\n' || ch == '\r') ch = ' ';
+  return s;
+}
+
+}  // namespace
+
+void fail(const Common &c, const std::string &provider, const Response &r) {
+  std::string what = scrub(c, provider + " answered HTTP " + std::to_string(r.status) + ": " +
+                                  provider_message(r.body));
+  if (r.status == 429) {
+    Error e(PGMCP_ERR_RATE_LIMITED, what);
+    long long ms = retry_after_ms(r.retry_after);
+    if (ms >= 0) e.with("retry_after_ms", std::to_string(ms));
+    throw e;
+  }
+  if (r.status >= 500 || r.status == 408) throw Error(PGMCP_ERR_UNAVAILABLE, what);
+  Error e(PGMCP_ERR_REMOTE, what);
+  e.with("http_status", std::to_string(r.status));
+  throw e;
+}
+
+nlohmann::json parse_body(const Common &c, const std::string &provider, const Response &r) {
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (!j.is_object())
+    throw Error(PGMCP_ERR_REMOTE, scrub(c, provider + " answered HTTP " +
+                                               std::to_string(r.status) +
+                                               " with a body that is not a JSON object: " +
+                                               r.body.substr(0, 120)));
+  return j;
+}
+
+}  // namespace pgmcp::llmhttp

@@ -1,0 +1,96 @@
+// The "openai" LLM plugin: the OpenAI Chat Completions wire protocol, which
+// OpenAI, Azure OpenAI, Ollama, vLLM, LM Studio and llama.cpp's server speak.
+//   [llm.NAME]
+//   plugin = openai
+//   base_url = https://api.openai.com/v1   ; e.g. http://127.0.0.1:11434/v1 for Ollama
+//   api_key = ${OPENAI_API_KEY}             ; optional for local servers
+//   api_key_header = Authorization          ; Azure: api-key (sent without "Bearer")
+//   api_version =                           ; Azure: adds ?api-version=...
+//   model = gpt-4o-mini                     ; required
+//   temperature = 0
+//   max_tokens = 1024
+//   timeout_ms = 60000
+//   json_mode = true                        ; send response_format json_object when asked
+//   tls_verify = true
+//   ca_file =
+//   header.X-Name = value                   ; any extra header
+#include "llm_http.hpp"
+
+namespace {
+
+using pgmcp::sdk::Completion;
+using pgmcp::sdk::Config;
+using pgmcp::sdk::Error;
+using pgmcp::sdk::LlmRequest;
+
+class OpenAi final : public pgmcp::sdk::LanguageModel {
+ public:
+  explicit OpenAi(const Config &config)
+      : common_(pgmcp::llmhttp::read_common(
+            config, "https://api.openai.com/v1",
+            {"api_key", "api_key_header", "api_version", "model", "temperature", "max_tokens",
+             "json_mode"})) {
+    api_key_ = config.get_or("api_key", "");
+    key_header_ = config.get_or("api_key_header", "Authorization");
+    api_version_ = config.get_or("api_version", "");
+    model_ = config.require("model");
+    temperature_ = config.get_double("temperature", 0, 0, 2);
+    max_tokens_ = config.get_int("max_tokens", 1024, 1, 1000000);
+    json_mode_ = config.get_bool("json_mode", true);
+    common_.secrets.push_back(api_key_);
+  }
+
+  Completion complete(const LlmRequest &req) override {
+    nlohmann::json messages = nlohmann::json::array();
+    if (!req.system_prompt().empty())
+      messages.push_back({{"role", "system"}, {"content", req.system_prompt()}});
+    for (std::size_t i = 0; i < req.size(); ++i)
+      messages.push_back({{"role", req.role(i) == PGMCP_LLM_ASSISTANT ? "assistant" : "user"},
+                          {"content", req.text(i)}});
+    nlohmann::json body = {
+        {"model", model_},
+        {"messages", std::move(messages)},
+        {"temperature", req.temperature() >= 0 ? req.temperature() : temperature_},
+        {"max_tokens", req.max_tokens() > 0 ? static_cast<long long>(req.max_tokens()) : max_tokens_}};
+    if (req.want_json() && json_mode_) body["response_format"] = {{"type", "json_object"}};
+    pgmcp::llmhttp::Headers headers;
+    if (!api_key_.empty())
+      headers.emplace_back(key_header_, key_header_ == "Authorization" ? "Bearer " + api_key_ : api_key_);
+    std::string suffix = "/chat/completions";
+    if (!api_version_.empty()) suffix += "?api-version=" + api_version_;
+    long long timeout = req.timeout_ms() > 0 ? req.timeout_ms() : common_.timeout_ms;
+    auto r = pgmcp::llmhttp::post_json(common_, suffix, headers, body.dump(), timeout, req);
+    if (r.status < 200 || r.status >= 300) pgmcp::llmhttp::fail(common_, "the OpenAI-compatible endpoint", r);
+    auto j = pgmcp::llmhttp::parse_body(common_, "the OpenAI-compatible endpoint", r);
+    Completion c;
+    const auto &choices = j.value("choices", nlohmann::json::array());
+    if (!choices.is_array() || choices.empty() || !choices[0].is_object())
+      throw Error(PGMCP_ERR_REMOTE, "the OpenAI-compatible endpoint answered without choices");
+    const auto &message = choices[0].value("message", nlohmann::json::object());
+    if (message.is_object() && message.contains("content") && message["content"].is_string())
+      c.text = message["content"].get<std::string>();
+    if (c.text.empty())
+      throw Error(PGMCP_ERR_REMOTE, "the OpenAI-compatible endpoint answered with no text");
+    if (choices[0].contains("finish_reason") && choices[0]["finish_reason"].is_string())
+      c.stop_reason = choices[0]["finish_reason"].get<std::string>();
+    if (j.contains("model") && j["model"].is_string()) c.model = j["model"].get<std::string>();
+    const auto &usage = j.value("usage", nlohmann::json::object());
+    if (usage.is_object()) {
+      c.prompt_tokens = usage.value("prompt_tokens", 0ULL);
+      c.completion_tokens = usage.value("completion_tokens", 0ULL);
+    }
+    return c;
+  }
+
+ private:
+  pgmcp::llmhttp::Common common_;
+  std::string api_key_, key_header_, api_version_, model_;
+  double temperature_ = 0;
+  long long max_tokens_ = 1024;
+  bool json_mode_ = true;
+};
+
+}  // namespace
+
+PGMCP_PLUGIN("openai", "0.1.0", "OpenAI Chat Completions (OpenAI, Azure, Ollama, vLLM, llama.cpp)",
+             pgmcp::sdk::LanguageModelCapability<OpenAi>)
