@@ -82,6 +82,7 @@ export function modernHeaders(method, name) {
 export { Client } from '@modelcontextprotocol/sdk/client/index.js';
 export { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 export { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+export { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 // Reads the KEY='value' lines that scripts/pg-cluster start prints.
 export function readClusterEnv(file) {
