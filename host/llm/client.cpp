@@ -75,7 +75,7 @@ Completion Client::attempt(const Request &request, mcp::RequestContext *ctx,
   for (const auto &m : request.messages)
     messages.push_back({sizeof(pgmcp_llm_message), m.assistant ? PGMCP_LLM_ASSISTANT : PGMCP_LLM_USER,
                         m.text.c_str()});
-  pgmcp_call call{ctx};
+  pgmcp_call call{ctx, std::nullopt};
   pgmcp_llm_request req{};
   req.struct_size = sizeof req;
   req.system_prompt = request.system.empty() ? nullptr : request.system.c_str();
@@ -93,6 +93,7 @@ Completion Client::attempt(const Request &request, mcp::RequestContext *ctx,
                       &Sink::stop};
   pgmcp_error err;
   status = instance_->table().complete(instance_->handle(), &req, &sink, &err);
+  if (call.input_required) throw std::move(*call.input_required);  // not a failure: ask the client
   error = err.message;
   std::string after = err.field("retry_after_ms");
   retry_after_ms = after.empty() ? -1 : std::atoll(after.c_str());

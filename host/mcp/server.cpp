@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "log/log.hpp"
+#include "mcp/request_state.hpp"
 #include "util/json_text.hpp"
 
 namespace pgmcp::mcp {
@@ -201,6 +202,13 @@ class CallContext final : public RequestContext {
   CallContext(Exchange &ex, CallState *call, json progress_token)
       : ex_(ex), call_(call), token_(std::move(progress_token)) {}
 
+  // 2026-07-28: the answers a retry brings (from requestState, then
+  // inputResponses), replayed in order to the tool's client requests.
+  void replay(std::vector<json> answers, const json *responses) {
+    answers_ = std::move(answers);
+    responses_ = responses;
+  }
+
   bool cancelled() const override { return call_ != nullptr && call_->cancelled(); }
 
   void on_cancel(std::function<void()> fn) override {
@@ -243,9 +251,19 @@ class CallContext final : public RequestContext {
   json client_request(std::string_view method, const json &params,
                       std::chrono::milliseconds timeout) override {
     if (ex_.modern) {
-      throw ProtocolError(code::internal_error,
-                          "revision 2026-07-28 has no server-to-client requests; " +
-                              std::string(method) + " needs the input-required flow");
+      // The input-required flow: the n-th request's answer is either known
+      // from an earlier round, in this retry's inputResponses, or asked for.
+      size_t n = next_++;
+      if (n < answers_.size()) return answers_[n];
+      std::string key = "r" + std::to_string(n);
+      if (responses_ != nullptr) {
+        auto it = responses_->find(key);
+        if (it != responses_->end() && it->is_object()) {
+          answers_.push_back(*it);
+          return answers_.back();
+        }
+      }
+      throw InputRequired{key, {{"method", method}, {"params", params}}, answers_};
     }
     if (ex_.out == nullptr || ex_.peer == nullptr) {
       throw ProtocolError(code::internal_error,
@@ -282,6 +300,9 @@ class CallContext final : public RequestContext {
   Exchange &ex_;
   CallState *call_;
   json token_;
+  std::vector<json> answers_;
+  const json *responses_ = nullptr;
+  size_t next_ = 0;
   std::mutex mutex_;
   double last_progress_ = -std::numeric_limits<double>::infinity();
 };
@@ -554,8 +575,32 @@ json McpServer::call_tool(const Message &, const json &params, Exchange &ex, Cal
     r.is_error = true;
   } else {
     CallContext ctx(ex, call, progress_token(params));
+    std::string digest;
+    if (ex.modern) {
+      digest = digest_arguments(args);
+      std::vector<json> answers;
+      if (auto st = params.find("requestState"); st != params.end()) {
+        auto state = st->is_string() ? open_request_state(st->get<std::string>()) : std::nullopt;
+        if (!state || state->subject != ex.subject || state->tool != name ||
+            state->args_digest != digest)
+          throw ProtocolError(code::invalid_params,
+                              "Invalid params: requestState failed verification (altered, expired, "
+                              "or from another call); call the tool again without it");
+        answers = std::move(state->answers);
+      }
+      auto responses = params.find("inputResponses");
+      ctx.replay(std::move(answers),
+                 responses != params.end() && responses->is_object() ? &*responses : nullptr);
+    }
     try {
       r = tool->handler(args, ctx);
+    } catch (const InputRequired &need) {
+      json out = {{"resultType", "input_required"},
+                  {"inputRequests", {{need.key, need.request}}},
+                  {"requestState", seal_request_state({ex.subject, name, digest, need.answers},
+                                                      std::chrono::minutes(10))}};
+      out["_meta"] = {{kMetaServerInfo, {{"name", info_.name}, {"version", info_.version}}}};
+      return out;
     } catch (const ToolError &e) {
       r = text_result(e.what());
       r.is_error = true;

@@ -101,6 +101,10 @@ pgmcp_status PGMCP_CALL client_sample(const pgmcp_call *call, const pgmcp_llm_re
   mcp::json result;
   try {
     result = ctx.client_request("sampling/createMessage", params, timeout);
+  } catch (mcp::InputRequired &need) {
+    const_cast<pgmcp_call *>(call)->input_required = std::move(need);
+    error_set(err, "the client must answer a sampling request first (input required)");
+    return PGMCP_ERR_UNSUPPORTED;
   } catch (const mcp::ProtocolError &e) {
     std::string what = e.what();
     bool timed_out = what.find("timed out") != std::string::npos;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { Client, CreateMessageRequestSchema, StdioClientTransport, StreamableHTTPClientTransport, writeConfig, readClusterEnv, startHttp, PGMCP } from '../e2e/lib.mjs';
+import { Client, CreateMessageRequestSchema, StdioClientTransport, StreamableHTTPClientTransport, writeConfig, readClusterEnv, startHttp, post, modernHeaders, PGMCP } from '../e2e/lib.mjs';
 
 const env = readClusterEnv(process.env.PGMCP_CLUSTER_ENV);
 const demo = `[database.demo]\nplugin = postgres\ndsn = ${env.PGMCP_PG_DSN}\n`;
@@ -68,5 +68,50 @@ test('a client without the sampling capability gets a clear error naming what to
     assert.match(r.content[0].text, /did not declare the sampling capability.*configure an LLM provider in an \[llm\.NAME\] section/);
   } finally {
     await client.close();
+  }
+});
+
+test('2026-07-28: sampling through the input-required flow, stateless, with sealed requestState', async () => {
+  const s = await startHttp(demo);
+  const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': { sampling: {} } };
+  const call = (id, extra = {}) => post(s.url, { jsonrpc: '2.0', id, method: 'tools/call',
+    params: { name: 'query', arguments: { question: 'How many customers are there?' }, _meta: meta, ...extra } },
+  modernHeaders('tools/call', 'query'));
+  const model = (text) => ({ role: 'assistant', content: { type: 'text', text }, model: 'client-model', stopReason: 'endTurn' });
+  try {
+    // round 1: the server needs the client's model
+    const r1 = (await call(1)).json.result;
+    assert.equal(r1.resultType, 'input_required');
+    assert.deepEqual(Object.keys(r1.inputRequests), ['r0']);
+    assert.equal(r1.inputRequests.r0.method, 'sampling/createMessage');
+    assert.match(r1.inputRequests.r0.params.messages[0].content.text, /Question: How many customers are there\?/);
+    assert.equal(typeof r1.requestState, 'string');
+    // round 2: a wrong column; the server asks again with PostgreSQL's error as feedback
+    const r2 = (await call(2, { inputResponses: { r0: model(answer('SELECT nope FROM shop.customers')) }, requestState: r1.requestState })).json.result;
+    assert.equal(r2.resultType, 'input_required');
+    assert.deepEqual(Object.keys(r2.inputRequests), ['r1']);
+    assert.match(r2.inputRequests.r1.params.messages.at(-1).content.text, /column "nope" does not exist/);
+    // round 3: the repair; the call completes
+    const r3 = (await call(3, { inputResponses: { r1: model(answer('SELECT count(*) FROM shop.customers')) }, requestState: r2.requestState })).json.result;
+    assert.equal(r3.resultType, 'complete', JSON.stringify(r3));
+    assert.deepEqual(r3.structuredContent.rows, [[customers()]]);
+    assert.deepEqual(r3.structuredContent.attempts.map((a) => a.outcome), ['error', 'ok']);
+    // a tampered or misplaced state is refused
+    const forged = r2.requestState.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
+    const bad = (await call(4, { inputResponses: { r1: model(answer('SELECT 1')) }, requestState: forged })).json;
+    assert.equal(bad.error.code, -32602);
+    assert.match(bad.error.message, /requestState failed verification/);
+    const other = (await post(s.url, { jsonrpc: '2.0', id: 5, method: 'tools/call',
+      params: { name: 'query', arguments: { question: 'Something else?' }, _meta: meta, requestState: r2.requestState } },
+    modernHeaders('tools/call', 'query'))).json;
+    assert.equal(other.error.code, -32602);
+    // without the sampling capability: no input request, a clear tool error
+    const none = (await post(s.url, { jsonrpc: '2.0', id: 6, method: 'tools/call',
+      params: { name: 'query', arguments: { question: 'How many?' }, _meta: { ...meta, 'io.modelcontextprotocol/clientCapabilities': {} } } },
+    modernHeaders('tools/call', 'query'))).json.result;
+    assert.equal(none.isError, true);
+    assert.match(none.content[0].text, /did not declare the sampling capability/);
+  } finally {
+    await s.stop();
   }
 });
