@@ -240,10 +240,26 @@ TEST_F(StdioTest, ModernRequestsAreServedStatelesslyBesideALegacySession) {
   h.response(7, &logged);
   EXPECT_EQ(logged.size(), 2u);
 
-  // No server-to-client requests in this revision.
+  // No server-to-client requests in this revision: the input-required flow.
   h.send(request(8, "tools/call", {{"name", "ask_client"}, {"_meta", modern_meta()}}));
-  EXPECT_THAT(h.response(8)["error"]["message"].get<std::string>(),
-              HasSubstr("no server-to-client requests"));
+  json need = h.response(8)["result"];
+  EXPECT_EQ(need["resultType"], "input_required");
+  EXPECT_EQ(need["inputRequests"]["r0"]["method"], "sampling/createMessage");
+  ASSERT_TRUE(need["requestState"].is_string());
+  json answer = {{"role", "assistant"}, {"content", {{"type", "text"}, {"text", "forty-two"}}},
+                 {"model", "m"}};
+  h.send(request(9, "tools/call",
+                 {{"name", "ask_client"},
+                  {"_meta", modern_meta()},
+                  {"inputResponses", {{"r0", answer}}},
+                  {"requestState", need["requestState"]}}));
+  json done = h.response(9)["result"];
+  EXPECT_EQ(done["resultType"], "complete");
+  EXPECT_EQ(done["content"][0]["text"], "forty-two");
+  // the state is bound to its call: another tool cannot use it
+  h.send(request(10, "tools/call",
+                 {{"name", "logs"}, {"_meta", modern_meta()}, {"requestState", need["requestState"]}}));
+  EXPECT_EQ(h.response(10)["error"]["code"], -32602);
 
   // And the legacy era still works on the same connection.
   EXPECT_EQ(init(h)["result"]["protocolVersion"], "2025-11-25");
