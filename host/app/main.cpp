@@ -13,6 +13,7 @@
 #include "db/database.hpp"
 #include "db/schema.hpp"
 #include "db/schema_watcher.hpp"
+#include "llm/client.hpp"
 #include "log/log.hpp"
 #include "mcp/auth.hpp"
 #include "mcp/http_transport.hpp"
@@ -20,11 +21,10 @@
 #include "mcp/stdio_transport.hpp"
 #include "observability/metrics.hpp"
 #include "observability/server.hpp"
+#include "pipeline/query.hpp"
 #include "plugins/instances.hpp"
 #include "plugins/loader.hpp"
 #include "tools/database_tools.hpp"
-#include "pipeline/query.hpp"
-#include "llm/client.hpp"
 #include "tools/list_databases.hpp"
 
 namespace {
@@ -290,11 +290,13 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     }
     if (chosen == nullptr) {
       if (!s.llms.empty())
-        pgmcp::log::warning("host", "several [llm.NAME] sections and no [tools] query.llm: the "
-                                    "query tool is off until query.llm names one");
+        pgmcp::log::warning("host",
+                            "several [llm.NAME] sections and no [tools] query.llm: the "
+                            "query tool is off until query.llm names one");
       else
-        pgmcp::log::warning("host", "no LLM is configured and the sampling plugin is missing: the "
-                                    "query tool is off");
+        pgmcp::log::warning("host",
+                            "no LLM is configured and the sampling plugin is missing: the "
+                            "query tool is off");
       return nullptr;
     }
     std::shared_ptr<pgmcp::plugins::RateLimiter> limiter;

@@ -476,8 +476,8 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
     std::set<std::string> defined{"sampling (the client's model)"};
     for (const auto &l : s.llms) defined.insert(l.name);
     problems.push_back(file.where("tools.query.llm") + ": tools.query.llm: '" + s.query.llm +
-                       "' names no [llm." + s.query.llm + "] section (choose from: " +
-                       join(defined) + ")");
+                       "' names no [llm." + s.query.llm +
+                       "] section (choose from: " + join(defined) + ")");
   }
   for (const auto &db : s.databases) {
     try {

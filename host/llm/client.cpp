@@ -6,9 +6,9 @@
 
 #include "log/log.hpp"
 #include "observability/metrics.hpp"
+#include "pgmcp/llm.h"
 #include "plugins/call.hpp"
 #include "plugins/host_services.hpp"
-#include "pgmcp/llm.h"
 
 namespace pgmcp::llm {
 
@@ -19,20 +19,26 @@ bool sleep_unless_cancelled(std::chrono::milliseconds d, mcp::RequestContext *ct
   while (std::chrono::steady_clock::now() < until) {
     if (ctx != nullptr && ctx->cancelled()) return false;
     auto left = until - std::chrono::steady_clock::now();
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        left, std::chrono::milliseconds(20)));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(20)));
   }
   return ctx == nullptr || !ctx->cancelled();
 }
 
 const char *status_label(pgmcp_status s) {
   switch (s) {
-    case PGMCP_OK: return "ok";
-    case PGMCP_ERR_TIMEOUT: return "timeout";
-    case PGMCP_ERR_UNAVAILABLE: return "unavailable";
-    case PGMCP_ERR_RATE_LIMITED: return "rate_limited";
-    case PGMCP_ERR_CANCELLED: return "cancelled";
-    default: return "error";
+    case PGMCP_OK:
+      return "ok";
+    case PGMCP_ERR_TIMEOUT:
+      return "timeout";
+    case PGMCP_ERR_UNAVAILABLE:
+      return "unavailable";
+    case PGMCP_ERR_RATE_LIMITED:
+      return "rate_limited";
+    case PGMCP_ERR_CANCELLED:
+      return "cancelled";
+    default:
+      return "error";
   }
 }
 
@@ -69,12 +75,12 @@ Client::Client(std::string name, std::shared_ptr<plugins::LlmInstance> instance,
       options_(options),
       sleep_(&sleep_unless_cancelled) {}
 
-Completion Client::attempt(const Request &request, mcp::RequestContext *ctx,
-                           pgmcp_status &status, std::string &error, long long &retry_after_ms) {
+Completion Client::attempt(const Request &request, mcp::RequestContext *ctx, pgmcp_status &status,
+                           std::string &error, long long &retry_after_ms) {
   std::vector<pgmcp_llm_message> messages;
   for (const auto &m : request.messages)
-    messages.push_back({sizeof(pgmcp_llm_message), m.assistant ? PGMCP_LLM_ASSISTANT : PGMCP_LLM_USER,
-                        m.text.c_str()});
+    messages.push_back({sizeof(pgmcp_llm_message),
+                        m.assistant ? PGMCP_LLM_ASSISTANT : PGMCP_LLM_USER, m.text.c_str()});
   pgmcp_call call{ctx, std::nullopt};
   pgmcp_llm_request req{};
   req.struct_size = sizeof req;
@@ -89,8 +95,8 @@ Completion Client::attempt(const Request &request, mcp::RequestContext *ctx,
   req.call = ctx != nullptr ? &call : nullptr;
   Completion c;
   Sink s{&c};
-  pgmcp_llm_sink sink{sizeof(pgmcp_llm_sink), &s, &Sink::text, &Sink::usage, &Sink::model,
-                      &Sink::stop};
+  pgmcp_llm_sink sink{sizeof(pgmcp_llm_sink), &s,           &Sink::text,
+                      &Sink::usage,           &Sink::model, &Sink::stop};
   pgmcp_error err;
   status = instance_->table().complete(instance_->handle(), &req, &sink, &err);
   if (call.input_required) throw std::move(*call.input_required);  // not a failure: ask the client
@@ -107,7 +113,8 @@ Completion Client::complete(const Request &request, mcp::RequestContext *ctx) {
       std::lock_guard lock(mutex_);
       auto now = std::chrono::steady_clock::now();
       if (failures_ >= options_.breaker_failures && now < open_until_) {
-        long long s = std::chrono::duration_cast<std::chrono::seconds>(open_until_ - now).count() + 1;
+        long long s =
+            std::chrono::duration_cast<std::chrono::seconds>(open_until_ - now).count() + 1;
         metrics.llm_call(name_, "circuit_open", 0);
         throw LlmError(PGMCP_ERR_UNAVAILABLE,
                        "LLM '" + name_ + "' failed " + std::to_string(failures_) +
@@ -126,9 +133,8 @@ Completion Client::complete(const Request &request, mcp::RequestContext *ctx) {
       if (!a.granted) {
         long long s = std::max<long long>(1, (a.retry_after.count() + 999999) / 1000000);
         metrics.llm_call(name_, "rate_limited", 0);
-        throw LlmError(PGMCP_ERR_RATE_LIMITED, "rate limited on LLM '" + name_ +
-                                                   "', retry after " + std::to_string(s) +
-                                                   " s; nothing was sent");
+        throw LlmError(PGMCP_ERR_RATE_LIMITED, "rate limited on LLM '" + name_ + "', retry after " +
+                                                   std::to_string(s) + " s; nothing was sent");
       }
     }
     auto start = std::chrono::steady_clock::now();
@@ -149,7 +155,8 @@ Completion Client::complete(const Request &request, mcp::RequestContext *ctx) {
     if (retryable(st)) {
       std::lock_guard lock(mutex_);
       if (++failures_ >= options_.breaker_failures) {
-        open_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(options_.breaker_reset_s);
+        open_until_ =
+            std::chrono::steady_clock::now() + std::chrono::seconds(options_.breaker_reset_s);
         if (failures_ == options_.breaker_failures)
           log::warning("llm", "LLM '" + name_ + "': circuit opened after " +
                                   std::to_string(failures_) + " failures in a row");
@@ -161,8 +168,8 @@ Completion Client::complete(const Request &request, mcp::RequestContext *ctx) {
       if (retryable(st) && n > 0) what += " (after " + std::to_string(n + 1) + " tries)";
       throw LlmError(cancelled ? PGMCP_ERR_CANCELLED : st, what);
     }
-    long long cap = std::min<long long>(options_.retry_max_ms,
-                                        static_cast<long long>(options_.retry_base_ms) << std::min(n, 20));
+    long long cap = std::min<long long>(
+        options_.retry_max_ms, static_cast<long long>(options_.retry_base_ms) << std::min(n, 20));
     long long wait = std::uniform_int_distribution<long long>(0, std::max(0LL, cap))(rng);
     if (retry_after_ms >= 0) {
       if (retry_after_ms > options_.retry_max_ms)

@@ -72,8 +72,9 @@ std::optional<RequestState> open_request_state(std::string_view sealed) {
   auto text = util::base64_decode(body);
   if (!text) return std::nullopt;
   json p = json::parse(*text, nullptr, false);
-  if (!p.is_object() || p.value("v", 0) != 1 || !p.contains("exp") || !p["exp"].is_number_integer() ||
-      p["exp"].get<long long>() < now_s() || !p.contains("answers") || !p["answers"].is_array())
+  if (!p.is_object() || p.value("v", 0) != 1 || !p.contains("exp") ||
+      !p["exp"].is_number_integer() || p["exp"].get<long long>() < now_s() ||
+      !p.contains("answers") || !p["answers"].is_array())
     return std::nullopt;
   RequestState s;
   s.subject = p.value("sub", "");

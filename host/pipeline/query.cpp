@@ -63,7 +63,8 @@ json find_object(const std::string &text) {
 
 std::string strip_statement_end(std::string sql) {
   sql = trim(sql);
-  while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back()))))
+  while (!sql.empty() &&
+         (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back()))))
     sql.pop_back();
   return sql;
 }
@@ -71,9 +72,11 @@ std::string strip_statement_end(std::string sql) {
 bool word_at(const std::string &lowered, size_t at, const char *word) {
   size_t n = std::char_traits<char>::length(word);
   if (lowered.compare(at, n, word) != 0) return false;
-  bool before = at == 0 || !(std::isalnum(static_cast<unsigned char>(lowered[at - 1])) || lowered[at - 1] == '_');
-  bool after = at + n >= lowered.size() ||
-               !(std::isalnum(static_cast<unsigned char>(lowered[at + n])) || lowered[at + n] == '_');
+  bool before = at == 0 || !(std::isalnum(static_cast<unsigned char>(lowered[at - 1])) ||
+                             lowered[at - 1] == '_');
+  bool after =
+      at + n >= lowered.size() ||
+      !(std::isalnum(static_cast<unsigned char>(lowered[at + n])) || lowered[at + n] == '_');
   return before && after;
 }
 
@@ -101,7 +104,8 @@ std::string extract_sql(const std::string &answer, std::string *explanation) {
     if (explanation != nullptr && j.contains("explanation") && j["explanation"].is_string())
       *explanation = j["explanation"].get<std::string>();
     for (const char *key : {"sql", "query", "SQL"}) {
-      if (j.contains(key) && j[key].is_string()) return strip_statement_end(j[key].get<std::string>());
+      if (j.contains(key) && j[key].is_string())
+        return strip_statement_end(j[key].get<std::string>());
     }
   }
   // ```sql ... ``` (or any fence)
@@ -116,9 +120,9 @@ std::string extract_sql(const std::string &answer, std::string *explanation) {
   }
   // a statement inside prose: from the first statement keyword to ';' or the end
   std::string low = lower(answer);
-  static const char *const keywords[] = {"with",   "select", "values", "table",  "insert", "update",
-                                         "delete", "merge",  "drop",   "create", "alter",  "truncate",
-                                         "explain", "copy",  "grant",  "call",   "do"};
+  static const char *const keywords[] = {
+      "with",   "select", "values",   "table",   "insert", "update", "delete", "merge", "drop",
+      "create", "alter",  "truncate", "explain", "copy",   "grant",  "call",   "do"};
   size_t best = std::string::npos;
   for (size_t i = 0; i < low.size() && best == std::string::npos; ++i) {
     for (const char *k : keywords) {
@@ -135,7 +139,8 @@ std::string extract_sql(const std::string &answer, std::string *explanation) {
   }
   if (best == std::string::npos) return "";
   size_t end = statement_end(answer, best);
-  std::string sql = answer.substr(best, end == std::string::npos ? std::string::npos : end - best + 1);
+  std::string sql =
+      answer.substr(best, end == std::string::npos ? std::string::npos : end - best + 1);
   // prose after a blank line is not part of the statement
   size_t blank = sql.find("\n\n");
   if (blank != std::string::npos) sql.resize(blank);
@@ -149,10 +154,11 @@ namespace {
 
 std::vector<std::string> words(const std::string &text) {
   static const std::set<std::string> stop = {
-      "the", "a", "an", "of", "in", "on", "for", "to", "and", "or", "by", "with", "what", "which",
-      "who", "how", "many", "much", "is", "are", "was", "were", "per", "each", "all", "show", "me",
-      "list", "give", "find", "from", "that", "this", "their", "there", "do", "does", "did", "have",
-      "has", "most", "top", "last", "first", "than", "more", "less", "be", "it", "its", "at"};
+      "the",   "a",     "an",    "of",   "in",  "on",   "for",  "to",   "and",  "or",   "by",
+      "with",  "what",  "which", "who",  "how", "many", "much", "is",   "are",  "was",  "were",
+      "per",   "each",  "all",   "show", "me",  "list", "give", "find", "from", "that", "this",
+      "their", "there", "do",    "does", "did", "have", "has",  "most", "top",  "last", "first",
+      "than",  "more",  "less",  "be",   "it",  "its",  "at"};
   std::vector<std::string> out;
   std::string w;
   auto flush = [&] {
@@ -170,7 +176,8 @@ std::vector<std::string> words(const std::string &text) {
 }
 
 std::string singular(const std::string &w) {
-  if (w.size() > 4 && w.compare(w.size() - 3, 3, "ies") == 0) return w.substr(0, w.size() - 3) + "y";
+  if (w.size() > 4 && w.compare(w.size() - 3, 3, "ies") == 0)
+    return w.substr(0, w.size() - 3) + "y";
   if (w.size() > 3 && w.back() == 's' && w[w.size() - 2] != 's') return w.substr(0, w.size() - 1);
   return w;
 }
@@ -188,7 +195,8 @@ double score(const db::Relation &r, const std::vector<std::string> &q) {
     for (const auto &p : name_parts)
       if (similar(w, p)) s += 2;
     for (const auto &c : r.columns) {
-      if (similar(w, c.name)) s += 1.5;
+      if (similar(w, c.name))
+        s += 1.5;
       else
         for (const auto &p : words(c.name))
           if (p.size() >= 3 && similar(w, p)) s += 0.5;
@@ -213,7 +221,8 @@ std::string render(const db::Relation &r, const db::Catalog &c) {
     if (pk.count(col.name) != 0) out += " primary key";
     if (col.not_null && pk.count(col.name) == 0) out += " not null";
     for (const auto &e : c.enums) {
-      if (col.type == e.name || col.type == e.schema + "." + e.name) out += " (one of: " + e.labels + ")";
+      if (col.type == e.name || col.type == e.schema + "." + e.name)
+        out += " (one of: " + e.labels + ")";
     }
     if (!col.comment.empty()) out += " -- " + col.comment;
     out += "\n";
@@ -264,7 +273,8 @@ std::string schema_context(const db::Catalog &catalog, const std::string &questi
       if (k.type == "foreign_key") add(catalog.find(k.ref_schema, k.ref_table));
     for (const auto *other : rels)
       for (const auto &k : other->constraints)
-        if (k.type == "foreign_key" && k.ref_schema == r->schema && k.ref_table == r->name) add(other);
+        if (k.type == "foreign_key" && k.ref_schema == r->schema && k.ref_table == r->name)
+          add(other);
   }
   for (const auto &[s, r] : ranked) add(r);  // then the rest, best first
 
@@ -317,12 +327,12 @@ class Pipeline {
 
   mcp::ToolResult run(const json &args) {
     std::string question = trim(args.value("question", std::string()));
-    if (question.empty()) throw mcp::ToolError("the question is empty; ask something about the data");
+    if (question.empty())
+      throw mcp::ToolError("the question is empty; ask something about the data");
     if (static_cast<int>(question.size()) > s_.max_question_chars)
-      throw mcp::ToolError("the question is " + std::to_string(question.size()) +
-                           " characters long; the limit is " +
-                           std::to_string(s_.max_question_chars) +
-                           " (max_question_chars): ask a shorter question");
+      throw mcp::ToolError(
+          "the question is " + std::to_string(question.size()) + " characters long; the limit is " +
+          std::to_string(s_.max_question_chars) + " (max_question_chars): ask a shorter question");
     bool sql_only = args.value("return_type", std::string("result")) == "sql";
     const tools::DatabaseEntry &e = choose(args, question);
     long long max_rows = std::min<long long>(args.value("max_rows", e.db->options().max_rows),
@@ -337,8 +347,9 @@ class Pipeline {
     std::string context = schema_context(*catalog, question, s_.context_budget_tokens);
     std::string first = "Database: " + e.db->name() +
                         (e.db->description().empty() ? "" : " (" + e.db->description() + ")") +
-                        "\nSchema:\n" + context + "\nLIMIT for row results: " +
-                        std::to_string(max_rows) + "\n\nQuestion: " + question;
+                        "\nSchema:\n" + context +
+                        "\nLIMIT for row results: " + std::to_string(max_rows) +
+                        "\n\nQuestion: " + question;
     llm::Request req;
     req.system = kSqlSystemPrompt;
     req.want_json = true;
@@ -357,7 +368,8 @@ class Pipeline {
                                   ": " + a.outcome + (a.error.empty() ? "" : ": " + a.error));
         last_error = a.error;
         attempts.push_back(std::move(a));
-        req.messages.push_back({false, tell + "\nWrite a corrected query. Answer with the same JSON object."});
+        req.messages.push_back(
+            {false, tell + "\nWrite a corrected query. Answer with the same JSON object."});
       };
       if (sql.empty()) {
         feedback({"", "no_sql", "the model's answer held no SQL statement"},
@@ -396,7 +408,8 @@ class Pipeline {
           attempts.push_back({sql, "error", err.describe()});
           return failure(e, attempts, err.describe());
         }
-        feedback({sql, "error", err.describe()}, "PostgreSQL rejected that SQL: " + err.describe() + ".");
+        feedback({sql, "error", err.describe()},
+                 "PostgreSQL rejected that SQL: " + err.describe() + ".");
         continue;
       }
       std::optional<int> confidence;
@@ -406,11 +419,13 @@ class Pipeline {
         confidence = c;
         if (!why.empty()) explanation = why;
         if (c < s_.min_confidence) {
-          Attempt a{sql, "low_confidence", "the model's confidence that the result answers the question is " +
-                                               std::to_string(c) + " (min_confidence " +
-                                               std::to_string(s_.min_confidence) + "): " + why};
+          Attempt a{sql, "low_confidence",
+                    "the model's confidence that the result answers the question is " +
+                        std::to_string(c) + " (min_confidence " +
+                        std::to_string(s_.min_confidence) + "): " + why};
           a.confidence = c;
-          feedback(a, "That query ran, but its result does not seem to answer the question: " + why + ".");
+          feedback(a, "That query ran, but its result does not seem to answer the question: " +
+                          why + ".");
           continue;
         }
       }
@@ -472,16 +487,16 @@ class Pipeline {
     llm::Request req;
     req.system = kVerifySystemPrompt;
     req.want_json = true;
-    req.messages.push_back({false, "Question: " + question + "\nSQL: " + sql +
-                                       "\nColumns: " + rows.columns.dump() +
-                                       "\nFirst rows: " + first.dump() +
+    req.messages.push_back({false, "Question: " + question + "\nSQL: " + sql + "\nColumns: " +
+                                       rows.columns.dump() + "\nFirst rows: " + first.dump() +
                                        "\nRow count: " + std::to_string(rows.row_count)});
     llm::Completion answer = ask(req);
     json j = find_object(answer.text);
     int confidence = 0;
     std::string why;
     if (j.is_object() && j.contains("confidence") && j["confidence"].is_number())
-      confidence = static_cast<int>(std::lround(std::clamp(j["confidence"].get<double>(), 0.0, 100.0)));
+      confidence =
+          static_cast<int>(std::lround(std::clamp(j["confidence"].get<double>(), 0.0, 100.0)));
     if (j.is_object() && j.contains("explanation") && j["explanation"].is_string())
       why = j["explanation"].get<std::string>();
     if (!j.is_object()) why = "the verification answer was not JSON";
@@ -519,8 +534,11 @@ class Pipeline {
                        ". Rephrase the question, or use execute_sql with your own SQL.";
     mcp::ToolResult r;
     r.is_error = true;
-    json s = {{"database", e.db->name()}, {"error", last_error}, {"attempts", attempts_json(attempts)}};
-    r.content = json::array({{{"type", "text"}, {"text", text + "\n" + s.dump(-1, ' ', false, json::error_handler_t::replace)}}});
+    json s = {
+        {"database", e.db->name()}, {"error", last_error}, {"attempts", attempts_json(attempts)}};
+    r.content = json::array(
+        {{{"type", "text"},
+          {"text", text + "\n" + s.dump(-1, ' ', false, json::error_handler_t::replace)}}});
     return r;
   }
 
@@ -546,27 +564,30 @@ void add_query_tool(mcp::Registry &registry, std::shared_ptr<tools::Databases> d
   t.input_schema = {
       {"type", "object"},
       {"properties",
-       {{"question", {{"type", "string"}, {"minLength", 1}, {"description", "The question, in plain language."}}},
+       {{"question",
+         {{"type", "string"},
+          {"minLength", 1},
+          {"description", "The question, in plain language."}}},
         {"database",
          {{"type", "string"},
-          {"description", "The database; optional when one is configured or the question makes it clear."}}},
+          {"description",
+           "The database; optional when one is configured or the question makes it clear."}}},
         {"return_type", {{"type", "string"}, {"enum", {"result", "sql"}}}},
         {"max_rows", {{"type", "integer"}, {"minimum", 1}}}}},
       {"required", {"question"}},
       {"additionalProperties", false}};
-  t.output_schema = {
-      {"type", "object"},
-      {"properties",
-       {{"database", {{"type", "string"}}},
-        {"sql", {{"type", "string"}}},
-        {"columns", {{"type", "array"}}},
-        {"rows", {{"type", "array"}}},
-        {"row_count", {{"type", "integer"}}},
-        {"truncated", {{"type", "boolean"}}},
-        {"attempts", {{"type", "array"}}},
-        {"confidence", {{"type", "integer"}}},
-        {"explanation", {{"type", "string"}}}}},
-      {"required", {"database", "sql", "attempts"}}};
+  t.output_schema = {{"type", "object"},
+                     {"properties",
+                      {{"database", {{"type", "string"}}},
+                       {"sql", {{"type", "string"}}},
+                       {"columns", {{"type", "array"}}},
+                       {"rows", {{"type", "array"}}},
+                       {"row_count", {{"type", "integer"}}},
+                       {"truncated", {{"type", "boolean"}}},
+                       {"attempts", {{"type", "array"}}},
+                       {"confidence", {{"type", "integer"}}},
+                       {"explanation", {{"type", "string"}}}}},
+                     {"required", {"database", "sql", "attempts"}}};
   t.annotations = {true, false, false, true};
   t.handler = [databases, llm, settings](const json &args, mcp::RequestContext &ctx) {
     Pipeline p(*databases, *llm, settings, ctx);

@@ -88,9 +88,11 @@ pgmcp_status PGMCP_CALL client_sample(const pgmcp_call *call, const pgmcp_llm_re
   mcp::json messages = mcp::json::array();
   const char *base = reinterpret_cast<const char *>(req->messages);
   for (size_t i = 0; i < req->message_count; ++i) {
-    const auto *m = reinterpret_cast<const pgmcp_llm_message *>(base + i * req->message_struct_size);
-    messages.push_back({{"role", m->role == PGMCP_LLM_ASSISTANT ? "assistant" : "user"},
-                        {"content", {{"type", "text"}, {"text", m->text != nullptr ? m->text : ""}}}});
+    const auto *m =
+        reinterpret_cast<const pgmcp_llm_message *>(base + i * req->message_struct_size);
+    messages.push_back(
+        {{"role", m->role == PGMCP_LLM_ASSISTANT ? "assistant" : "user"},
+         {"content", {{"type", "text"}, {"text", m->text != nullptr ? m->text : ""}}}});
   }
   mcp::json params = {{"messages", std::move(messages)},
                       {"maxTokens", req->max_tokens > 0 ? req->max_tokens : 1024},

@@ -43,7 +43,8 @@ class Anthropic final : public pgmcp::sdk::LanguageModel {
         {"model", model_},
         {"messages", std::move(messages)},
         {"temperature", req.temperature() >= 0 ? std::min(req.temperature(), 1.0) : temperature_},
-        {"max_tokens", req.max_tokens() > 0 ? static_cast<long long>(req.max_tokens()) : max_tokens_}};
+        {"max_tokens",
+         req.max_tokens() > 0 ? static_cast<long long>(req.max_tokens()) : max_tokens_}};
     if (!req.system_prompt().empty()) body["system"] = req.system_prompt();
     pgmcp::llmhttp::Headers headers = {{"x-api-key", api_key_}, {"anthropic-version", version_}};
     long long timeout = req.timeout_ms() > 0 ? req.timeout_ms() : common_.timeout_ms;
@@ -80,4 +81,5 @@ class Anthropic final : public pgmcp::sdk::LanguageModel {
 
 }  // namespace
 
-PGMCP_PLUGIN("anthropic", "0.1.0", "Anthropic Messages API", pgmcp::sdk::LanguageModelCapability<Anthropic>)
+PGMCP_PLUGIN("anthropic", "0.1.0", "Anthropic Messages API",
+             pgmcp::sdk::LanguageModelCapability<Anthropic>)

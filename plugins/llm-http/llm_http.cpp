@@ -113,12 +113,12 @@ Response post_json(const Common &c, const std::string &suffix, const Headers &he
     r.body = out.str();
     return r;
   } catch (const Poco::TimeoutException &) {
-    throw Error(PGMCP_ERR_TIMEOUT, "no answer from " + c.base_url + " within " +
-                                       std::to_string(timeout_ms) + " ms");
+    throw Error(PGMCP_ERR_TIMEOUT,
+                "no answer from " + c.base_url + " within " + std::to_string(timeout_ms) + " ms");
   } catch (const Poco::Net::SSLException &e) {
-    throw Error(PGMCP_ERR_REMOTE, scrub(c, "TLS with " + c.base_url + " failed: " +
-                                               e.displayText() +
-                                               " (is the certificate trusted? see ca_file)"));
+    throw Error(PGMCP_ERR_REMOTE,
+                scrub(c, "TLS with " + c.base_url + " failed: " + e.displayText() +
+                             " (is the certificate trusted? see ca_file)"));
   } catch (const Poco::Exception &e) {
     throw Error(PGMCP_ERR_UNAVAILABLE,
                 scrub(c, "cannot reach " + c.base_url + ": " + e.displayText()));
@@ -129,11 +129,13 @@ long long retry_after_ms(const std::string &value) {
   if (value.empty()) return -1;
   char *end = nullptr;
   double seconds = std::strtod(value.c_str(), &end);
-  if (end != value.c_str() && *end == '\0' && seconds >= 0) return static_cast<long long>(seconds * 1000);
+  if (end != value.c_str() && *end == '\0' && seconds >= 0)
+    return static_cast<long long>(seconds * 1000);
   try {
     int tz = 0;
     Poco::DateTime when = Poco::DateTimeParser::parse(value, tz);
-    long long ms = (when.timestamp().epochMicroseconds() - Poco::Timestamp().epochMicroseconds()) / 1000;
+    long long ms =
+        (when.timestamp().epochMicroseconds() - Poco::Timestamp().epochMicroseconds()) / 1000;
     return ms < 0 ? 0 : ms;
   } catch (const Poco::Exception &) {
     return -1;
@@ -159,8 +161,8 @@ std::string provider_message(const std::string &body) {
 }  // namespace
 
 void fail(const Common &c, const std::string &provider, const Response &r) {
-  std::string what = scrub(c, provider + " answered HTTP " + std::to_string(r.status) + ": " +
-                                  provider_message(r.body));
+  std::string what = scrub(
+      c, provider + " answered HTTP " + std::to_string(r.status) + ": " + provider_message(r.body));
   if (r.status == 429) {
     Error e(PGMCP_ERR_RATE_LIMITED, what);
     long long ms = retry_after_ms(r.retry_after);
@@ -176,10 +178,9 @@ void fail(const Common &c, const std::string &provider, const Response &r) {
 nlohmann::json parse_body(const Common &c, const std::string &provider, const Response &r) {
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (!j.is_object())
-    throw Error(PGMCP_ERR_REMOTE, scrub(c, provider + " answered HTTP " +
-                                               std::to_string(r.status) +
-                                               " with a body that is not a JSON object: " +
-                                               r.body.substr(0, 120)));
+    throw Error(PGMCP_ERR_REMOTE,
+                scrub(c, provider + " answered HTTP " + std::to_string(r.status) +
+                             " with a body that is not a JSON object: " + r.body.substr(0, 120)));
   return j;
 }
 

@@ -26,10 +26,9 @@ using pgmcp::sdk::LlmRequest;
 class OpenAi final : public pgmcp::sdk::LanguageModel {
  public:
   explicit OpenAi(const Config &config)
-      : common_(pgmcp::llmhttp::read_common(
-            config, "https://api.openai.com/v1",
-            {"api_key", "api_key_header", "api_version", "model", "temperature", "max_tokens",
-             "json_mode"})) {
+      : common_(pgmcp::llmhttp::read_common(config, "https://api.openai.com/v1",
+                                            {"api_key", "api_key_header", "api_version", "model",
+                                             "temperature", "max_tokens", "json_mode"})) {
     api_key_ = config.get_or("api_key", "");
     key_header_ = config.get_or("api_key_header", "Authorization");
     api_version_ = config.get_or("api_version", "");
@@ -51,16 +50,19 @@ class OpenAi final : public pgmcp::sdk::LanguageModel {
         {"model", model_},
         {"messages", std::move(messages)},
         {"temperature", req.temperature() >= 0 ? req.temperature() : temperature_},
-        {"max_tokens", req.max_tokens() > 0 ? static_cast<long long>(req.max_tokens()) : max_tokens_}};
+        {"max_tokens",
+         req.max_tokens() > 0 ? static_cast<long long>(req.max_tokens()) : max_tokens_}};
     if (req.want_json() && json_mode_) body["response_format"] = {{"type", "json_object"}};
     pgmcp::llmhttp::Headers headers;
     if (!api_key_.empty())
-      headers.emplace_back(key_header_, key_header_ == "Authorization" ? "Bearer " + api_key_ : api_key_);
+      headers.emplace_back(key_header_,
+                           key_header_ == "Authorization" ? "Bearer " + api_key_ : api_key_);
     std::string suffix = "/chat/completions";
     if (!api_version_.empty()) suffix += "?api-version=" + api_version_;
     long long timeout = req.timeout_ms() > 0 ? req.timeout_ms() : common_.timeout_ms;
     auto r = pgmcp::llmhttp::post_json(common_, suffix, headers, body.dump(), timeout, req);
-    if (r.status < 200 || r.status >= 300) pgmcp::llmhttp::fail(common_, "the OpenAI-compatible endpoint", r);
+    if (r.status < 200 || r.status >= 300)
+      pgmcp::llmhttp::fail(common_, "the OpenAI-compatible endpoint", r);
     auto j = pgmcp::llmhttp::parse_body(common_, "the OpenAI-compatible endpoint", r);
     Completion c;
     const auto &choices = j.value("choices", nlohmann::json::array());

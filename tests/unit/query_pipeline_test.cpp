@@ -1,0 +1,85 @@
+// The query pipeline's pure parts: finding the SQL in a model's answer, the
+// schema context under a token budget, and the sealed request state.
+#include <gtest/gtest.h>
+
+#include "mcp/request_state.hpp"
+#include "pipeline/query.hpp"
+
+using pgmcp::pipeline::extract_sql;
+using pgmcp::pipeline::schema_context;
+
+TEST(ExtractSql, EveryShapeAModelAnswersIn) {
+  std::string why;
+  EXPECT_EQ(extract_sql(R"({"sql": "SELECT 1;", "explanation": "one"})", &why), "SELECT 1");
+  EXPECT_EQ(why, "one");
+  EXPECT_EQ(extract_sql("Here you go:\n{\"sql\": \"SELECT 2\"}\nEnjoy."), "SELECT 2");
+  EXPECT_EQ(extract_sql("```sql\nSELECT a\nFROM t;\n```\nThis lists a."), "SELECT a\nFROM t");
+  EXPECT_EQ(extract_sql("```\nWITH x AS (SELECT 1) SELECT * FROM x\n```"),
+            "WITH x AS (SELECT 1) SELECT * FROM x");
+  EXPECT_EQ(extract_sql("The query is:\nSELECT count(*) FROM users WHERE name = 'a;b';\nDone."),
+            "SELECT count(*) FROM users WHERE name = 'a;b'");
+  EXPECT_EQ(extract_sql("Answer: SELECT 3\n\nThis returns three."), "SELECT 3");
+  // writes are extracted too, so that the policy refuses them by name
+  EXPECT_EQ(extract_sql("DELETE FROM orders;"), "DELETE FROM orders");
+  EXPECT_EQ(extract_sql("I cannot help with that."), "");
+  EXPECT_EQ(extract_sql("Please select a table first."), "");  // a word, not a statement
+  EXPECT_EQ(extract_sql(""), "");
+  EXPECT_EQ(extract_sql("{\"sql\": 42}"), "");
+}
+
+namespace {
+
+pgmcp::db::Relation table(const std::string &name, std::vector<std::string> cols,
+                          const std::string &ref = "") {
+  pgmcp::db::Relation r;
+  r.schema = "s";
+  r.name = name;
+  r.kind = "table";
+  int pos = 0;
+  for (auto &c : cols) r.columns.push_back({c, "integer", "", "", ++pos, false});
+  if (!ref.empty())
+    r.constraints.push_back({name + "_fk", "foreign_key", "", {ref + "_id"}, "s", ref, {"id"}});
+  return r;
+}
+
+}  // namespace
+
+TEST(SchemaContext, AllWhenItFitsElseWhatTheQuestionNeedsAndItsNeighbours) {
+  pgmcp::db::Catalog c;
+  c.add(table("customers", {"id", "name", "country"}));
+  c.add(table("orders", {"id", "customers_id", "total"}, "customers"));
+  for (int i = 0; i < 300; ++i) c.add(table("filler_" + std::to_string(i), {"id", "a", "b", "c"}));
+  std::string small = schema_context(c, "anything", 1000000);
+  EXPECT_NE(small.find("s.filler_299"), std::string::npos);
+  std::string budget = schema_context(c, "total of orders per country", 400);
+  EXPECT_LE(budget.size() / 4, 420u);
+  size_t orders = budget.find("s.orders\n");
+  ASSERT_NE(orders, std::string::npos) << budget;
+  EXPECT_NE(budget.find("  total integer"), std::string::npos);
+  EXPECT_NE(budget.find("foreign key (customers_id) references s.customers (id)"),
+            std::string::npos);
+  EXPECT_NE(budget.find("s.customers\n"), std::string::npos) << "the foreign-key neighbour";
+  EXPECT_NE(budget.find("Other relations (columns not shown): "), std::string::npos);
+  size_t filler = budget.find("s.filler_");
+  EXPECT_LT(orders, filler) << "what the question names comes first";
+  EXPECT_LT(budget.find("s.customers\n"), filler);
+}
+
+TEST(RequestState, SealedBoundAndTamperProof) {
+  using namespace pgmcp::mcp;
+  RequestState s{"alice", "query", digest_arguments({{"question", "q"}}), {json{{"x", 1}}}};
+  std::string sealed = seal_request_state(s, std::chrono::seconds(60));
+  auto open = open_request_state(sealed);
+  ASSERT_TRUE(open);
+  EXPECT_EQ(open->subject, "alice");
+  EXPECT_EQ(open->tool, "query");
+  EXPECT_EQ(open->args_digest, digest_arguments({{"question", "q"}}));
+  EXPECT_NE(open->args_digest, digest_arguments({{"question", "other"}}));
+  EXPECT_EQ(open->answers.at(0)["x"], 1);
+  std::string flipped = sealed;
+  flipped[3] = flipped[3] == 'a' ? 'b' : 'a';
+  EXPECT_FALSE(open_request_state(flipped));
+  EXPECT_FALSE(open_request_state(sealed.substr(0, sealed.find('.'))));
+  EXPECT_FALSE(open_request_state("garbage"));
+  EXPECT_FALSE(open_request_state(seal_request_state(s, std::chrono::seconds(-1))));  // expired
+}
