@@ -4,12 +4,13 @@
 // answers; the server checks each request's shape as the real API would and
 // records it for assertions.
 import http from 'node:http';
+import https from 'node:https';
 
 // A scripted step: a string (the model's text), or
 // { status, body, headers, delayMs, text } for errors and slow answers.
-export async function startFakeLlm({ apiKey = 'test-key' } = {}) {
+export async function startFakeLlm({ apiKey = 'test-key', tls = null } = {}) {
   const fake = { script: [], requests: [], apiKey };
-  const server = http.createServer((req, res) => {
+  const handler = (req, res) => {
     let raw = '';
     req.on('data', (d) => { raw += d; });
     req.on('end', () => {
@@ -34,10 +35,12 @@ export async function startFakeLlm({ apiKey = 'test-key' } = {}) {
       };
       if (s.delayMs) setTimeout(reply, s.delayMs); else reply();
     });
-  });
+  };
+  // tls: { key, cert } in PEM serves HTTPS
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address();
-  fake.url = `http://127.0.0.1:${port}`;
+  fake.url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   fake.close = () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); });
   fake.reset = () => { fake.script = []; fake.requests = []; fake.fallback = undefined; };
   return fake;

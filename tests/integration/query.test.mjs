@@ -8,6 +8,7 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tempDir } from '../e2e/lib.mjs';
 import { Client, StdioClientTransport, writeConfig, readClusterEnv, startHttp, post, MODERN_META, modernHeaders, PGMCP } from '../e2e/lib.mjs';
 import { startFakeLlm, lastUserText } from '../e2e/fake-llm.mjs';
 
@@ -270,5 +271,30 @@ test('metrics: llm calls by status, latency, tokens, query attempts, rejections'
     assert.match(m, /pg_mcp_sql_rejections_total\{database="demo",reason="read_only"\} 1/);
   } finally {
     await s.stop();
+  }
+});
+
+test('HTTPS: certificates are verified by default; ca_file trusts a private CA', async () => {
+  const dir = tempDir();
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`,
+    '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  const secure = await startFakeLlm({ apiKey: 'sk-test-SECRET-123456', tls: { key: readFileSync(`${dir}/key.pem`), cert: readFileSync(`${dir}/cert.pem`) } });
+  try {
+    const llm = (extra) => `[llm.tls]\nplugin = openai\nbase_url = ${secure.url}/v1\napi_key = sk-test-SECRET-123456\nmodel = gpt-test\nmax_retries = 0\n${extra}`;
+    await withClient(demo + llm(''), async (c) => {
+      secure.script = [json(GOOD)];
+      const r = await ask(c, { question: 'How many customers?' });
+      assert.equal(r.isError, true);
+      assert.match(text(r), /TLS with https:\/\/127\.0\.0\.1:\d+\/v1 failed: .*is the certificate trusted\? see ca_file/);
+      assert.equal(secure.requests.length, 0, 'nothing was sent over an unverified connection');
+    });
+    await withClient(demo + llm(`ca_file = ${dir}/cert.pem\n`), async (c) => {
+      secure.script = [json(GOOD)];
+      const r = await ask(c, { question: 'How many customers?' });
+      assert.equal(r.isError, undefined, text(r));
+      assert.equal(r.structuredContent.sql, GOOD);
+    });
+  } finally {
+    await secure.close();
   }
 });
