@@ -438,6 +438,7 @@ class Pipeline {
 
  private:
   void stage(const std::string &what) {
+    if (ctx_.cancelled()) throw mcp::ToolError("the request was cancelled before " + what);
     ctx_.progress(++step_, std::nullopt, what);
     log::debug("pipeline", what);
   }
