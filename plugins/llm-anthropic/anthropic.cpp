@@ -61,14 +61,11 @@ class Anthropic final : public pgmcp::sdk::LanguageModel {
       }
     }
     if (c.text.empty()) throw Error(PGMCP_ERR_REMOTE, "Anthropic answered with no text");
-    if (j.contains("stop_reason") && j["stop_reason"].is_string())
-      c.stop_reason = j["stop_reason"].get<std::string>();
-    if (j.contains("model") && j["model"].is_string()) c.model = j["model"].get<std::string>();
+    c.stop_reason = pgmcp::llmhttp::string_field(j, "stop_reason");
+    c.model = pgmcp::llmhttp::string_field(j, "model");
     const auto &usage = j.value("usage", nlohmann::json::object());
-    if (usage.is_object()) {
-      c.prompt_tokens = usage.value("input_tokens", 0ULL);
-      c.completion_tokens = usage.value("output_tokens", 0ULL);
-    }
+    c.prompt_tokens = pgmcp::llmhttp::count_field(usage, "input_tokens");
+    c.completion_tokens = pgmcp::llmhttp::count_field(usage, "output_tokens");
     return c;
   }
 

@@ -125,6 +125,16 @@ Response post_json(const Common &c, const std::string &suffix, const Headers &he
   }
 }
 
+std::string string_field(const nlohmann::json &j, const char *key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::uint64_t count_field(const nlohmann::json &j, const char *key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+}
+
 long long retry_after_ms(const std::string &value) {
   if (value.empty()) return -1;
   char *end = nullptr;

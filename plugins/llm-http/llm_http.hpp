@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,11 @@ Response post_json(const Common &c, const std::string &suffix, const Headers &he
 
 // The parsed JSON body of a 2xx answer; garbage becomes Error(PGMCP_ERR_REMOTE).
 nlohmann::json parse_body(const Common &c, const std::string &provider, const Response &r);
+
+// j[key] when it is a string, else "".
+std::string string_field(const nlohmann::json &j, const char *key);
+// j[key] when it is an unsigned number, else 0.
+std::uint64_t count_field(const nlohmann::json &j, const char *key);
 
 // Milliseconds in a Retry-After value (delta-seconds or an HTTP date); -1 if unreadable.
 long long retry_after_ms(const std::string &value);

@@ -73,14 +73,11 @@ class OpenAi final : public pgmcp::sdk::LanguageModel {
       c.text = message["content"].get<std::string>();
     if (c.text.empty())
       throw Error(PGMCP_ERR_REMOTE, "the OpenAI-compatible endpoint answered with no text");
-    if (choices[0].contains("finish_reason") && choices[0]["finish_reason"].is_string())
-      c.stop_reason = choices[0]["finish_reason"].get<std::string>();
-    if (j.contains("model") && j["model"].is_string()) c.model = j["model"].get<std::string>();
+    c.stop_reason = pgmcp::llmhttp::string_field(choices[0], "finish_reason");
+    c.model = pgmcp::llmhttp::string_field(j, "model");
     const auto &usage = j.value("usage", nlohmann::json::object());
-    if (usage.is_object()) {
-      c.prompt_tokens = usage.value("prompt_tokens", 0ULL);
-      c.completion_tokens = usage.value("completion_tokens", 0ULL);
-    }
+    c.prompt_tokens = pgmcp::llmhttp::count_field(usage, "prompt_tokens");
+    c.completion_tokens = pgmcp::llmhttp::count_field(usage, "completion_tokens");
     return c;
   }
 

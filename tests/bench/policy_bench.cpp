@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog_builder.hpp"
 #include "sql/policy.hpp"
 
 namespace {
@@ -40,23 +41,16 @@ ORDER BY r.month DESC, r.rnk LIMIT 100)SQL";
 std::shared_ptr<const pgmcp::db::Catalog> catalog() {
   auto c = std::make_shared<pgmcp::db::Catalog>();
   c->search_path = {"pg_catalog", "app", "public"};
-  auto rel = [&](const char *name, std::initializer_list<const char *> cols, const char *kind,
-                 const char *def) {
-    pgmcp::db::Relation r;
-    r.schema = "app";
-    r.name = name;
-    r.kind = kind;
-    r.definition = def;
-    int pos = 0;
-    for (const char *col : cols) r.columns.push_back({col, "text", "", "", ++pos, false});
-    c->add(std::move(r));
+  auto rel = [&](const std::string &name, std::initializer_list<const char *> cols,
+                 const char *kind, const char *def) {
+    c->add(pgmcp::testing::relation("app", name, cols, kind, def));
   };
   rel("users", {"id", "email", "password", "region"}, "table", "");
   rel("orders", {"id", "user_id", "total", "status", "placed_at"}, "table", "");
   rel("order_items", {"order_id", "sku", "quantity", "unit_price"}, "table", "");
   rel("user_directory", {"id", "email", "region"}, "view",
       "SELECT users.id, users.email, users.region FROM app.users");
-  for (int i = 0; i < 500; ++i) rel(("t" + std::to_string(i)).c_str(), {"a", "b"}, "table", "");
+  for (int i = 0; i < 500; ++i) rel("t" + std::to_string(i), {"a", "b"}, "table", "");
   return c;
 }
 

@@ -78,6 +78,29 @@ export function modernHeaders(method, name) {
   return h;
 }
 
+// pg-mcp over stdio with the official client; client.stderr() gives its log.
+export async function connectStdio(ini, name = 'test') {
+  const { Client: SdkClient } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const { StdioClientTransport: Stdio } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+  const transport = new Stdio({ command: PGMCP, args: ['--config', writeConfig(ini)], stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr?.on('data', (d) => { stderr += d; });
+  const client = new SdkClient({ name, version: '1.0.0' });
+  await client.connect(transport);
+  client.stderr = () => stderr;
+  return client;
+}
+
+// Runs fn with a stdio client, closed whatever happens.
+export async function withStdioClient(ini, fn) {
+  const c = await connectStdio(ini);
+  try {
+    return await fn(c);
+  } finally {
+    await c.close();
+  }
+}
+
 // The official SDK, for tests outside this folder (module resolution starts here).
 export { Client } from '@modelcontextprotocol/sdk/client/index.js';
 export { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';

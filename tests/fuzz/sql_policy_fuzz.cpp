@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "catalog_builder.hpp"
 #include "sql/parse_tree.hpp"
 #include "sql/policy.hpp"
 
@@ -21,14 +22,7 @@ std::shared_ptr<const pgmcp::db::Catalog> make_catalog() {
   c->system_relations = {{"pg_catalog", "pg_class"}, {"pg_catalog", "pg_stat_activity"}};
   auto rel = [&](const char *name, std::initializer_list<const char *> cols, const char *kind,
                  const char *def) {
-    pgmcp::db::Relation r;
-    r.schema = "app";
-    r.name = name;
-    r.kind = kind;
-    r.definition = def;
-    int pos = 0;
-    for (const char *col : cols) r.columns.push_back({col, "text", "", "", ++pos, false});
-    c->add(std::move(r));
+    c->add(pgmcp::testing::relation("app", name, cols, kind, def));
   };
   rel("users", {"id", "email", "password"}, "table", "");
   rel("orders", {"id", "user_id", "total"}, "table", "");

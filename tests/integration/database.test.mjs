@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { Client, StdioClientTransport, writeConfig, readClusterEnv, PGMCP } from '../e2e/lib.mjs';
+import { writeConfig, readClusterEnv, PGMCP, connectStdio as connect, withStdioClient as withClient } from '../e2e/lib.mjs';
 
 const env = readClusterEnv(process.env.PGMCP_CLUSTER_ENV);
 const dsn = env.PGMCP_PG_DSN;
@@ -13,26 +13,7 @@ const inventoryDsn = dsn.replace(/\/demo$/, '/inventory');
 const admin = (sql, db = 'demo') =>
   execFileSync('psql', [env.PGMCP_PG_ADMIN_DSN.replace('dbname=demo', `dbname=${db}`), '-tAq', '-c', sql], { encoding: 'utf8' }).trim();
 
-// A client for one test, closed whatever happens.
-async function withClient(ini, fn) {
-  const c = await connect(ini);
-  try {
-    return await fn(c);
-  } finally {
-    await c.close();
-  }
-}
 
-async function connect(ini) {
-  const config = writeConfig(ini);
-  const transport = new StdioClientTransport({ command: PGMCP, args: ['--config', config], stderr: 'pipe' });
-  let stderr = '';
-  transport.stderr?.on('data', (d) => { stderr += d; });
-  const client = new Client({ name: 'integration', version: '1.0.0' });
-  await client.connect(transport);
-  client.stderr = () => stderr;
-  return client;
-}
 
 const one = `[database.demo]\nplugin = postgres\ndsn = ${dsn}\ndescription = The demo shop\n`;
 const call = (client, name, args) => client.callTool({ name, arguments: args });

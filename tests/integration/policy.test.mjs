@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Client, StdioClientTransport, writeConfig, readClusterEnv, startHttp, post, MODERN_META, modernHeaders, PGMCP } from '../e2e/lib.mjs';
+import { writeConfig, readClusterEnv, startHttp, post, MODERN_META, modernHeaders, PGMCP, connectStdio as connect, withStdioClient as withClient } from '../e2e/lib.mjs';
 
 const env = readClusterEnv(process.env.PGMCP_CLUSTER_ENV);
 const dsn = env.PGMCP_PG_DSN.replace(/\/demo$/, '/corpus');
@@ -22,24 +22,7 @@ const section = (extra = '') => `[database.corpus]\nplugin = postgres\ndsn = ${d
 const call = (c, args) => c.callTool({ name: 'execute_sql', arguments: args });
 const text = (r) => r.content[0].text;
 
-async function connect(ini) {
-  const transport = new StdioClientTransport({ command: PGMCP, args: ['--config', writeConfig(ini)], stderr: 'pipe' });
-  let stderr = '';
-  transport.stderr?.on('data', (d) => { stderr += d; });
-  const client = new Client({ name: 'policy', version: '1.0.0' });
-  await client.connect(transport);
-  client.stderr = () => stderr;
-  return client;
-}
 
-async function withClient(ini, fn) {
-  const c = await connect(ini);
-  try {
-    return await fn(c);
-  } finally {
-    await c.close();
-  }
-}
 
 // @allow / @deny RULE headers, each followed by one statement.
 function loadCorpus() {

@@ -8,8 +8,7 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { tempDir } from '../e2e/lib.mjs';
-import { Client, StdioClientTransport, writeConfig, readClusterEnv, startHttp, post, MODERN_META, modernHeaders, PGMCP } from '../e2e/lib.mjs';
+import { tempDir, readClusterEnv, startHttp, post, MODERN_META, modernHeaders, withStdioClient as withClient } from '../e2e/lib.mjs';
 import { startFakeLlm, lastUserText } from '../e2e/fake-llm.mjs';
 
 const env = readClusterEnv(process.env.PGMCP_CLUSTER_ENV);
@@ -30,19 +29,6 @@ const demo = `[database.demo]\nplugin = postgres\ndsn = ${dsn}\ndescription = Th
 const json = (sql, explanation = 'the answer') => JSON.stringify({ sql, explanation });
 const GOOD = 'SELECT count(*) AS n FROM shop.customers';
 
-async function withClient(ini, fn) {
-  const transport = new StdioClientTransport({ command: PGMCP, args: ['--config', writeConfig(ini)], stderr: 'pipe' });
-  let stderr = '';
-  transport.stderr?.on('data', (d) => { stderr += d; });
-  const client = new Client({ name: 'query-test', version: '1.0.0' });
-  await client.connect(transport);
-  client.stderr = () => stderr;
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
-}
 const ask = (c, args) => c.callTool({ name: 'query', arguments: args }, undefined, { timeout: 60000 });
 const text = (r) => r.content[0].text;
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include "catalog_builder.hpp"
 #include "sql/parse_tree.hpp"
 #include "sql/policy.hpp"
 
@@ -16,16 +17,10 @@ using pgmcp::sql::Verdict;
 namespace {
 
 pgmcp::db::Relation relation(const std::string &schema, const std::string &name,
-                             std::vector<std::string> cols, const std::string &kind = "table",
+                             std::initializer_list<const char *> cols,
+                             const std::string &kind = "table",
                              const std::string &definition = "") {
-  pgmcp::db::Relation r;
-  r.schema = schema;
-  r.name = name;
-  r.kind = kind;
-  r.definition = definition;
-  int pos = 0;
-  for (auto &c : cols) r.columns.push_back({c, "text", "", "", ++pos, false});
-  return r;
+  return pgmcp::testing::relation(schema, name, cols, kind, definition);
 }
 
 std::shared_ptr<const pgmcp::db::Catalog> catalog() {
