@@ -4,6 +4,7 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -264,10 +265,14 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     }
   }
 
-  // With no [llm.NAME] at all, the query tool asks the client's own model: an
-  // implicit [llm.sampling] (when the sampling plugin is installed).
+  // With no [llm.NAME] at all (or query.llm = sampling without such a section),
+  // the query tool asks the client's own model: an implicit [llm.sampling]
+  // (when the sampling plugin is installed).
   void add_default_llm(pgmcp::config::Settings &s) {
-    if (!s.llms.empty() || !registry_.find("sampling")) return;
+    bool named = std::any_of(s.llms.begin(), s.llms.end(),
+                             [](const auto &l) { return l.name == "sampling"; });
+    bool wanted = s.llms.empty() || s.query.llm == "sampling";
+    if (named || !wanted || !registry_.find("sampling")) return;
     pgmcp::config::InstanceSpec spec;
     spec.kind = "llm";
     spec.name = "sampling";

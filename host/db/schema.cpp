@@ -68,13 +68,21 @@ const char *relation_kind(pgmcp_object_kind k) {
 
 // What the SQL policy needs to resolve names as the server will: the search
 // path in effect (after the database's role and search_path settings), the
-// system relations, and operators outside pg_catalog with their functions.
+// system relations, operators outside pg_catalog with their functions, and
+// the views' definitions printed under that same search path (pg_get_viewdef
+// leaves a name unqualified only when the path finds that very relation), so
+// the policy resolves a view's names exactly as the server does.
 const char *const kPolicyFactsQuery = R"SQL(
 SELECT 'path', array_to_json(current_schemas(true))::text, NULL, NULL, NULL
 UNION ALL
 SELECT 'system', n.nspname, c.relname, NULL, NULL
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
+UNION ALL
+SELECT 'view', n.nspname, c.relname, pg_get_viewdef(c.oid), NULL
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('v', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
 UNION ALL
 SELECT 'operator', n.nspname, o.oprname, pn.nspname, p.proname
 FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
@@ -94,6 +102,9 @@ void SchemaCache::load_policy_facts(Catalog &c) {
       for (const auto &s : nlohmann::json::parse(text(row[1]))) c.search_path.push_back(s);
     } else if (kind == "system") {
       c.system_relations.insert({text(row[1]), text(row[2])});
+    } else if (kind == "view") {
+      auto it = c.index_.find({text(row[1]), text(row[2])});
+      if (it != c.index_.end()) c.relations[it->second].definition = text(row[3]);
     } else if (kind == "operator") {
       c.operators.push_back({text(row[1]), text(row[2]), text(row[3]), text(row[4])});
     }

@@ -72,8 +72,7 @@ Client::Client(std::string name, std::shared_ptr<plugins::LlmInstance> instance,
     : name_(std::move(name)),
       instance_(std::move(instance)),
       limiter_(std::move(limiter)),
-      options_(options),
-      sleep_(&sleep_unless_cancelled) {}
+      options_(options) {}
 
 Completion Client::attempt(const Request &request, mcp::RequestContext *ctx, pgmcp_status &status,
                            std::string &error, long long &retry_after_ms) {
@@ -149,7 +148,6 @@ Completion Client::complete(const Request &request, mcp::RequestContext *ctx) {
       metrics.llm_tokens(name_, c.prompt_tokens, c.completion_tokens);
       std::lock_guard lock(mutex_);
       failures_ = 0;
-      c.tries = n + 1;
       return c;
     }
     if (retryable(st)) {
@@ -179,7 +177,7 @@ Completion Client::complete(const Request &request, mcp::RequestContext *ctx) {
       wait = std::max(wait, retry_after_ms);
     }
     log::info("llm", what + "; retrying in " + std::to_string(wait) + " ms");
-    if (!sleep_(std::chrono::milliseconds(wait), ctx))
+    if (!sleep_unless_cancelled(std::chrono::milliseconds(wait), ctx))
       throw LlmError(PGMCP_ERR_CANCELLED, "the request was cancelled while waiting to retry");
   }
 }

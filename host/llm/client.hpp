@@ -34,7 +34,6 @@ struct Request {
 struct Completion {
   std::string text, model, stop_reason;
   std::uint64_t prompt_tokens = 0, completion_tokens = 0;
-  int tries = 0;  // provider calls it took, retries included
 };
 
 class LlmError : public std::runtime_error {
@@ -43,9 +42,6 @@ class LlmError : public std::runtime_error {
   pgmcp_status status;
 };
 
-// Sleeps; returns early (false) when the request is cancelled. Replaceable in tests.
-using Sleeper = bool (*)(std::chrono::milliseconds, mcp::RequestContext *);
-
 class Client {
  public:
   Client(std::string name, std::shared_ptr<plugins::LlmInstance> instance,
@@ -53,7 +49,6 @@ class Client {
   const std::string &name() const { return name_; }
   // Throws LlmError with a message that says what to do.
   Completion complete(const Request &request, mcp::RequestContext *ctx);
-  void set_sleeper(Sleeper s) { sleep_ = s; }
 
  private:
   Completion attempt(const Request &request, mcp::RequestContext *ctx, pgmcp_status &status,
@@ -62,7 +57,6 @@ class Client {
   std::shared_ptr<plugins::LlmInstance> instance_;
   std::shared_ptr<plugins::RateLimiter> limiter_;
   config::LlmOptions options_;
-  Sleeper sleep_;
   std::mutex mutex_;  // the breaker
   int failures_ = 0;
   std::chrono::steady_clock::time_point open_until_{};

@@ -69,6 +69,14 @@ CREATE VIEW app.checked_orders AS
 CREATE VIEW app.sessions_now AS SELECT pid, state FROM pg_stat_activity;
 CREATE VIEW app.order_totals AS
   SELECT user_id, count(*) AS orders, sum(total) AS revenue FROM app.orders GROUP BY user_id;
+-- Same name in two schemas: public.tokens is blocked, app.tokens (first on the
+-- search path pg-mcp sets) is not, and a view in app reads the public one.
+CREATE TABLE public.tokens (id integer, secret text);
+CREATE TABLE app.tokens (id integer, label text);
+INSERT INTO public.tokens VALUES (1, 'shh');
+INSERT INTO app.tokens VALUES (1, 'visible');
+CREATE VIEW app.token_ids AS SELECT id FROM public.tokens;
+GRANT SELECT ON public.tokens TO pgmcp_reader;
 GRANT USAGE ON SCHEMA app, geo TO pgmcp_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA app, geo TO pgmcp_reader;
 -- The login role may write this one table, so that only pg-mcp stands between

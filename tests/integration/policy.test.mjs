@@ -14,7 +14,7 @@ const dsn = env.PGMCP_PG_DSN.replace(/\/demo$/, '/corpus');
 const admin = (sql) =>
   execFileSync('psql', [env.PGMCP_PG_ADMIN_DSN.replace('dbname=demo', 'dbname=corpus'), '-tAq', '-c', sql], { encoding: 'utf8' }).trim();
 const policy = `search_path = app, geo, public
-blocked_tables = app.secrets
+blocked_tables = app.secrets, public.tokens
 blocked_columns = users.password, api_token
 blocked_functions = app.slow_echo, app.same
 `;
