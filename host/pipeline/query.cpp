@@ -208,7 +208,7 @@ double score(const db::Relation &r, const std::vector<std::string> &q) {
   return s;
 }
 
-std::string render(const db::Relation &r, const db::Catalog &c) {
+std::string render(const db::Relation &r, const db::Catalog &c, const sql::SqlPolicy *policy) {
   std::string out = r.schema + "." + r.name;
   if (r.kind != "table") out += " (" + r.kind + ")";
   if (!r.comment.empty()) out += " -- " + r.comment;
@@ -217,6 +217,7 @@ std::string render(const db::Relation &r, const db::Catalog &c) {
   for (const auto &k : r.constraints)
     if (k.type == "primary_key") pk.insert(k.columns.begin(), k.columns.end());
   for (const auto &col : r.columns) {
+    if (policy != nullptr && policy->blocks_column(r.schema, r.name, col.name)) continue;
     out += "  " + col.name + " " + col.type;
     if (pk.count(col.name) != 0) out += " primary key";
     if (col.not_null && pk.count(col.name) == 0) out += " not null";
@@ -243,12 +244,13 @@ size_t tokens(const std::string &s) { return s.size() / 4 + 1; }
 }  // namespace
 
 std::string schema_context(const db::Catalog &catalog, const std::string &question,
-                           int budget_tokens) {
+                           int budget_tokens, const sql::SqlPolicy *policy) {
   std::vector<const db::Relation *> rels;
   for (const auto &r : catalog.relations)
-    if (r.kind != "sequence") rels.push_back(&r);
+    if (r.kind != "sequence" && (policy == nullptr || !policy->blocks_table(r.schema, r.name)))
+      rels.push_back(&r);
   std::string all;
-  for (const auto *r : rels) all += render(*r, catalog);
+  for (const auto *r : rels) all += render(*r, catalog, policy);
   if (tokens(all) <= static_cast<size_t>(budget_tokens)) return all;
 
   // Too large: the relations the question points at, then their neighbours.
@@ -260,7 +262,9 @@ std::string schema_context(const db::Catalog &catalog, const std::string &questi
   std::vector<const db::Relation *> order;
   std::set<const db::Relation *> seen;
   auto add = [&](const db::Relation *r) {
-    if (r != nullptr && seen.insert(r).second) order.push_back(r);
+    if (r != nullptr && std::find(rels.begin(), rels.end(), r) != rels.end() &&
+        seen.insert(r).second)
+      order.push_back(r);
   };
   for (const auto &[s, r] : ranked) {
     if (s <= 0) break;
@@ -282,7 +286,7 @@ std::string schema_context(const db::Catalog &catalog, const std::string &questi
   size_t budget = static_cast<size_t>(budget_tokens);
   std::vector<std::string> left;
   for (const auto *r : order) {
-    std::string block = render(*r, catalog);
+    std::string block = render(*r, catalog, policy);
     if (tokens(out) + tokens(block) <= budget * 9 / 10)
       out += block;
     else
@@ -344,7 +348,8 @@ class Pipeline {
     } catch (const db::DbError &err) {
       throw mcp::ToolError(err.describe());
     }
-    std::string context = schema_context(*catalog, question, s_.context_budget_tokens);
+    std::string context =
+        schema_context(*catalog, question, s_.context_budget_tokens, e.policy.get());
     std::string first = "Database: " + e.db->name() +
                         (e.db->description().empty() ? "" : " (" + e.db->description() + ")") +
                         "\nSchema:\n" + context +

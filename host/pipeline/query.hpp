@@ -10,6 +10,7 @@
 #include "db/schema.hpp"
 #include "llm/client.hpp"
 #include "mcp/registry.hpp"
+#include "sql/policy.hpp"
 #include "tools/database_tools.hpp"
 
 namespace pgmcp::pipeline {
@@ -26,8 +27,9 @@ std::string extract_sql(const std::string &answer, std::string *explanation = nu
 // The schema the model sees: every relation when the catalog fits in
 // budget_tokens, else the relations the question points at and their
 // foreign-key neighbours, then the names of the rest.
+// Relations and columns the policy blocks are left out (policy may be null).
 std::string schema_context(const db::Catalog &catalog, const std::string &question,
-                           int budget_tokens);
+                           int budget_tokens, const sql::SqlPolicy *policy = nullptr);
 
 // The prompts, for docs/llm.md and tests.
 extern const char *const kSqlSystemPrompt;

@@ -1,5 +1,7 @@
 #include "sql/gate.hpp"
 
+#include <algorithm>
+
 #include "log/log.hpp"
 #include "observability/metrics.hpp"
 
@@ -8,8 +10,11 @@ namespace pgmcp::sql {
 Verdict screen(const std::string &sql, db::Database &db, db::SchemaCache &schema,
                const SqlPolicy &policy, mcp::RequestContext *ctx) {
   Verdict v = policy.check(sql, schema.get());
-  // A relation created since the last load: look again once, at most once a second.
-  if (v.allowed && v.unknown_relation && schema.age_seconds() > 1.0) {
+  // A relation created since the last load: look again, at most once a second
+  // and at most 5% of the time (a large catalog takes long to load).
+  auto loaded = schema.peek();
+  double pause = std::max(1.0, loaded ? loaded->load_ms / 1000.0 * 20 : 1.0);
+  if (v.allowed && v.unknown_relation && schema.age_seconds() > pause) {
     schema.refresh();
     v = policy.check(sql, schema.get());
   }

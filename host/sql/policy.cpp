@@ -921,6 +921,20 @@ SqlPolicy::SqlPolicy(PolicyOptions options, std::string database)
 
 SqlPolicy::~SqlPolicy() = default;
 
+bool SqlPolicy::blocks_table(const std::string &schema, const std::string &name) const {
+  if (denied_relation(name) && allowed_tables_.count(name) == 0) return true;
+  return std::any_of(blocked_tables_.begin(), blocked_tables_.end(),
+                     [&](const Name &e) { return name_matches(e, schema, name); });
+}
+
+bool SqlPolicy::blocks_column(const std::string &schema, const std::string &table,
+                              const std::string &column) const {
+  return std::any_of(blocked_columns_.begin(), blocked_columns_.end(), [&](const ColumnName &e) {
+    return e.column == column &&
+           (e.table.empty() || name_matches({e.schema, e.table}, schema, table));
+  });
+}
+
 PolicyOptions policy_options(const config::DatabaseOptions &d) {
   PolicyOptions o;
   o.allow_write = d.allow_write;

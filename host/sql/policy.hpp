@@ -72,6 +72,12 @@ class SqlPolicy {
 
   const PolicyOptions &options() const { return options_; }
 
+  // Whether the rules block a table, or one of its columns, by name: for
+  // keeping blocked objects out of what an LLM is shown.
+  bool blocks_table(const std::string &schema, const std::string &name) const;
+  bool blocks_column(const std::string &schema, const std::string &table,
+                     const std::string &column) const;
+
   struct Name {
     std::string schema, name;
   };

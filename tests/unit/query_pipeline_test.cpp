@@ -83,3 +83,18 @@ TEST(RequestState, SealedBoundAndTamperProof) {
   EXPECT_FALSE(open_request_state("garbage"));
   EXPECT_FALSE(open_request_state(seal_request_state(s, std::chrono::seconds(-1))));  // expired
 }
+
+TEST(SchemaContext, BlockedTablesAndColumnsAreNotShownToTheModel) {
+  pgmcp::db::Catalog c;
+  c.add(table("users", {"id", "email", "password"}));
+  c.add(table("secrets", {"id", "value"}));
+  pgmcp::sql::PolicyOptions o;
+  o.blocked_tables = {"s.secrets"};
+  o.blocked_columns = {"users.password"};
+  pgmcp::sql::SqlPolicy policy(o, "db");
+  std::string shown = schema_context(c, "users", 100000, &policy);
+  EXPECT_NE(shown.find("  email integer"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("password"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("secrets"), std::string::npos) << shown;
+  EXPECT_NE(schema_context(c, "users", 100000).find("password"), std::string::npos);
+}
