@@ -32,7 +32,7 @@ const GOOD = 'SELECT count(*) AS n FROM shop.customers';
 const ask = (c, args) => c.callTool({ name: 'query', arguments: args }, undefined, { timeout: 60000 });
 const text = (r) => r.content[0].text;
 
-test('right first time (openai): rows, the SQL it ran, one attempt, the real wire format', async () => withClient(demo + openai(), async (c) => {
+test('right first time (openai): rows, the SQL it ran, one attempt, the real wire format', async () => withClient(demo + openai('header.X-Team = analytics\n'), async (c) => {
   fake.script = [json(GOOD, 'counts customers')];
   const r = await ask(c, { question: 'How many customers are there?' });
   assert.equal(r.isError, undefined, text(r));
@@ -47,6 +47,7 @@ test('right first time (openai): rows, the SQL it ran, one attempt, the real wir
   assert.equal(req.body.model, 'gpt-test');
   assert.equal(req.body.messages[0].role, 'system');
   assert.deepEqual(req.body.response_format, { type: 'json_object' });
+  assert.equal(req.headers['x-team'], 'analytics');
   assert.match(lastUserText(req), /shop\.customers/);  // the schema context
   assert.match(lastUserText(req), /Question: How many customers are there\?/);
 }));
@@ -240,14 +241,23 @@ test('a rejected key: the provider\'s message comes back without the key', async
     assert.ok(!text(r).includes('sk-wrong') && !c.stderr().includes('sk-wrong'));
   }));
 
-test('metrics: llm calls by status, latency, tokens, query attempts, rejections', async () => {
+test('progress per stage over HTTP; metrics: llm calls by status, latency, tokens, query attempts, rejections', async () => {
   const s = await startHttp(demo + openai(), { observability: '127.0.0.1:0' });
   try {
     for (let i = 0; i < 50 && !s.metricsUrl(); i++) await new Promise((r) => setTimeout(r, 20));
     fake.script = [json('DELETE FROM shop.orders'), json(GOOD)];
-    const r = await post(s.url, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'query', arguments: { question: 'How many customers?' }, _meta: MODERN_META } },
-      modernHeaders('tools/call', 'query'));
-    assert.equal(r.json.result.isError, undefined, r.text);
+    const r = await post(s.url, { jsonrpc: '2.0', id: 1, method: 'tools/call',
+      params: { name: 'query', arguments: { question: 'How many customers?' }, _meta: { ...MODERN_META, progressToken: 'p1' } } },
+    modernHeaders('tools/call', 'query'));
+    // progress streams first (SSE), then the result: every stage is visible
+    const events = r.text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
+    const stages = events.filter((e) => e.method === 'notifications/progress').map((e) => e.params.message);
+    assert.deepEqual(stages, ['building the schema context', 'asking fake for SQL (attempt 1 of 3)',
+      'checking the SQL against the policy', 'asking fake for SQL (attempt 2 of 3)',
+      'checking the SQL against the policy', 'running the SQL']);
+    const result = events.find((e) => e.id === 1).result;
+    assert.equal(result.isError, undefined, r.text);
+    assert.deepEqual(result.structuredContent.attempts.map((a) => a.outcome), ['rejected', 'ok']);
     const m = await (await fetch(`${s.metricsUrl()}/metrics`)).text();
     assert.match(m, /pg_mcp_llm_calls_total\{llm="fake",status="ok"\} 2/);
     assert.match(m, /pg_mcp_llm_latency_seconds_count\{llm="fake"\} 2/);
