@@ -315,6 +315,7 @@ class Walker {
       return fields(body, depth);
     }
     if (type == "SelectStmt") return select(body, depth);
+    if (is_write_node(type)) return write(type, body, depth);
     if (type == "JoinExpr") return join(body, depth);
     if (type == "SubLink") {
       if (body.get("subLinkType").str() == "EXISTS_SUBLINK") {
@@ -353,8 +354,6 @@ class Walker {
           set_kind = "local";
         else
           set_kind = "session";
-      } else if (type == "UpdateStmt" || type == "InsertStmt") {
-        target_columns(body);
       }
     }
     fields(body, depth);
@@ -489,6 +488,29 @@ class Walker {
     // what the FROM holds besides plain relations and joins: sub-queries,
     // functions, join conditions
     walk_from_rest(from, depth);
+  }
+
+  // INSERT, UPDATE, DELETE, MERGE: the target and the FROM / USING relations
+  // form the level a RETURNING * reads.
+  void write(std::string_view type, Value body, int depth) {
+    if (type == "UpdateStmt" || type == "InsertStmt") target_columns(body);
+    static const char *const sources[] = {"fromClause", "usingClause", "sourceRelation"};
+    Level level;
+    Value target = body.get("relation");
+    if (target.valid()) {
+      range_var(target);
+      level.rels.push_back(rels.size() - 1);
+    }
+    for (const char *key : sources) level_relations(body.get(key), level.rels);
+    levels_.push_back(level);
+    for (size_t i = 0; i < body.size(); ++i) {
+      std::string_view key = body.key(i);
+      bool source = key == "relation";
+      for (const char *k : sources) source = source || key == k;
+      if (!source) walk(body.at(i), depth + 1);
+    }
+    levels_.pop_back();
+    for (const char *key : sources) walk_from_rest(body.get(key), depth);
   }
 
   void walk_from_rest(Value item, int depth) {

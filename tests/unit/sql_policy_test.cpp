@@ -202,6 +202,19 @@ TEST(SqlPolicy, AllowWriteMarksWritesAndKeepsTheHardRules) {
            {"DELETE FROM secrets", "blocked_tables"},
            {"SELECT pg_sleep(1)", "deny_list"},
            {"SET LOCAL work_mem = '64MB'", ""},
+           // RETURNING * reads the target, including through a data-modifying WITH
+           {"DELETE FROM users WHERE id = 1 RETURNING *", "blocked_columns"},
+           {"UPDATE users SET email = email RETURNING users.*", "blocked_columns"},
+           {"WITH d AS (DELETE FROM users RETURNING *) SELECT id FROM d", "blocked_columns"},
+           {"WITH d AS (DELETE FROM orders RETURNING *) SELECT * FROM d", ""},
+           {"UPDATE orders SET total = 0 FROM users u WHERE u.password = 'x'", "blocked_columns"},
+           {"DELETE FROM orders o USING users u WHERE u.id = o.user_id RETURNING o.*", ""},
+           {"DELETE FROM orders o USING users u WHERE u.id = o.user_id RETURNING *",
+            "blocked_columns"},
+           {"INSERT INTO orders SELECT * FROM users", "blocked_columns"},
+           {"MERGE INTO orders o USING users u ON u.id = o.user_id WHEN MATCHED THEN UPDATE SET "
+            "total = 1",
+            ""},
        })
     expect(p, c);
 }
