@@ -1,9 +1,9 @@
 #include "tools/database_tools.hpp"
 
-#include "sql/gate.hpp"
-
 #include <algorithm>
 #include <cctype>
+
+#include "sql/gate.hpp"
 
 namespace pgmcp::tools {
 
@@ -59,8 +59,9 @@ std::shared_ptr<const db::Catalog> catalog_for(const DatabaseEntry &e) {
   }
 }
 
-}  // namespace
-
+// Checks sql with the database's policy; a refusal ("blocked column
+// users.password (rule blocked_columns)") or a catalog that cannot be loaded
+// becomes the tool's error. Returns how a passed statement runs.
 db::RunMode admit_sql(const DatabaseEntry &e, const std::string &sql, mcp::RequestContext &ctx) {
   sql::Verdict v;
   try {
@@ -71,8 +72,6 @@ db::RunMode admit_sql(const DatabaseEntry &e, const std::string &sql, mcp::Reque
   if (!v.allowed) throw mcp::ToolError(v.message + "; nothing was run");
   return sql::run_mode(v);
 }
-
-namespace {
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -206,16 +205,17 @@ json describe_relation(const db::Catalog &catalog, const db::Relation &r,
 
 void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs) {
   {
+    bool writable = std::any_of(dbs->entries.begin(), dbs->entries.end(),
+                                [](const auto &e) { return e.db->options().allow_write; });
     mcp::Tool t;
     t.name = "execute_sql";
-    t.title = "Run a read-only SQL query";
+    t.title = writable ? "Run a SQL statement" : "Run a read-only SQL query";
     t.description =
-        "Runs one read-only SQL statement (SELECT, WITH, VALUES, TABLE, SHOW) on a PostgreSQL "
-        "database and returns "
-        "the rows. It runs inside a read-only transaction with a statement timeout and is always "
-        "rolled back; a "
-        "result longer than the row or byte limit is cut short and marked truncated. Use $1, $2... "
-        "with \"params\" "
+        "Runs one SQL statement (SELECT, WITH, VALUES, TABLE, SHOW) on a PostgreSQL database and "
+        "returns the rows. The operator's SQL policy checks it first and says which rule a refused "
+        "statement broke. It runs inside a read-only transaction with a statement timeout and is "
+        "rolled back (databases the operator made writable commit instead); a result longer than "
+        "the row or byte limit is cut short and marked truncated. Use $1, $2... with \"params\" "
         "for values.";
     t.input_schema = {
         {"type", "object"},
@@ -248,7 +248,7 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
         {"type", "object"},
         {"properties", props},
         {"required", {"database", "columns", "rows", "row_count", "truncated", "duration_ms"}}};
-    t.annotations = {true, false, true, false};
+    t.annotations = {!writable, writable, !writable, false};
     t.handler = [dbs](const json &args, mcp::RequestContext &ctx) {
       const DatabaseEntry &e = dbs->resolve(args);
       std::vector<std::optional<std::string>> params;

@@ -32,11 +32,6 @@ class Databases {
 void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> databases);
 std::shared_ptr<mcp::ResourceProvider> database_resources(std::shared_ptr<Databases> databases);
 
-// Checks sql with the database's policy; a refusal becomes the tool's error
-// ("blocked column users.password (rule blocked_columns)"), and so does a
-// catalog that cannot be loaded. Returns how a passed statement runs.
-db::RunMode admit_sql(const DatabaseEntry &e, const std::string &sql, mcp::RequestContext &ctx);
-
 // describe_table's JSON for a relation, shared with the table resource.
 mcp::json describe_relation(const db::Catalog &catalog, const db::Relation &r,
                             const std::string &database);
