@@ -384,15 +384,9 @@ class Pipeline {
       stage("checking the SQL against the policy");
       sql::Verdict v;
       try {
-        v = sql::screen(sql, *e.db, *e.schema, *e.policy, &ctx_);
+        v = sql::screen(sql, *e.db, *e.schema, *e.policy, &ctx_, true);
       } catch (const db::DbError &err) {
         throw mcp::ToolError(err.describe());
-      }
-      if (v.allowed && v.writes) {
-        v.allowed = false;
-        v.rule = "read_only";
-        v.message = "the query tool only reads, and this statement writes (rule read_only)";
-        observability::Metrics::instance().rejection(e.db->name(), v.rule);
       }
       if (!v.allowed) {
         feedback({sql, "rejected", v.message}, "pg-mcp refused that SQL: " + v.message + ".");

@@ -8,7 +8,7 @@
 namespace pgmcp::sql {
 
 Verdict screen(const std::string &sql, db::Database &db, db::SchemaCache &schema,
-               const SqlPolicy &policy, mcp::RequestContext *ctx) {
+               const SqlPolicy &policy, mcp::RequestContext *ctx, bool reads_only) {
   Verdict v = policy.check(sql, schema.get());
   // A relation created since the last load: look again, at most once a second
   // and at most 5% of the time (a large catalog takes long to load).
@@ -17,6 +17,12 @@ Verdict screen(const std::string &sql, db::Database &db, db::SchemaCache &schema
   if (v.allowed && v.unknown_relation && schema.age_seconds() > pause) {
     schema.refresh();
     v = policy.check(sql, schema.get());
+  }
+  if (v.allowed && v.writes && reads_only) {
+    v.allowed = false;
+    v.rule = "read_only";
+    v.object = "write";
+    v.message = "this tool only reads, and the statement writes (rule read_only)";
   }
   if (!v.allowed) {
     observability::Metrics::instance().rejection(db.name(), v.rule);

@@ -62,10 +62,11 @@ std::shared_ptr<const db::Catalog> catalog_for(const DatabaseEntry &e) {
 // Checks sql with the database's policy; a refusal ("blocked column
 // users.password (rule blocked_columns)") or a catalog that cannot be loaded
 // becomes the tool's error. Returns how a passed statement runs.
-db::RunMode admit_sql(const DatabaseEntry &e, const std::string &sql, mcp::RequestContext &ctx) {
+db::RunMode admit_sql(const DatabaseEntry &e, const std::string &sql, mcp::RequestContext &ctx,
+                      bool reads_only = false) {
   sql::Verdict v;
   try {
-    v = sql::screen(sql, *e.db, *e.schema, *e.policy, &ctx);
+    v = sql::screen(sql, *e.db, *e.schema, *e.policy, &ctx, reads_only);
   } catch (const db::DbError &err) {
     throw mcp::ToolError(db_error_text(err));
   }
@@ -302,9 +303,8 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
       std::string sql = std::string("EXPLAIN (FORMAT JSON") +
                         (analyze ? ", ANALYZE, BUFFERS" : "") + ") " +
                         args["sql"].get<std::string>();
-      // EXPLAIN ANALYZE runs the statement: always in a read-only transaction here.
-      db::RunMode mode = admit_sql(e, sql, ctx);
-      mode.write = false;
+      // EXPLAIN ANALYZE runs the statement: explain_query only ever reads.
+      db::RunMode mode = admit_sql(e, sql, ctx, true);
       db::QueryResult r;
       try {
         r = e.db->query(sql, {}, {1000, e.db->options().max_result_bytes}, &ctx, mode);

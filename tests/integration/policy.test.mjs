@@ -140,6 +140,10 @@ test('allow_write: writes commit, transaction control and session SET stay refus
     assert.match(text(await call(c, { sql: 'SET search_path = public' })), /rule session_settings/);
     assert.match(text(await call(c, { sql: 'SELECT password FROM users' })), /rule blocked_columns/);
     assert.match(text(await call(c, { sql: 'UPDATE users SET password = password' })), /rule blocked_columns/);
+    assert.match(text(await call(c, { sql: 'DELETE FROM users WHERE id = 0 RETURNING *' })), /rule blocked_columns/);
+    // explain_query only ever reads, whatever the database allows
+    const explained = await c.callTool({ name: 'explain_query', arguments: { sql: 'DELETE FROM audit_log' } });
+    assert.match(text(explained), /this tool only reads, and the statement writes \(rule read_only\)/);
     const temp = await call(c, { sql: 'CREATE TEMP TABLE leftover AS SELECT 1 AS x' });
     assert.equal(temp.isError, undefined, text(temp));
     const gone = await call(c, { sql: "SELECT to_regclass('pg_temp.leftover') IS NULL AS gone" });
