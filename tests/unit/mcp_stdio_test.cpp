@@ -246,7 +246,8 @@ TEST_F(StdioTest, ModernRequestsAreServedStatelesslyBesideALegacySession) {
   EXPECT_EQ(need["resultType"], "input_required");
   EXPECT_EQ(need["inputRequests"]["r0"]["method"], "sampling/createMessage");
   ASSERT_TRUE(need["requestState"].is_string());
-  json answer = {{"role", "assistant"}, {"content", {{"type", "text"}, {"text", "forty-two"}}},
+  json answer = {{"role", "assistant"},
+                 {"content", {{"type", "text"}, {"text", "forty-two"}}},
                  {"model", "m"}};
   h.send(request(9, "tools/call",
                  {{"name", "ask_client"},
@@ -257,8 +258,9 @@ TEST_F(StdioTest, ModernRequestsAreServedStatelesslyBesideALegacySession) {
   EXPECT_EQ(done["resultType"], "complete");
   EXPECT_EQ(done["content"][0]["text"], "forty-two");
   // the state is bound to its call: another tool cannot use it
-  h.send(request(10, "tools/call",
-                 {{"name", "logs"}, {"_meta", modern_meta()}, {"requestState", need["requestState"]}}));
+  h.send(request(
+      10, "tools/call",
+      {{"name", "logs"}, {"_meta", modern_meta()}, {"requestState", need["requestState"]}}));
   EXPECT_EQ(h.response(10)["error"]["code"], -32602);
 
   // And the legacy era still works on the same connection.
