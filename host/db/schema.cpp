@@ -222,39 +222,51 @@ std::shared_ptr<const Catalog> SchemaCache::peek() {
   return current_;
 }
 
-std::pair<std::string, std::string> parse_qualified_name(std::string_view text) {
+std::vector<std::string> split_name(std::string_view text, size_t max_parts) {
   std::vector<std::string> parts(1);
-  bool quoted = false;
-  std::string blanks;  // unquoted blanks, kept only if more of the name follows
-  auto add = [&](char c) {
-    parts.back() += blanks;
-    blanks.clear();
-    parts.back() += c;
-  };
+  bool quoted = false, was_quoted = false;
+  std::string blanks;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (quoted) {
       if (c != '"') {
-        add(c);
+        parts.back() += c;
       } else if (i + 1 < text.size() && text[i + 1] == '"') {
-        add('"');
+        parts.back() += '"';
         ++i;
       } else {
         quoted = false;
       }
     } else if (c == '"') {
-      quoted = true;
+      quoted = was_quoted = true;
     } else if (c == '.') {
+      if (parts.back().empty() && !was_quoted) break;
       parts.emplace_back();
       blanks.clear();
-    } else if (c == ' ') {
+      was_quoted = false;
+    } else if (c == ' ' || c == '\t') {
       if (!parts.back().empty()) blanks += c;
     } else {
-      add(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      parts.back() += blanks;
+      blanks.clear();
+      parts.back() += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
   }
   if (quoted) throw std::invalid_argument("unterminated quote in '" + std::string(text) + "'");
-  if (parts.size() > 2 || parts.back().empty() || (parts.size() == 2 && parts[0].empty())) {
+  for (const auto &p : parts)
+    if (p.empty()) throw std::invalid_argument("'" + std::string(text) + "' has an empty part");
+  if (parts.size() > max_parts)
+    throw std::invalid_argument("'" + std::string(text) + "' has more than " +
+                                std::to_string(max_parts) + " dotted parts");
+  return parts;
+}
+
+std::pair<std::string, std::string> parse_qualified_name(std::string_view text) {
+  std::vector<std::string> parts;
+  try {
+    parts = split_name(text, 2);
+  } catch (const std::invalid_argument &e) {
+    if (std::string_view(e.what()).rfind("unterminated quote", 0) == 0) throw;
     throw std::invalid_argument("'" + std::string(text) +
                                 "' is not a table name (write name or schema.name)");
   }

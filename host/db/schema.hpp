@@ -109,6 +109,11 @@ class SchemaCache {
   std::shared_ptr<const Catalog> current_;
 };
 
+// Splits a dotted SQL name into at most max_parts parts, honouring double
+// quotes and folding unquoted parts to lower case, as PostgreSQL does. Blanks
+// around parts are dropped. Throws std::invalid_argument.
+std::vector<std::string> split_name(std::string_view text, size_t max_parts);
+
 // Splits "schema.table" honouring double quotes: "My Schema"."Tbl" -> {My Schema, Tbl}.
 // Unquoted parts fold to lower case, as PostgreSQL does. Throws std::invalid_argument.
 std::pair<std::string, std::string> parse_qualified_name(std::string_view text);

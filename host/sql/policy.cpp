@@ -175,45 +175,6 @@ std::string sval(const Value &string_node) {
 
 }  // namespace
 
-std::vector<std::string> split_name(std::string_view text, size_t max_parts) {
-  std::vector<std::string> parts(1);
-  bool quoted = false, was_quoted = false;
-  std::string blanks;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (quoted) {
-      if (c != '"') {
-        parts.back() += c;
-      } else if (i + 1 < text.size() && text[i + 1] == '"') {
-        parts.back() += '"';
-        ++i;
-      } else {
-        quoted = false;
-      }
-    } else if (c == '"') {
-      quoted = was_quoted = true;
-    } else if (c == '.') {
-      if (parts.back().empty() && !was_quoted) break;
-      parts.emplace_back();
-      blanks.clear();
-      was_quoted = false;
-    } else if (c == ' ' || c == '\t') {
-      if (!parts.back().empty()) blanks += c;
-    } else {
-      parts.back() += blanks;
-      blanks.clear();
-      parts.back() += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-  }
-  if (quoted) throw std::invalid_argument("unterminated quote in '" + std::string(text) + "'");
-  for (const auto &p : parts)
-    if (p.empty()) throw std::invalid_argument("'" + std::string(text) + "' has an empty part");
-  if (parts.size() > max_parts)
-    throw std::invalid_argument("'" + std::string(text) + "' has more than " +
-                                std::to_string(max_parts) + " dotted parts");
-  return parts;
-}
-
 // ---------------------------------------------------------------------------
 // Views: each view's definition is checked once per catalog load.
 
@@ -895,7 +856,7 @@ std::vector<SqlPolicy::Name> names(const std::vector<std::string> &entries, cons
   std::vector<SqlPolicy::Name> out;
   for (const auto &e : entries) {
     try {
-      auto parts = split_name(e, 2);
+      auto parts = db::split_name(e, 2);
       out.push_back(parts.size() == 1 ? SqlPolicy::Name{"", parts[0]}
                                       : SqlPolicy::Name{parts[0], parts[1]});
     } catch (const std::invalid_argument &ex) {
@@ -928,7 +889,7 @@ SqlPolicy::SqlPolicy(PolicyOptions options, std::string database)
   }
   for (const auto &e : options_.blocked_columns) {
     try {
-      auto parts = split_name(e, 3);
+      auto parts = db::split_name(e, 3);
       ColumnName c;
       c.column = parts.back();
       if (parts.size() >= 2) c.table = parts[parts.size() - 2];

@@ -96,8 +96,4 @@ class SqlPolicy {
   std::unique_ptr<ViewMemo> views_;
 };
 
-// Splits a dotted SQL name into parts, honouring double quotes and folding
-// unquoted parts to lower case. Throws std::invalid_argument.
-std::vector<std::string> split_name(std::string_view text, size_t max_parts);
-
 }  // namespace pgmcp::sql

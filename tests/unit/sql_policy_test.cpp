@@ -268,7 +268,7 @@ TEST(SqlPolicy, NamesResolveThroughTheSearchPath) {
 }
 
 TEST(SplitName, QuotesFoldingAndErrors) {
-  using pgmcp::sql::split_name;
+  using pgmcp::db::split_name;
   EXPECT_EQ(split_name("Users.Password", 3), (std::vector<std::string>{"users", "password"}));
   EXPECT_EQ(split_name("\"My Schema\".\"T\"\"x\".c", 3),
             (std::vector<std::string>{"My Schema", "T\"x", "c"}));
