@@ -35,10 +35,7 @@ class Anthropic final : public pgmcp::sdk::LanguageModel {
   }
 
   Completion complete(const LlmRequest &req) override {
-    nlohmann::json messages = nlohmann::json::array();
-    for (std::size_t i = 0; i < req.size(); ++i)
-      messages.push_back({{"role", req.role(i) == PGMCP_LLM_ASSISTANT ? "assistant" : "user"},
-                          {"content", req.text(i)}});
+    nlohmann::json messages = pgmcp::llmhttp::conversation(req);
     nlohmann::json body = {
         {"model", model_},
         {"messages", std::move(messages)},
@@ -47,10 +44,7 @@ class Anthropic final : public pgmcp::sdk::LanguageModel {
          req.max_tokens() > 0 ? static_cast<long long>(req.max_tokens()) : max_tokens_}};
     if (!req.system_prompt().empty()) body["system"] = req.system_prompt();
     pgmcp::llmhttp::Headers headers = {{"x-api-key", api_key_}, {"anthropic-version", version_}};
-    long long timeout = req.timeout_ms() > 0 ? req.timeout_ms() : common_.timeout_ms;
-    auto r = pgmcp::llmhttp::post_json(common_, "/v1/messages", headers, body.dump(), timeout, req);
-    if (r.status < 200 || r.status >= 300) pgmcp::llmhttp::fail(common_, "Anthropic", r);
-    auto j = pgmcp::llmhttp::parse_body(common_, "Anthropic", r);
+    auto j = pgmcp::llmhttp::call(common_, "Anthropic", "/v1/messages", headers, body, req);
     Completion c;
     const auto &content = j.value("content", nlohmann::json::array());
     if (content.is_array()) {

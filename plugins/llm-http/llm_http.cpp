@@ -82,7 +82,11 @@ Poco::Net::Context::Ptr tls_context(const Common &c) {
                                 true, "HIGH:!aNULL:!MD5");
 }
 
-}  // namespace
+struct Response {
+  int status = 0;
+  std::string body;
+  std::string retry_after;  // the Retry-After header, if any
+};
 
 Response post_json(const Common &c, const std::string &suffix, const Headers &headers,
                    const std::string &body, long long timeout_ms, const sdk::LlmRequest &req) {
@@ -124,6 +128,8 @@ Response post_json(const Common &c, const std::string &suffix, const Headers &he
                 scrub(c, "cannot reach " + c.base_url + ": " + e.displayText()));
   }
 }
+
+}  // namespace
 
 std::string string_field(const nlohmann::json &j, const char *key) {
   auto it = j.find(key);
@@ -168,9 +174,7 @@ std::string provider_message(const std::string &body) {
   return s;
 }
 
-}  // namespace
-
-void fail(const Common &c, const std::string &provider, const Response &r) {
+[[noreturn]] void fail(const Common &c, const std::string &provider, const Response &r) {
   std::string what = scrub(
       c, provider + " answered HTTP " + std::to_string(r.status) + ": " + provider_message(r.body));
   if (r.status == 429) {
@@ -192,6 +196,25 @@ nlohmann::json parse_body(const Common &c, const std::string &provider, const Re
                 scrub(c, provider + " answered HTTP " + std::to_string(r.status) +
                              " with a body that is not a JSON object: " + r.body.substr(0, 120)));
   return j;
+}
+
+}  // namespace
+
+nlohmann::json conversation(const sdk::LlmRequest &req) {
+  nlohmann::json messages = nlohmann::json::array();
+  for (std::size_t i = 0; i < req.size(); ++i)
+    messages.push_back({{"role", req.role(i) == PGMCP_LLM_ASSISTANT ? "assistant" : "user"},
+                        {"content", req.text(i)}});
+  return messages;
+}
+
+nlohmann::json call(const Common &c, const std::string &provider, const std::string &suffix,
+                    const Headers &headers, const nlohmann::json &body,
+                    const sdk::LlmRequest &req) {
+  long long timeout = req.timeout_ms() > 0 ? req.timeout_ms() : c.timeout_ms;
+  Response r = post_json(c, suffix, headers, body.dump(), timeout, req);
+  if (r.status < 200 || r.status >= 300) fail(c, provider, r);
+  return parse_body(c, provider, r);
 }
 
 }  // namespace pgmcp::llmhttp

@@ -34,25 +34,18 @@ struct Common {
 Common read_common(const sdk::Config &config, const std::string &default_base_url,
                    std::initializer_list<const char *> own);
 
-struct Response {
-  int status = 0;
-  std::string body;
-  std::string retry_after;  // the Retry-After header, if any
-};
+// The request's conversation as [{role, content}] (user and assistant turns).
+nlohmann::json conversation(const sdk::LlmRequest &req);
 
-// POSTs JSON to base path + suffix. Throws sdk::Error: PGMCP_ERR_TIMEOUT,
-// PGMCP_ERR_UNAVAILABLE (cannot connect), PGMCP_ERR_REMOTE (TLS failure),
-// PGMCP_ERR_CANCELLED (cancelled before sending).
-Response post_json(const Common &c, const std::string &suffix, const Headers &headers,
-                   const std::string &body, long long timeout_ms, const sdk::LlmRequest &req);
-
-// Turns a non-2xx answer into the right Error: 429 -> RATE_LIMITED with
-// retry_after_ms; 5xx and 529 -> UNAVAILABLE; other 4xx -> REMOTE with
-// http_status. The provider's own error message is kept (secrets scrubbed).
-[[noreturn]] void fail(const Common &c, const std::string &provider, const Response &r);
-
-// The parsed JSON body of a 2xx answer; garbage becomes Error(PGMCP_ERR_REMOTE).
-nlohmann::json parse_body(const Common &c, const std::string &provider, const Response &r);
+// POSTs body to base path + suffix (within the request's timeout_ms, else the
+// configured one) and returns the parsed JSON answer. Throws sdk::Error:
+// PGMCP_ERR_TIMEOUT, PGMCP_ERR_UNAVAILABLE (cannot connect, 5xx, 408, 529),
+// PGMCP_ERR_RATE_LIMITED (429, with retry_after_ms from Retry-After),
+// PGMCP_ERR_REMOTE (TLS failure; other 4xx with http_status and the
+// provider's message; a body that is not a JSON object), PGMCP_ERR_CANCELLED.
+// Secrets are scrubbed from every message.
+nlohmann::json call(const Common &c, const std::string &provider, const std::string &suffix,
+                    const Headers &headers, const nlohmann::json &body, const sdk::LlmRequest &req);
 
 // j[key] when it is a string, else "".
 std::string string_field(const nlohmann::json &j, const char *key);

@@ -40,12 +40,10 @@ class OpenAi final : public pgmcp::sdk::LanguageModel {
   }
 
   Completion complete(const LlmRequest &req) override {
-    nlohmann::json messages = nlohmann::json::array();
+    nlohmann::json messages = pgmcp::llmhttp::conversation(req);
     if (!req.system_prompt().empty())
-      messages.push_back({{"role", "system"}, {"content", req.system_prompt()}});
-    for (std::size_t i = 0; i < req.size(); ++i)
-      messages.push_back({{"role", req.role(i) == PGMCP_LLM_ASSISTANT ? "assistant" : "user"},
-                          {"content", req.text(i)}});
+      messages.insert(messages.begin(),
+                      nlohmann::json{{"role", "system"}, {"content", req.system_prompt()}});
     nlohmann::json body = {
         {"model", model_},
         {"messages", std::move(messages)},
@@ -59,11 +57,8 @@ class OpenAi final : public pgmcp::sdk::LanguageModel {
                            key_header_ == "Authorization" ? "Bearer " + api_key_ : api_key_);
     std::string suffix = "/chat/completions";
     if (!api_version_.empty()) suffix += "?api-version=" + api_version_;
-    long long timeout = req.timeout_ms() > 0 ? req.timeout_ms() : common_.timeout_ms;
-    auto r = pgmcp::llmhttp::post_json(common_, suffix, headers, body.dump(), timeout, req);
-    if (r.status < 200 || r.status >= 300)
-      pgmcp::llmhttp::fail(common_, "the OpenAI-compatible endpoint", r);
-    auto j = pgmcp::llmhttp::parse_body(common_, "the OpenAI-compatible endpoint", r);
+    auto j =
+        pgmcp::llmhttp::call(common_, "the OpenAI-compatible endpoint", suffix, headers, body, req);
     Completion c;
     const auto &choices = j.value("choices", nlohmann::json::array());
     if (!choices.is_array() || choices.empty() || !choices[0].is_object())
