@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include <unistd.h>
 
 #include "config/settings.hpp"
@@ -25,6 +27,7 @@
 #include "pipeline/query.hpp"
 #include "plugins/instances.hpp"
 #include "plugins/loader.hpp"
+#include "sql/privileges.hpp"
 #include "tools/database_tools.hpp"
 #include "tools/list_databases.hpp"
 
@@ -52,6 +55,15 @@ class PgMcpApp : public Poco::Util::ServerApplication {
                "validate the configuration (and load its plugins) and exit: 0 if valid, 1 if not"));
     options.addOption(
         Option("list-plugins", "", "list the plugins found in the plugin folder and exit"));
+    options.addOption(Option("grants", "",
+                             "print the SQL for a NOLOGIN reader role that may read exactly what "
+                             "the policy of database NAME allows, and exit")
+                          .argument("NAME"));
+    options.addOption(Option("grants-role", "",
+                             "the reader role --grants creates (default: the database's role, "
+                             "else pgmcp_NAME_reader)")
+                          .argument("ROLE"));
+    options.addOption(Option("apply", "", "with --grants: run the SQL instead of printing it"));
     options.addOption(Option("version", "v", "print the version and exit"));
     options.addOption(Option("help", "h", "print this help and exit"));
   }
@@ -64,6 +76,13 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       action_ = Action::check_config;
     else if (name == "list-plugins")
       action_ = Action::list_plugins;
+    else if (name == "grants") {
+      action_ = Action::grants;
+      grants_database_ = value;
+    } else if (name == "grants-role")
+      grants_role_ = value;
+    else if (name == "apply")
+      apply_ = true;
     else if (name == "version")
       action_ = Action::version;
     else if (name == "help")
@@ -86,6 +105,8 @@ class PgMcpApp : public Poco::Util::ServerApplication {
         return list_plugins();
       case Action::check_config:
         return check_config();
+      case Action::grants:
+        return grants();
       case Action::serve:
         return serve();
     }
@@ -93,7 +114,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
   }
 
  private:
-  enum class Action { serve, check_config, list_plugins, version, help };
+  enum class Action { serve, check_config, list_plugins, version, help, grants };
 
   int help() {
     Poco::Util::HelpFormatter f(options());
@@ -158,12 +179,64 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       add_default_llm(s);
       auto instances = pgmcp::plugins::create_instances(s, registry_);
       http_options(s);
+      // Connects to each database to say what its roles may do beyond the policy.
+      auto databases = open_databases(s, instances);
       std::cout << config_path_ << ": OK (" << s.rate_limiters.size() << " rate limiter(s), "
                 << s.databases.size() << " database(s), " << s.llms.size()
                 << " LLM(s); plugins: " << registry_.ids() << ")\n";
       return EXIT_OK;
     } catch (const pgmcp::config::ConfigError &e) {
       std::cerr << e.what() << "\n";
+      return kExitConfig;
+    }
+  }
+
+  int grants() {
+    if (config_path_.empty()) {
+      std::cerr << "pg-mcp: --grants needs --config FILE\n";
+      return kExitUsage;
+    }
+    try {
+      auto s = settings();
+      pgmcp::log::configure(s.log_level, s.log_format);
+      load_plugins(s);
+      auto it = std::find_if(s.databases.begin(), s.databases.end(),
+                             [&](const auto &d) { return d.name == grants_database_; });
+      if (it == s.databases.end()) {
+        std::cerr << "pg-mcp: --grants: no [database." << grants_database_ << "] in "
+                  << config_path_ << "\n";
+        return kExitUsage;
+      }
+      std::string role = !grants_role_.empty()        ? grants_role_
+                         : !it->database.role.empty() ? it->database.role
+                                                      : "pgmcp_" + it->name + "_reader";
+      // The role may not exist yet: read the catalog as the login role.
+      it->database.role.clear();
+      auto instances = pgmcp::plugins::create_instances(s, registry_);
+      pgmcp::db::Database db(*it, instances.databases.at(it->name), nullptr);
+      pgmcp::db::SchemaCache cache(db);
+      pgmcp::sql::SqlPolicy policy(pgmcp::sql::policy_options(it->database), it->name);
+      auto catalog = cache.get();
+      auto login =
+          nlohmann::json::parse(db.internal("SELECT session_user::text", {1, 1024}).rows_json);
+      auto statements = pgmcp::sql::reader_role_sql(policy, *catalog, role, login[0][0]);
+      if (!apply_) {
+        std::cout << "-- pg-mcp --grants " << it->name << ": a NOLOGIN role that may read "
+                  << "exactly what the policy allows.\n-- Then set role = " << role
+                  << " in [database." << it->name << "].\n";
+        for (const auto &sql : statements) std::cout << sql << ";\n";
+        return EXIT_OK;
+      }
+      for (const auto &sql : statements) db.administer(sql);
+      std::cerr << "pg-mcp: role '" << role << "' now reads what the policy of database '"
+                << it->name << "' allows (" << statements.size()
+                << " statements); set role = " << role << " in [database." << it->name << "]\n";
+      return EXIT_OK;
+    } catch (const pgmcp::config::ConfigError &e) {
+      std::cerr << e.what() << "\n";
+      return kExitConfig;
+    } catch (const pgmcp::db::DbError &e) {
+      std::cerr << "pg-mcp: --grants: " << e.describe() << "\n";
       return kExitConfig;
     }
   }
@@ -310,6 +383,22 @@ class PgMcpApp : public Poco::Util::ServerApplication {
                                                 limiter, chosen->llm);
   }
 
+  // Says loudly what the roles behind a database may do beyond the policy.
+  static void report_privileges(pgmcp::db::Database &db, pgmcp::db::SchemaCache &cache,
+                                const pgmcp::sql::SqlPolicy &policy) {
+    try {
+      const auto &o = policy.options();
+      bool blocks = !o.blocked_tables.empty() || !o.blocked_columns.empty();
+      pgmcp::db::Catalog empty;
+      auto catalog = blocks ? cache.get() : nullptr;
+      for (const auto &w : pgmcp::sql::privilege_warnings(db, policy, catalog ? *catalog : empty))
+        pgmcp::log::warning("security", w);
+    } catch (const pgmcp::db::DbError &e) {
+      pgmcp::log::warning("security", "database '" + db.name() +
+                                          "': could not check the roles' privileges: " + e.what());
+    }
+  }
+
   // One Database per [database.NAME]. A database that is down now is logged
   // and keeps reporting its error on use; the others serve regardless.
   static std::shared_ptr<pgmcp::tools::Databases> open_databases(
@@ -321,7 +410,9 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       auto db =
           std::make_shared<pgmcp::db::Database>(spec, instances.databases.at(spec.name), limiter);
       auto cache = std::make_shared<pgmcp::db::SchemaCache>(*db);
+      bool up = true;
       if (auto error = db->warm_up()) {
+        up = false;
         pgmcp::log::warning(
             "db", *error + " (pg-mcp serves the other databases and retries this one on use)");
       } else if (spec.database.schema_at_startup) {
@@ -334,6 +425,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       }
       auto policy = std::make_shared<pgmcp::sql::SqlPolicy>(
           pgmcp::sql::policy_options(spec.database), spec.name);  // validated with the config
+      if (up) report_privileges(*db, *cache, *policy);
       dbs->entries.push_back({db, cache, policy});
     }
     return dbs;
@@ -377,6 +469,8 @@ class PgMcpApp : public Poco::Util::ServerApplication {
   }
 
   std::string config_path_;
+  std::string grants_database_, grants_role_;
+  bool apply_ = false;
   Action action_ = Action::serve;
   pgmcp::plugins::PluginRegistry registry_;
 };

@@ -52,7 +52,8 @@ const std::map<std::string, std::set<std::string>> kInstanceHostKeys = {
       "blocked_columns",
       "blocked_functions",
       "allowed_functions",
-      "allowed_tables"}},
+      "allowed_tables",
+      "allowed_columns"}},
     {"llm",
      {"plugin", "rate_limiter", "description", "max_retries", "retry_base_ms", "retry_max_ms",
       "breaker_failures", "breaker_reset_s", "rate_limit_wait_ms"}},
@@ -131,6 +132,8 @@ void database_option(DatabaseOptions &d, const std::string &key, const std::stri
     d.allowed_functions = split_list(value);
   else if (key == "allowed_tables")
     d.allowed_tables = split_list(value);
+  else if (key == "allowed_columns")
+    d.allowed_columns = split_list(value);
   else if (key == "schema_ttl_s")
     d.schema_ttl_s = static_cast<int>(whole_number(value, 1, 86400 * 7));
   else if (key == "schema_load") {

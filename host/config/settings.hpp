@@ -40,7 +40,7 @@ struct DatabaseOptions {
   bool allow_write = false;
   bool allow_explain = true;
   std::vector<std::string> blocked_tables, blocked_columns, blocked_functions, allowed_functions,
-      allowed_tables;
+      allowed_tables, allowed_columns;
   int schema_ttl_s = 300;
   bool schema_at_startup = false;
   int rate_limit_wait_ms = 0;

@@ -43,6 +43,22 @@ struct Collector {
   QueryLimits limits;
   QueryResult *out;
   std::vector<ColumnType> types;
+  const AdmittedStatement *admitted;  // its judge decides on the server's analysis
+  Judgement judgement;
+  bool judged;
+
+  static int32_t PGMCP_CALL on_analysis(void *ctx, const char *analysis, size_t len) {
+    auto *self = static_cast<Collector *>(ctx);
+    if (self->admitted == nullptr) return 1;  // nobody asked: refuse
+    self->judged = true;
+    try {
+      self->judgement = self->admitted->judge(std::string_view(analysis, len));
+    } catch (...) {
+      self->judgement = Judgement::refuse;  // nothing escapes into the driver
+    }
+    if (self->judgement == Judgement::refuse) return 1;
+    return self->admitted->analyze_only() ? 1 : 0;
+  }
 
   static int32_t PGMCP_CALL on_columns(void *ctx, const pgmcp_column *cols, size_t count,
                                        size_t size) {
@@ -134,6 +150,7 @@ Database::Database(const config::InstanceSpec &spec,
     before_.push_back("SET LOCAL search_path = " + options_.search_path);
   before_write_ = before_;
   before_write_[0] = "BEGIN READ WRITE";
+  before_admin_ = {before_write_[0], before_write_[1]};
 }
 
 Database::~Database() {
@@ -208,9 +225,10 @@ void Database::admit(mcp::RequestContext *ctx) {
   }
 }
 
-QueryResult Database::query(const std::string &sql,
+QueryResult Database::query(const AdmittedStatement &statement,
                             const std::vector<std::optional<std::string>> &params,
-                            QueryLimits limits, mcp::RequestContext *ctx, RunMode mode) {
+                            QueryLimits limits, mcp::RequestContext *ctx) {
+  const std::string &sql = statement.sql();
   using observability::QueryStatus;
   auto start = std::chrono::steady_clock::now();
   std::string subject = ctx != nullptr ? ctx->subject() : "";
@@ -232,8 +250,10 @@ QueryResult Database::query(const std::string &sql,
     throw;
   }
   try {
-    QueryResult r = run(sql, params, limits, ctx, mode);
-    record(QueryStatus::ok, r.row_count, r.truncated ? "ok, truncated by " + r.truncated_by : "ok");
+    QueryResult r = run(sql, params, limits, ctx, statement.mode(), &statement);
+    if (!statement.analyze_only())
+      record(QueryStatus::ok, r.row_count,
+             r.truncated ? "ok, truncated by " + r.truncated_by : "ok");
     return r;
   } catch (const DbError &e) {
     QueryStatus st = e.status == PGMCP_ERR_TIMEOUT       ? QueryStatus::timeout
@@ -260,12 +280,15 @@ std::optional<std::string> Database::check() {
 
 QueryResult Database::run(const std::string &sql,
                           const std::vector<std::optional<std::string>> &params, QueryLimits limits,
-                          mcp::RequestContext *ctx, RunMode mode) {
+                          mcp::RequestContext *ctx, RunMode mode,
+                          const AdmittedStatement *admitted) {
   std::vector<pgmcp_value> values;
   for (const auto &p : params)
     values.push_back({p ? p->data() : nullptr, p ? p->size() : 0, p ? 0 : 1});
   std::vector<const char *> before;
-  for (const auto &s : mode.write ? before_write_ : before_) before.push_back(s.c_str());
+  if (mode.admin) mode.write = true;
+  for (const auto &s : mode.admin ? before_admin_ : mode.write ? before_write_ : before_)
+    before.push_back(s.c_str());
   static const char *const rollback[] = {"ROLLBACK"};
   static const char *const commit[] = {"COMMIT"};
   const char *const *after = mode.write ? commit : rollback;
@@ -279,15 +302,17 @@ QueryResult Database::run(const std::string &sql,
   stmt.after = after;
   stmt.after_count = 1;
   stmt.chunk_rows = 256;
+  stmt.analyze_sql = admitted != nullptr ? admitted->analysis_sql().c_str() : nullptr;
 
   const auto &t = driver_->table();
   for (int attempt = 0;; ++attempt) {
     Lease lease = acquire();
     QueryResult result;
     result.rows_json = "[";
-    Collector collector{limits, &result, {}};
-    pgmcp_row_sink sink{sizeof(pgmcp_row_sink), &collector, &Collector::on_columns,
-                        &Collector::on_rows, &Collector::on_complete};
+    Collector collector{limits, &result, {}, admitted, Judgement::run, false};
+    pgmcp_row_sink sink{sizeof(pgmcp_row_sink),  &collector,
+                        &Collector::on_columns,  &Collector::on_rows,
+                        &Collector::on_complete, &Collector::on_analysis};
     // Cancellation reaches the running statement through the driver.
     struct Running {
       std::mutex m;
@@ -306,7 +331,7 @@ QueryResult Database::run(const std::string &sql,
     auto start = std::chrono::steady_clock::now();
     pgmcp_error err;
     pgmcp_status st = t.execute(lease.get(), &stmt, &sink, &err);
-    if (mode.discard) lease.discard();
+    if (mode.discard || collector.judgement == Judgement::run_and_discard) lease.discard();
     {
       std::lock_guard lock(running->m);
       running->conn = nullptr;
@@ -316,6 +341,11 @@ QueryResult Database::run(const std::string &sql,
     if (st == PGMCP_OK) {
       result.rows_json += ']';
       return result;
+    }
+    if (collector.judged && collector.judgement == Judgement::refuse) throw Refused();
+    if (collector.judged && admitted->analyze_only() && st == PGMCP_ERR_CANCELLED) {
+      result.rows_json = "[]";
+      return result;  // judged and passed; nothing was meant to run
     }
     if (st == PGMCP_ERR_UNAVAILABLE) {
       lease.discard();
@@ -336,6 +366,10 @@ QueryResult Database::run(const std::string &sql,
     }
     throw from_driver(st, err, "the statement failed");
   }
+}
+
+void Database::administer(const std::string &sql) {
+  run(sql, {}, {1, 1 << 20}, nullptr, RunMode{true, true, true});
 }
 
 void Database::describe(const std::function<void(const pgmcp_schema_object &)> &fn) {

@@ -11,11 +11,16 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/settings.hpp"
 #include "mcp/context.hpp"
 #include "plugins/instances.hpp"
+
+namespace pgmcp::sql {
+class Gate;
+}
 
 namespace pgmcp::db {
 
@@ -49,6 +54,45 @@ struct QueryResult {
 struct RunMode {
   bool write = false;    // BEGIN READ WRITE ... COMMIT instead of READ ONLY ... ROLLBACK
   bool discard = false;  // close the connection afterwards: it may hold session state
+  bool admin = false;    // as the login role: no SET LOCAL ROLE or search_path (implies write)
+};
+
+// What the SQL policy makes of the server's analysis of a statement.
+enum class Judgement { run, run_and_discard, refuse };
+
+// A client's or a model's statement that the SQL policy's text stage passed,
+// with the judge of the server's analysis that must pass it too. Only the
+// policy's gate makes one, so a statement that was not checked cannot reach
+// Database::query.
+class AdmittedStatement {
+ public:
+  const std::string &sql() const { return sql_; }
+  const RunMode &mode() const { return mode_; }
+  // The text the server analyses (for EXPLAIN: the statement explained).
+  const std::string &analysis_sql() const { return analysis_sql_; }
+  bool analyze_only() const { return analyze_only_; }
+  Judgement judge(std::string_view analysis) const { return judge_(analysis); }
+
+ private:
+  friend class sql::Gate;
+  AdmittedStatement(std::string sql, std::string analysis_sql, RunMode mode,
+                    std::function<Judgement(std::string_view)> judge, bool analyze_only)
+      : sql_(std::move(sql)),
+        analysis_sql_(std::move(analysis_sql)),
+        mode_(mode),
+        judge_(std::move(judge)),
+        analyze_only_(analyze_only) {}
+  std::string sql_, analysis_sql_;
+  RunMode mode_;
+  std::function<Judgement(std::string_view)> judge_;
+  bool analyze_only_;  // judge the analysis, run nothing
+};
+
+// Thrown by Database::query when the judge refused the server's analysis:
+// nothing ran, nothing was counted.
+class Refused : public std::runtime_error {
+ public:
+  Refused() : std::runtime_error("refused by the SQL policy") {}
 };
 
 struct PoolStats {
@@ -69,14 +113,22 @@ class Database {
   const std::string &description() const { return description_; }
   const config::DatabaseOptions &options() const { return options_; }
 
-  // Runs one statement read-only. Throws DbError. ctx (may be null) brings
+  // Runs one admitted statement: the server analyses it first, the judge
+  // decides, then it runs as its mode says (read-only unless a write was
+  // admitted). Throws DbError, or Refused. ctx (may be null) brings
   // cancellation and the client's subject for the rate limit.
-  QueryResult query(const std::string &sql, const std::vector<std::optional<std::string>> &params,
-                    QueryLimits limits, mcp::RequestContext *ctx, RunMode mode = {});
+  QueryResult query(const AdmittedStatement &statement,
+                    const std::vector<std::optional<std::string>> &params, QueryLimits limits,
+                    mcp::RequestContext *ctx);
 
   // Runs the host's own read-only statement (catalog look-ups): no rate
   // limit, no audit line. Throws DbError.
   QueryResult internal(const std::string &sql, QueryLimits limits);
+
+  // Runs an administrative statement in a read-write transaction as the
+  // login role itself (no role, no search path): for `pg-mcp --grants
+  // --apply`. Throws DbError.
+  void administer(const std::string &sql);
 
   // Streams the catalog through fn. Throws DbError.
   void describe(const std::function<void(const pgmcp_schema_object &)> &fn);
@@ -95,14 +147,15 @@ class Database {
   void release(pgmcp_connection *conn, bool reusable);
   void admit(mcp::RequestContext *ctx);
   QueryResult run(const std::string &sql, const std::vector<std::optional<std::string>> &params,
-                  QueryLimits limits, mcp::RequestContext *ctx, RunMode mode = {});
+                  QueryLimits limits, mcp::RequestContext *ctx, RunMode mode = {},
+                  const AdmittedStatement *admitted = nullptr);
 
   std::string name_;
   std::string description_;
   config::DatabaseOptions options_;
   std::shared_ptr<plugins::DatabaseInstance> driver_;
   std::shared_ptr<plugins::RateLimiter> limiter_;
-  std::vector<std::string> before_, before_write_;
+  std::vector<std::string> before_, before_write_, before_admin_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<pgmcp_connection *> idle_;

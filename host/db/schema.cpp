@@ -66,48 +66,126 @@ const char *relation_kind(pgmcp_object_kind k) {
   }
 }
 
-// What the SQL policy needs to resolve names as the server will: the search
-// path in effect (after the database's role and search_path settings), the
-// system relations, operators outside pg_catalog with their functions, and
-// the views' definitions printed under that same search path (pg_get_viewdef
-// leaves a name unqualified only when the path finds that very relation), so
-// the policy resolves a view's names exactly as the server does.
+// What the SQL policy needs to judge the server's analysis of a statement,
+// by OID: every function (with its extension), every operator's function,
+// aggregates' support functions, what values of types not shipped with
+// PostgreSQL call, and every relation with its columns by attnum (dropped
+// ones empty) and its inheritance. Temporary relations are left out: no
+// statement may read them.
 const char *const kPolicyFactsQuery = R"SQL(
-SELECT 'path', array_to_json(current_schemas(true))::text, NULL, NULL, NULL
+SELECT 'f', p.oid::text, n.nspname::text, p.proname::text, (p.oid < 16384)::text, e.extname::text, NULL
+FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+LEFT JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid
+  AND d.deptype = 'e'
+LEFT JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
 UNION ALL
-SELECT 'system', n.nspname, c.relname, NULL, NULL
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
+SELECT 'o', o.oid::text, o.oprcode::oid::text, NULL, NULL, NULL, NULL FROM pg_catalog.pg_operator o
 UNION ALL
-SELECT 'view', n.nspname, c.relname, pg_get_viewdef(c.oid), NULL
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('v', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-  AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
+SELECT 'a', a.aggfnoid::oid::text, concat_ws(',', NULLIF(a.aggtransfn::oid, 0),
+  NULLIF(a.aggfinalfn::oid, 0), NULLIF(a.aggcombinefn::oid, 0), NULLIF(a.aggserialfn::oid, 0),
+  NULLIF(a.aggdeserialfn::oid, 0), NULLIF(a.aggmtransfn::oid, 0), NULLIF(a.aggminvtransfn::oid, 0),
+  NULLIF(a.aggmfinalfn::oid, 0), NULLIF((SELECT o.oprcode::oid FROM pg_catalog.pg_operator o
+  WHERE o.oid = a.aggsortop), 0)), NULL, NULL, NULL, NULL
+FROM pg_catalog.pg_aggregate a
 UNION ALL
-SELECT 'operator', n.nspname, o.oprname, pn.nspname, p.proname
-FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
-JOIN pg_proc p ON p.oid = o.oprcode JOIN pg_namespace pn ON pn.oid = p.pronamespace
-WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+SELECT 't', t.oid::text, concat_ws(',', NULLIF(t.typinput::oid, 0), NULLIF(t.typoutput::oid, 0),
+  NULLIF(t.typreceive::oid, 0), NULLIF(t.typsend::oid, 0), NULLIF(t.typmodin::oid, 0),
+  NULLIF(t.typmodout::oid, 0), NULLIF(t.typsubscript::oid, 0),
+  (SELECT string_agg(d.refobjid::text, ',') FROM pg_catalog.pg_depend d
+   WHERE d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = t.oid
+     AND d.refclassid = 'pg_catalog.pg_proc'::regclass),
+  (SELECT string_agg(d.refobjid::text, ',') FROM pg_catalog.pg_constraint c
+   JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_constraint'::regclass
+     AND d.objid = c.oid AND d.refclassid = 'pg_catalog.pg_proc'::regclass
+   WHERE c.contypid = t.oid)),
+  concat_ws(',', NULLIF(t.typbasetype, 0), NULLIF(t.typelem, 0),
+  (SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid)), NULL, NULL, NULL
+FROM pg_catalog.pg_type t WHERE t.oid >= 16384
+UNION ALL
+SELECT 'r', c.oid::text, n.nspname::text, c.relname::text,
+  c.relkind::text || CASE WHEN c.oid < 16384 THEN 'b' ELSE '' END, e.extname::text,
+  CASE WHEN c.relkind IN ('r', 'p', 'v', 'm', 'f') THEN
+  (SELECT json_agg(CASE WHEN a.attisdropped THEN '' ELSE a.attname::text END ORDER BY a.attnum)
+   FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0)::text END
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
+  AND d.deptype = 'e'
+LEFT JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 't') AND c.relpersistence <> 't'
+UNION ALL
+SELECT 'i', i.inhrelid::text, i.inhparent::text, NULL, NULL, NULL, NULL FROM pg_catalog.pg_inherits i
+UNION ALL
+SELECT 'd', r.ev_class::text, d.refobjid::text, d.refobjsubid::text, NULL, NULL, NULL
+FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
+  AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid <> r.ev_class
+WHERE c.relkind IN ('v', 'm') AND c.oid >= 16384
 )SQL";
+
+std::vector<uint32_t> oid_list(const std::string &text) {
+  std::vector<uint32_t> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t comma = text.find(',', i);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > i) out.push_back(static_cast<uint32_t>(std::stoul(text.substr(i, comma - i))));
+    i = comma + 1;
+  }
+  return out;
+}
 
 }  // namespace
 
+const char *policy_facts_sql() { return kPolicyFactsQuery; }
+
 void SchemaCache::load_policy_facts(Catalog &c) {
-  QueryResult r = db_.internal(kPolicyFactsQuery, {1000000, 256LL * 1024 * 1024});
+  QueryResult r = db_.internal(kPolicyFactsQuery, {10000000, 1024LL * 1024 * 1024});
   if (r.truncated) throw DbError(PGMCP_ERR_INTERNAL, "the catalog's policy facts were truncated");
+  read_policy_facts(r.rows_json, c.facts);
+}
+
+void read_policy_facts(const std::string &rows_json, PolicyFacts &f) {
   auto text = [](const nlohmann::json &v) { return v.is_string() ? v.get<std::string>() : ""; };
-  for (const auto &row : nlohmann::json::parse(r.rows_json)) {
+  auto oid = [&](const nlohmann::json &v) { return static_cast<uint32_t>(std::stoul(text(v))); };
+  std::vector<std::pair<uint32_t, uint32_t>> inherits;
+  std::vector<std::pair<uint32_t, std::pair<uint32_t, long long>>> reads;
+  for (const auto &row : nlohmann::json::parse(rows_json)) {
     std::string kind = text(row[0]);
-    if (kind == "path") {
-      for (const auto &s : nlohmann::json::parse(text(row[1]))) c.search_path.push_back(s);
-    } else if (kind == "system") {
-      c.system_relations.insert({text(row[1]), text(row[2])});
-    } else if (kind == "view") {
-      auto it = c.index_.find({text(row[1]), text(row[2])});
-      if (it != c.index_.end()) c.relations[it->second].definition = text(row[3]);
-    } else if (kind == "operator") {
-      c.operators.push_back({text(row[1]), text(row[2]), text(row[3]), text(row[4])});
+    if (kind == "f") {
+      f.functions[oid(row[1])] = {text(row[2]), text(row[3]), text(row[5]), text(row[4]) == "true"};
+    } else if (kind == "o") {
+      f.operator_function[oid(row[1])] = oid(row[2]);
+    } else if (kind == "a") {
+      f.aggregate_functions[oid(row[1])] = oid_list(text(row[2]));
+    } else if (kind == "t") {
+      f.type_functions[oid(row[1])] = oid_list(text(row[2]));
+      f.type_types[oid(row[1])] = oid_list(text(row[3]));
+    } else if (kind == "r") {
+      PolicyFacts::Rel rel;
+      rel.schema = text(row[2]);
+      rel.name = text(row[3]);
+      std::string k = text(row[4]);
+      rel.kind = k.empty() ? 0 : k[0];
+      rel.builtin = k.size() > 1;
+      rel.extension = text(row[5]);
+      if (row[6].is_string())
+        for (const auto &col : nlohmann::json::parse(text(row[6]))) rel.columns.push_back(col);
+      f.relations[oid(row[1])] = std::move(rel);
+    } else if (kind == "i") {
+      inherits.emplace_back(oid(row[1]), oid(row[2]));
+    } else if (kind == "d") {
+      reads.push_back({oid(row[1]), {oid(row[2]), std::stoll(text(row[3]))}});
     }
+  }
+  for (auto &[view, read] : reads) {
+    auto it = f.relations.find(view);
+    if (it != f.relations.end()) it->second.reads.push_back(read);
+  }
+  for (auto [child, parent] : inherits) {
+    auto c_it = f.relations.find(child), p_it = f.relations.find(parent);
+    if (c_it == f.relations.end() || p_it == f.relations.end()) continue;
+    c_it->second.parents.push_back(parent);
+    p_it->second.children.push_back(child);
   }
 }
 

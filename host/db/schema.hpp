@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "db/database.hpp"
@@ -56,19 +57,36 @@ struct SchemaEntry {
   std::string name, comment;
 };
 
-// A user-defined operator and the function it calls.
-struct OperatorInfo {
-  std::string schema, name, function_schema, function;
+// What the SQL policy needs to judge the server's analysis of a statement,
+// keyed by OID as the server's query tree names things.
+struct PolicyFacts {
+  struct Function {
+    std::string schema, name, extension;
+    bool builtin = false;  // shipped with PostgreSQL (OID below FirstNormalObjectId)
+  };
+  struct Rel {
+    std::string schema, name, extension;
+    char kind = 0;  // pg_class.relkind
+    bool builtin = false;
+    std::vector<std::string> columns;         // by attnum - 1; empty where dropped
+    std::vector<uint32_t> parents, children;  // inheritance and partitions
+    // Views and materialized views: the (relation, attnum) their query reads;
+    // attnum 0 is the whole row.
+    std::vector<std::pair<uint32_t, long long>> reads;
+  };
+  std::unordered_map<uint32_t, Function> functions;
+  std::unordered_map<uint32_t, uint32_t> operator_function;  // pg_operator.oprcode
+  // Aggregates: their transition, final, combine, (de)serial and moving functions.
+  std::unordered_map<uint32_t, std::vector<uint32_t>> aggregate_functions;
+  // Types not shipped with PostgreSQL: the functions their values call (I/O,
+  // domain checks and defaults, range support) and the types they build on.
+  std::unordered_map<uint32_t, std::vector<uint32_t>> type_functions, type_types;
+  std::unordered_map<uint32_t, Rel> relations;
 };
 
 struct Catalog {
   std::vector<SchemaEntry> schemas;
-  // What the SQL policy needs beyond the objects: the effective search path
-  // (current_schemas(true)), the relations of pg_catalog and
-  // information_schema, and operators outside them.
-  std::vector<std::string> search_path;
-  std::set<std::pair<std::string, std::string>> system_relations;
-  std::vector<OperatorInfo> operators;
+  PolicyFacts facts;  // what the SQL policy needs beyond the user-visible objects
   std::vector<Relation> relations;
   std::vector<Routine> functions;
   std::vector<EnumType> enums;
@@ -108,6 +126,11 @@ class SchemaCache {
   std::mutex load_mutex_;  // one load at a time
   std::shared_ptr<const Catalog> current_;
 };
+
+// The catalog query behind Catalog::facts (one statement, text columns), and
+// the reader of its rows as JSON ([[kind, ...], ...]). Throws on bad rows.
+const char *policy_facts_sql();
+void read_policy_facts(const std::string &rows_json, PolicyFacts &facts);
 
 // Splits a dotted SQL name into at most max_parts parts, honouring double
 // quotes and folding unquoted parts to lower case, as PostgreSQL does. Blanks

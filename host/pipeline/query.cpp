@@ -382,25 +382,15 @@ class Pipeline {
         continue;
       }
       stage("checking the SQL against the policy");
-      sql::Verdict v;
-      try {
-        v = sql::screen(sql, *e.db, *e.schema, *e.policy, &ctx_, true);
-      } catch (const db::DbError &err) {
-        throw mcp::ToolError(err.describe());
-      }
-      if (!v.allowed) {
-        feedback({sql, "rejected", v.message}, "pg-mcp refused that SQL: " + v.message + ".");
-        continue;
-      }
-      if (sql_only) {
-        attempts.push_back({sql, "validated", ""});
-        return finish(e, sql, explanation, attempts, nullptr, std::nullopt);
-      }
-      stage("running the SQL");
       db::QueryResult rows;
       try {
-        rows = e.db->query(sql, {}, {max_rows, e.db->options().max_result_bytes}, &ctx_,
-                           {false, v.discard_connection});
+        sql::GateOptions gate{true, sql_only, [&] { stage("running the SQL"); }};
+        rows = sql::Gate::run(sql, {}, {max_rows, e.db->options().max_result_bytes}, *e.db,
+                              *e.schema, *e.policy, &ctx_, gate);
+      } catch (const sql::Rejected &r) {
+        feedback({sql, "rejected", r.verdict.message},
+                 "pg-mcp refused that SQL: " + r.verdict.message + ".");
+        continue;
       } catch (const db::DbError &err) {
         bool models_fault = err.status == PGMCP_ERR_REMOTE;
         if (!models_fault) {
@@ -410,6 +400,10 @@ class Pipeline {
         feedback({sql, "error", err.describe()},
                  "PostgreSQL rejected that SQL: " + err.describe() + ".");
         continue;
+      }
+      if (sql_only) {
+        attempts.push_back({sql, "validated", ""});
+        return finish(e, sql, explanation, attempts, nullptr, std::nullopt);
       }
       std::optional<int> confidence;
       if (s_.verify) {

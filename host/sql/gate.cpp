@@ -1,41 +1,69 @@
 #include "sql/gate.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include "log/log.hpp"
 #include "observability/metrics.hpp"
 
 namespace pgmcp::sql {
 
-Verdict screen(const std::string &sql, db::Database &db, db::SchemaCache &schema,
-               const SqlPolicy &policy, mcp::RequestContext *ctx, bool reads_only) {
-  Verdict v = policy.check(sql, schema.get());
-  // A relation created since the last load: look again, at most once a second
-  // and at most 5% of the time (a large catalog takes long to load).
-  auto loaded = schema.peek();
-  double pause = std::max(1.0, loaded ? loaded->load_ms / 1000.0 * 20 : 1.0);
-  if (v.allowed && v.unknown_relation && schema.age_seconds() > pause) {
-    schema.refresh();
-    v = policy.check(sql, schema.get());
+namespace {
+
+Rejected rejection(Verdict v, const std::string &sql, db::Database &db, mcp::RequestContext *ctx) {
+  observability::Metrics::instance().rejection(db.name(), v.rule);
+  log::audit({{"subject", ctx != nullptr ? ctx->subject() : ""},
+              {"database", db.name()},
+              {"statement", sql},
+              {"rows", 0},
+              {"outcome", "rejected"},
+              {"rule", v.rule},
+              {"object", v.object},
+              {"reason", v.message}});
+  return Rejected(std::move(v));
+}
+
+}  // namespace
+
+db::QueryResult Gate::run(const std::string &sql,
+                          const std::vector<std::optional<std::string>> &params,
+                          db::QueryLimits limits, db::Database &db, db::SchemaCache &schema,
+                          const SqlPolicy &policy, mcp::RequestContext *ctx, GateOptions options) {
+  Verdict passed = policy.check(sql);
+  if (passed.allowed && passed.writes && options.reads_only) {
+    passed.allowed = false;
+    passed.rule = "read_only";
+    passed.object = "write";
+    passed.message = "this tool only reads, and the statement writes (rule read_only)";
   }
-  if (v.allowed && v.writes && reads_only) {
-    v.allowed = false;
-    v.rule = "read_only";
-    v.object = "write";
-    v.message = "this tool only reads, and the statement writes (rule read_only)";
+  if (!passed.allowed) throw rejection(std::move(passed), sql, db, ctx);
+
+  for (int attempt = 0;; ++attempt) {
+    std::shared_ptr<const db::Catalog> catalog = schema.get();
+    auto verdict = std::make_shared<Verdict>();
+    auto judge = [&policy, &options, catalog, passed, verdict](std::string_view analysis) {
+      *verdict = policy.judge(analysis, passed, *catalog);
+      if (!verdict->allowed) return db::Judgement::refuse;
+      if (options.on_run && !options.analyze_only) options.on_run();
+      return verdict->discard_connection ? db::Judgement::run_and_discard : db::Judgement::run;
+    };
+    db::AdmittedStatement admitted(sql, passed.analysis_sql,
+                                   {passed.writes, passed.discard_connection}, judge,
+                                   options.analyze_only);
+    try {
+      return db.query(admitted, params, limits, ctx);
+    } catch (const db::Refused &) {
+      // An object created since the catalog was loaded: look again, once, at
+      // most once a second and at most 5% of the time (a large catalog takes
+      // long to load).
+      double pause = std::max(1.0, catalog->load_ms / 1000.0 * 20);
+      if (verdict->unknown_object && attempt == 0 && schema.age_seconds() > pause) {
+        schema.refresh();
+        continue;
+      }
+      throw rejection(*verdict, sql, db, ctx);
+    }
   }
-  if (!v.allowed) {
-    observability::Metrics::instance().rejection(db.name(), v.rule);
-    log::audit({{"subject", ctx != nullptr ? ctx->subject() : ""},
-                {"database", db.name()},
-                {"statement", sql},
-                {"rows", 0},
-                {"outcome", "rejected"},
-                {"rule", v.rule},
-                {"object", v.object},
-                {"reason", v.message}});
-  }
-  return v;
 }
 
 }  // namespace pgmcp::sql

@@ -1,7 +1,11 @@
-// The SQL safety policy: decides, before anything reaches the database,
-// whether one statement may run. It parses with the PostgreSQL parser
-// (libpg_query), walks every node of the tree, and resolves relations,
-// views and operators through the schema cache. See docs/security.md.
+// The SQL safety policy: decides whether one statement may run, in two
+// stages. The text stage parses with the PostgreSQL parser (libpg_query) and
+// decides what the text alone shows: one statement, its kind, transaction
+// and session commands, built-in functions denied by name. The analysis
+// stage judges the server's own parse analysis of the statement (its
+// rewritten query tree, before anything runs): every relation and column it
+// reads and every function it can call, by OID, against allow-lists. See
+// docs/security.md.
 #pragma once
 
 #include <map>
@@ -9,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/settings.hpp"
@@ -24,9 +29,15 @@ struct PolicyOptions {
   bool allow_explain_analyze = false;
   std::vector<std::string> blocked_tables;     // name or schema.name
   std::vector<std::string> blocked_columns;    // col, table.col or schema.table.col
-  std::vector<std::string> blocked_functions;  // name or schema.name, added to the deny list
-  std::vector<std::string> allowed_functions;  // lifts built-in deny-list entries
-  std::vector<std::string> allowed_tables;     // lifts built-in denied catalog relations
+  std::vector<std::string> blocked_functions;  // name or schema.name: refused even if allowed
+  // Functions that may run besides the built-ins classified safe: name,
+  // schema.name or schema.* (user and extension functions), or a denied
+  // built-in's name (lifting it).
+  std::vector<std::string> allowed_functions;
+  // Catalog relations whose denied columns are lifted, and foreign tables
+  // that may be read: name or schema.name.
+  std::vector<std::string> allowed_tables;
+  std::vector<std::string> allowed_columns;  // relation.column of a denied catalog column
 };
 
 PolicyOptions policy_options(const config::DatabaseOptions &d);
@@ -39,24 +50,17 @@ struct Verdict {
   // The statement writes (allow_write): run it in a read-write transaction.
   bool writes = false;
   // The statement may leave session state behind (a lifted deny-list function,
-  // LISTEN, PREPARE, ...): close the connection afterwards instead of pooling it.
+  // DDL, ...): close the connection afterwards instead of pooling it.
   bool discard_connection = false;
-  // A relation the statement names is not in the catalog: the caller may
-  // refresh a stale catalog and check again.
-  bool unknown_relation = false;
+  // The server's analysis names an object the cached catalog does not know:
+  // the caller may refresh a stale catalog and try once more.
+  bool unknown_object = false;
+  // The statement's node as libpg_query names it ("SelectStmt", "ExplainStmt").
+  std::string kind;
+  // The text the server must analyse: the statement, or for EXPLAIN and
+  // CREATE TABLE AS the query inside.
+  std::string analysis_sql;
 };
-
-// The built-in deny list, for docs and tests.
-struct DenyList {
-  struct Function {
-    std::string name;
-    bool prefix;      // name is a prefix ("lo_", "pg_advisory_")
-    const char *why;  // "sleeps", "reads or writes large objects", ...
-  };
-  std::vector<Function> functions;
-  std::vector<std::string> relations;  // catalog relations that expose other data
-};
-const DenyList &builtin_deny_list();
 
 class SqlPolicy {
  public:
@@ -66,11 +70,35 @@ class SqlPolicy {
   SqlPolicy(const SqlPolicy &) = delete;
   SqlPolicy &operator=(const SqlPolicy &) = delete;
 
-  // Checks one statement. catalog may be null (then views cannot be seen
-  // through, and names are matched conservatively). Thread-safe.
-  Verdict check(const std::string &sql, std::shared_ptr<const db::Catalog> catalog) const;
+  // The text stage. Thread-safe.
+  Verdict check(const std::string &sql) const;
+
+  // The analysis stage: judges the server's rewritten query tree of the
+  // statement the text stage passed (v), against the catalog. Returns the
+  // final verdict. Thread-safe.
+  Verdict judge(std::string_view analysis, const Verdict &v, const db::Catalog &catalog) const;
 
   const PolicyOptions &options() const { return options_; }
+
+  // What the policy lets a statement read, for a reader role's grants: user
+  // relations not refused, with their columns (all of them, or the ones not
+  // blocked). Views over refused data are left out.
+  struct Readable {
+    uint32_t oid = 0;
+    std::string schema, name;
+    char kind = 0;
+    bool all_columns = true;
+    std::vector<std::string> columns;  // when !all_columns
+  };
+  std::vector<Readable> readable(const db::Catalog &catalog) const;
+  // What the policy refuses to read: (relation OID, attnum or 0 for the
+  // whole relation, "schema.table[.column]").
+  struct Refused {
+    uint32_t oid;
+    long long attnum;
+    std::string name;
+  };
+  std::vector<Refused> refused(const db::Catalog &catalog) const;
 
   // Whether the rules block a table, or one of its columns, by name: for
   // keeping blocked objects out of what an LLM is shown.
@@ -79,7 +107,7 @@ class SqlPolicy {
                      const std::string &column) const;
 
   struct Name {
-    std::string schema, name;
+    std::string schema, name;  // schema empty: any; name "*": every name in schema
   };
   struct ColumnName {
     std::string schema, table, column;  // table empty: any table
@@ -87,13 +115,20 @@ class SqlPolicy {
 
  private:
   friend class Rules;
-  struct ViewMemo;
+  friend class Judge;
+  struct Memo;
+  std::shared_ptr<const Memo> memo(const db::Catalog &catalog) const;
   PolicyOptions options_;
   std::string database_;
-  std::vector<Name> blocked_tables_, blocked_functions_, allowed_functions_;
-  std::set<std::string> allowed_tables_;
-  std::vector<ColumnName> blocked_columns_;
-  std::unique_ptr<ViewMemo> views_;
+  std::vector<Name> blocked_tables_, blocked_functions_, allowed_functions_, allowed_tables_;
+  std::vector<ColumnName> blocked_columns_, allowed_columns_;
+  mutable std::mutex memo_mutex_;
+  mutable std::shared_ptr<const Memo> memo_;
+  mutable const db::Catalog *memo_catalog_ = nullptr;
+  mutable std::chrono::steady_clock::time_point memo_loaded_at_;
 };
+
+// Whether a name entry (blocked_tables, allowed_functions, ...) matches.
+bool name_matches(const SqlPolicy::Name &entry, const std::string &schema, const std::string &name);
 
 }  // namespace pgmcp::sql

@@ -59,19 +59,21 @@ std::shared_ptr<const db::Catalog> catalog_for(const DatabaseEntry &e) {
   }
 }
 
-// Checks sql with the database's policy; a refusal ("blocked column
-// users.password (rule blocked_columns)") or a catalog that cannot be loaded
-// becomes the tool's error. Returns how a passed statement runs.
-db::RunMode admit_sql(const DatabaseEntry &e, const std::string &sql, mcp::RequestContext &ctx,
-                      bool reads_only = false) {
-  sql::Verdict v;
+// Checks sql with the database's policy and runs it; a refusal ("blocked
+// column users.password (rule blocked_columns)"), a catalog that cannot be
+// loaded or a database error becomes the tool's error.
+db::QueryResult checked_query(const DatabaseEntry &e, const std::string &sql,
+                              const std::vector<std::optional<std::string>> &params,
+                              db::QueryLimits limits, mcp::RequestContext &ctx,
+                              bool reads_only = false) {
   try {
-    v = sql::screen(sql, *e.db, *e.schema, *e.policy, &ctx, reads_only);
+    return sql::Gate::run(sql, params, limits, *e.db, *e.schema, *e.policy, &ctx,
+                          {reads_only, false});
+  } catch (const sql::Rejected &r) {
+    throw mcp::ToolError(r.verdict.message + "; nothing was run");
   } catch (const db::DbError &err) {
     throw mcp::ToolError(db_error_text(err));
   }
-  if (!v.allowed) throw mcp::ToolError(v.message + "; nothing was run");
-  return sql::run_mode(v);
 }
 
 std::string lower(std::string s) {
@@ -120,13 +122,7 @@ mcp::ToolResult run_query(const DatabaseEntry &e, const std::string &sql,
                           mcp::RequestContext &ctx) {
   db::QueryLimits limits{std::min(max_rows, e.db->options().max_rows),
                          e.db->options().max_result_bytes};
-  db::RunMode mode = admit_sql(e, sql, ctx);
-  db::QueryResult r;
-  try {
-    r = e.db->query(sql, params, limits, &ctx, mode);
-  } catch (const db::DbError &err) {
-    throw mcp::ToolError(db_error_text(err));
-  }
+  db::QueryResult r = checked_query(e, sql, params, limits, ctx);
   // The rows are JSON text already: splice them in rather than build values.
   std::string out = "{\"database\":" + json(e.db->name()).dump() +
                     ",\"columns\":" + r.columns.dump() + ",\"rows\":" + r.rows_json +
@@ -304,13 +300,8 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
                         (analyze ? ", ANALYZE, BUFFERS" : "") + ") " +
                         args["sql"].get<std::string>();
       // EXPLAIN ANALYZE runs the statement: explain_query only ever reads.
-      db::RunMode mode = admit_sql(e, sql, ctx, true);
-      db::QueryResult r;
-      try {
-        r = e.db->query(sql, {}, {1000, e.db->options().max_result_bytes}, &ctx, mode);
-      } catch (const db::DbError &err) {
-        throw mcp::ToolError(db_error_text(err));
-      }
+      db::QueryResult r =
+          checked_query(e, sql, {}, {1000, e.db->options().max_result_bytes}, ctx, true);
       json rows = json::parse(r.rows_json, nullptr, false);
       json plan = rows.is_array() && !rows.empty() && !rows[0].empty() ? rows[0][0] : json::array();
       if (plan.is_string()) plan = json::parse(plan.get<std::string>(), nullptr, false);

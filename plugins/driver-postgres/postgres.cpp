@@ -11,6 +11,13 @@
 // startup packet) and stays in pipeline mode: a statement and what surrounds
 // it (BEGIN READ ONLY, SET LOCAL, ROLLBACK) go out in one round trip, each
 // through the extended protocol, which refuses more than one statement.
+//
+// Settings that change how the server reads SQL text are forced in the
+// startup packet and verified after connecting, so the host's parser and the
+// server read the same statement. When the host asks for the server's
+// analysis, the statement is parsed first (debug_print_rewritten shows the
+// rewritten query tree as a LOG notice) and runs only if the host agrees.
+// After every call a prepared check proves nothing of it stayed behind.
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -73,8 +80,9 @@ Settings read_settings(const Config &config) {
   }
   PQconninfoFree(opts);
   // Read-only and bounded even before any statement says so.
-  options += " -c default_transaction_read_only=on -c statement_timeout=" +
-             std::to_string(statement_timeout) + " -c idle_in_transaction_session_timeout=" +
+  options += " -c default_transaction_read_only=on -c standard_conforming_strings=on" +
+             std::string(" -c statement_timeout=") + std::to_string(statement_timeout) +
+             " -c idle_in_transaction_session_timeout=" +
              std::to_string(std::max<long long>(statement_timeout, 60000));
   auto set = [&](const std::string &k, const std::string &v) {
     auto it = std::find(s.keys.begin(), s.keys.end(), k);
@@ -131,6 +139,32 @@ class PgConnection final : public pgmcp::sdk::Connection {
  public:
   PgConnection(PGconn *conn, std::string where) : conn_(conn), where_(std::move(where)) {
     cancel_ = PQgetCancel(conn_);
+    PQsetNoticeReceiver(conn_, &PgConnection::on_notice, this);
+  }
+
+  // Verifies the settings the host's parser relies on, keeps the server log
+  // free of analysis trees where the role may say so, and prepares the
+  // cleanliness check with its baseline. Throws Error.
+  void prepare_session() {
+    for (auto [name, want] :
+         {std::pair<const char *, const char *>{"standard_conforming_strings", "on"},
+          {"client_encoding", "UTF8"}}) {
+      const char *got = PQparameterStatus(conn_, name);
+      if (got == nullptr || std::strcmp(got, want) != 0)
+        throw Error(PGMCP_ERR_CONFIG, "the server at " + where_ + " reports " + name + " = " +
+                                          (got != nullptr ? got : "(nothing)") + " although " +
+                                          want + " was asked for at connection; refusing it so " +
+                                          "that pg-mcp and the server read SQL alike");
+    }
+    // debug_print_rewritten writes its LOG line to the server log too; a role
+    // that may set log_min_messages keeps it out (superusers, or PostgreSQL 15's
+    // GRANT SET ON PARAMETER log_min_messages).
+    std::string quiet = single_value(
+        "SELECT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) OR "
+        "pg_catalog.has_parameter_privilege('log_min_messages', 'SET')");
+    if (quiet == "t") single_value("SET log_min_messages = fatal");
+    single_value(std::string("PREPARE pgmcp_clean AS ") + kCleanCheck);
+    clean_baseline_ = single_value("EXECUTE pgmcp_clean");
   }
   ~PgConnection() override {
     if (cancel_ != nullptr) PQfreeCancel(cancel_);
@@ -144,25 +178,61 @@ class PgConnection final : public pgmcp::sdk::Connection {
 
   void execute(const pgmcp_statement &stmt, const pgmcp::sdk::RowSink &sink) override {
     const uint32_t chunk = stmt.chunk_rows == 0 ? kDefaultChunkRows : stmt.chunk_rows;
-    for (size_t i = 0; i < stmt.before_count; ++i) send(stmt.before[i], nullptr, 0);
-    send(stmt.sql, stmt.params, stmt.param_count);
-    sync();
-    for (size_t i = 0; i < stmt.after_count; ++i) send(stmt.after[i], nullptr, 0);
-    if (stmt.after_count > 0) sync();
-
+    const char *analyze = pgmcp::sdk::analyze_sql(stmt);
+    if (analyze != nullptr && !sink.takes_analysis())
+      throw Error(PGMCP_ERR_INVALID_ARGUMENT, "analyze_sql given without an analyzed callback");
     std::unique_ptr<Error> failure;
     auto fail = [&](Error e) {
       if (!failure) failure = std::make_unique<Error>(std::move(e));
     };
+    for (size_t i = 0; i < stmt.before_count; ++i) send(stmt.before[i], nullptr, 0);
+    bool prepared = false;
+    if (analyze != nullptr) {
+      // First round trip: the server parses and analyses, and shows its tree.
+      for (const char *s : kAnalysisOn) send(s, nullptr, 0);
+      bool same = std::strcmp(analyze, stmt.sql) == 0;
+      tree_.clear();
+      capturing_ = true;
+      if (PQsendPrepare(conn_, "", analyze, same ? static_cast<int>(stmt.param_count) : 0,
+                        nullptr) != 1)
+        throw lost("could not send the statement");
+      sync();
+      for (size_t i = 0; i < stmt.before_count + std::size(kAnalysisOn) + 1; ++i)
+        drain_command(fail);
+      expect_sync(fail);
+      capturing_ = false;
+      if (!failure && tree_.empty())
+        fail(Error(PGMCP_ERR_INTERNAL,
+                   "the server did not show its analysis of the statement (is "
+                   "debug_print_rewritten available?); nothing was run"));
+      if (!failure && !sink.analyzed(tree_.c_str(), tree_.size()))
+        fail(Error(PGMCP_ERR_CANCELLED, "the host refused the statement; nothing was run"));
+      tree_.clear();
+      tree_.shrink_to_fit();
+      if (failure) {
+        send_finish(stmt);
+        read_finish(stmt, fail);
+        throw *failure;
+      }
+      // The SET LOCALs end with the transaction; sending more before the
+      // Bind would replace the unnamed statement.
+      prepared = same;
+    }
+    if (prepared) {
+      send_prepared(stmt.params, stmt.param_count);
+    } else {
+      send(stmt.sql, stmt.params, stmt.param_count);
+    }
+    sync();
+    send_finish(stmt);
+    size_t leading = analyze != nullptr ? 0 : stmt.before_count;
     // before: results discarded; the first failure aborts the rest until the sync.
-    for (size_t i = 0; i < stmt.before_count; ++i) drain_command(fail);
+    for (size_t i = 0; i < leading; ++i) drain_command(fail);
     // the statement itself, row by row, handed on in chunks
     if (PQsetSingleRowMode(conn_) != 1 && !failure) fail(lost("could not enter single-row mode"));
     read_rows(sink, chunk, fail);
     expect_sync(fail);
-    for (size_t i = 0; i < stmt.after_count; ++i) drain_command(fail);
-    if (stmt.after_count > 0) expect_sync(fail);
-    if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+    read_finish(stmt, fail);
     if (failure) {
       if (failure->status() == PGMCP_ERR_UNAVAILABLE) broken_ = true;
       throw *failure;
@@ -197,25 +267,127 @@ class PgConnection final : public pgmcp::sdk::Connection {
   }
 
  private:
+  // SET LOCAL around the analysis: the tree comes as one compact LOG notice.
+  static constexpr const char *kAnalysisOn[] = {"SET LOCAL debug_print_rewritten = on",
+                                                "SET LOCAL debug_pretty_print = off",
+                                                "SET LOCAL client_min_messages = log"};
+  // What a call could leave on a session: advisory locks, prepared statements
+  // and cursors, LISTEN channels, temporary objects, the role and the settings
+  // the host relies on. Compared with its value on a fresh connection.
+  static constexpr const char *kCleanCheck =
+      "SELECT (SELECT count(*) FROM pg_catalog.pg_locks WHERE pid = pg_catalog.pg_backend_pid() "
+      "AND locktype = 'advisory') || '/' || (SELECT count(*) FROM "
+      "pg_catalog.pg_prepared_statements)"
+      " || '/' || (SELECT count(*) FROM pg_catalog.pg_cursors) || '/' || (SELECT count(*) FROM "
+      "pg_catalog.pg_listening_channels()) || '/' || pg_catalog.pg_my_temp_schema() || '/' || "
+      "current_user || '/' || pg_catalog.current_setting('search_path') || '/' || "
+      "pg_catalog.current_setting('standard_conforming_strings') || '/' || "
+      "pg_catalog.current_setting('default_transaction_read_only') || '/' || "
+      "pg_catalog.current_setting('statement_timeout') || '/' || "
+      "pg_catalog.current_setting('client_encoding')";
+
+  static void on_notice(void *arg, const PGresult *r) {
+    auto *self = static_cast<PgConnection *>(arg);
+    if (!self->capturing_) return;  // notices of statements are not the host's output
+    const char *severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+    if (severity != nullptr && std::strcmp(severity, "LOG") == 0 && msg != nullptr &&
+        std::strcmp(msg, "rewritten parse tree:") == 0 && detail != nullptr) {
+      // A second tree for one Parse would be a surprise: refuse by garbling.
+      self->tree_ = self->tree_.empty() ? detail : std::string("(duplicate analysis)");
+    }
+  }
+
+  // Sends `after` and the cleanliness check, in the same round trip as what
+  // precedes them; read_finish reads their answers.
+  void send_finish(const pgmcp_statement &stmt) {
+    for (size_t i = 0; i < stmt.after_count; ++i) send(stmt.after[i], nullptr, 0);
+    bool check = !clean_baseline_.empty();
+    if (check && PQsendQueryPrepared(conn_, "pgmcp_clean", 0, nullptr, nullptr, nullptr, 0) != 1)
+      throw lost("could not send the statement");
+    if (stmt.after_count > 0 || check) sync();
+  }
+
+  // A session that is not as clean as a fresh one is not reused.
+  template <class Fail>
+  void read_finish(const pgmcp_statement &stmt, Fail &fail) {
+    bool check = !clean_baseline_.empty();
+    for (size_t i = 0; i < stmt.after_count; ++i) drain_command(fail);
+    if (check) {
+      Result r(PQgetResult(conn_), PQclear);
+      if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) != 1 ||
+          clean_baseline_ != PQgetvalue(r.get(), 0, 0))
+        broken_ = true;  // not what a fresh connection shows: never pool it again
+      while (Result more{PQgetResult(conn_), PQclear}) {
+      }
+    }
+    if (stmt.after_count > 0 || check) expect_sync(fail);
+    if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+  }
+
+  // One statement on its own round trip, during set-up; its first value.
+  std::string single_value(const std::string &sql) {
+    send(sql.c_str(), nullptr, 0);
+    sync();
+    std::string value;
+    std::unique_ptr<Error> failure;
+    Result r(PQgetResult(conn_), PQclear);
+    if (!r) throw lost("no result");
+    ExecStatusType st = PQresultStatus(r.get());
+    if (st == PGRES_TUPLES_OK && PQntuples(r.get()) > 0 && PQnfields(r.get()) > 0)
+      value = PQgetvalue(r.get(), 0, 0);
+    else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+      failure = std::make_unique<Error>(server_error(r.get(), "set-up statement failed"));
+    while (Result more{PQgetResult(conn_), PQclear}) {
+    }
+    auto fail = [&](Error e) {
+      if (!failure) failure = std::make_unique<Error>(std::move(e));
+    };
+    expect_sync(fail);
+    if (failure) throw *failure;
+    return value;
+  }
+
+  void send_prepared(const pgmcp_value *params, size_t count) {
+    Params p(params, count);
+    if (PQsendQueryPrepared(conn_, "", static_cast<int>(count), p.values(), p.lengths(),
+                            p.formats(), 0) != 1)
+      throw lost("could not send the statement");
+  }
+
   Error lost(const std::string &what) {
     broken_ = true;
     return Error(PGMCP_ERR_UNAVAILABLE, "connection to " + where_ + " lost: " + what + " (" +
                                             clean(PQerrorMessage(conn_)) + ")");
   }
 
-  void send(const char *sql, const pgmcp_value *params, size_t count) {
-    std::vector<const char *> values(count);
-    std::vector<int> lengths(count), formats(count, 0);
-    std::vector<std::string> terminated(count);
-    for (size_t i = 0; i < count; ++i) {
-      if (params[i].is_null) continue;
-      terminated[i].assign(params[i].data, params[i].len);  // text format wants NUL-terminated
-      values[i] = terminated[i].c_str();
-      lengths[i] = static_cast<int>(params[i].len);
+  // Text-format parameters as libpq wants them (NUL-terminated copies).
+  class Params {
+   public:
+    Params(const pgmcp_value *params, size_t count)
+        : values_(count), lengths_(count), formats_(count, 0), terminated_(count) {
+      for (size_t i = 0; i < count; ++i) {
+        if (params[i].is_null) continue;
+        terminated_[i].assign(params[i].data, params[i].len);
+        values_[i] = terminated_[i].c_str();
+        lengths_[i] = static_cast<int>(params[i].len);
+      }
     }
-    if (PQsendQueryParams(conn_, sql, static_cast<int>(count), nullptr,
-                          count ? values.data() : nullptr, count ? lengths.data() : nullptr,
-                          count ? formats.data() : nullptr, 0) != 1) {
+    const char *const *values() const { return values_.empty() ? nullptr : values_.data(); }
+    const int *lengths() const { return lengths_.empty() ? nullptr : lengths_.data(); }
+    const int *formats() const { return formats_.empty() ? nullptr : formats_.data(); }
+
+   private:
+    std::vector<const char *> values_;
+    std::vector<int> lengths_, formats_;
+    std::vector<std::string> terminated_;
+  };
+
+  void send(const char *sql, const pgmcp_value *params, size_t count) {
+    Params p(params, count);
+    if (PQsendQueryParams(conn_, sql, static_cast<int>(count), nullptr, p.values(), p.lengths(),
+                          p.formats(), 0) != 1) {
       throw lost("could not send the statement");
     }
   }
@@ -471,6 +643,9 @@ class PgConnection final : public pgmcp::sdk::Connection {
   PGcancel *cancel_ = nullptr;
   bool broken_ = false;
   bool cancelled_by_us_ = false;
+  bool capturing_ = false;      // a Parse is being analysed: keep its tree
+  std::string tree_;            // the server's analysis of that Parse
+  std::string clean_baseline_;  // what the cleanliness check shows on a fresh session
   std::vector<std::pair<Oid, std::string>> types_;
 };
 
@@ -498,7 +673,9 @@ class PgDatabase final : public pgmcp::sdk::Database {
       PQfinish(conn);
       throw Error(PGMCP_ERR_UNAVAILABLE, "cannot enter pipeline mode on " + settings_.where);
     }
-    return std::make_unique<PgConnection>(conn, settings_.where);
+    auto c = std::make_unique<PgConnection>(conn, settings_.where);
+    c->prepare_session();
+    return c;
   }
 
  private:

@@ -1,7 +1,9 @@
-// Fuzzes the SQL policy and the parse-tree reader under it. For any input:
-// no crash, no hang, no exception; a statement the policy passes is one the
-// PostgreSQL parser accepts as exactly one statement; and the parse-tree
-// reader either reads a JSON text or refuses it with std::invalid_argument.
+// Fuzzes the SQL policy and the tree readers under it. For any input: no
+// crash, no hang, no exception; a statement the text stage passes is one the
+// PostgreSQL parser accepts as exactly one statement; the parse-tree reader
+// either reads a JSON text or refuses it with std::invalid_argument; and the
+// analysis stage, with a catalog loaded, judges any text that claims to be
+// the server's query tree and gives every refusal a rule.
 #include <pg_query.h>
 
 #include <cstddef>
@@ -16,29 +18,14 @@
 
 namespace {
 
-std::shared_ptr<const pgmcp::db::Catalog> make_catalog() {
-  auto c = std::make_shared<pgmcp::db::Catalog>();
-  c->search_path = {"pg_catalog", "app"};
-  c->system_relations = {{"pg_catalog", "pg_class"}, {"pg_catalog", "pg_stat_activity"}};
-  auto rel = [&](const char *name, std::initializer_list<const char *> cols, const char *kind,
-                 const char *def) {
-    c->add(pgmcp::testing::relation("app", name, cols, kind, def));
-  };
-  rel("users", {"id", "email", "password"}, "table", "");
-  rel("orders", {"id", "user_id", "total"}, "table", "");
-  rel("logins", {"id", "pw"}, "view", "SELECT users.id, users.password AS pw FROM app.users");
-  rel("loop", {"id"}, "view", "SELECT loop.id FROM app.loop");  // cannot exist; must not hang
-  c->operators.push_back({"app", "===", "app", "same"});
-  return c;
-}
-
 const pgmcp::sql::SqlPolicy &policy() {
   static const pgmcp::sql::SqlPolicy p(
       [] {
         pgmcp::sql::PolicyOptions o;
-        o.blocked_tables = {"secrets"};
-        o.blocked_columns = {"users.password", "token"};
+        o.blocked_tables = {"app.secrets"};
+        o.blocked_columns = {"users.password", "staff.ssn", "token"};
         o.blocked_functions = {"app.same"};
+        o.allowed_functions = {"app.agg"};
         return o;
       }(),
       "fuzz");
@@ -73,9 +60,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     }
     return 0;
   }
+  if (data[0] == 'T') {
+    // The analysis stage on arbitrary "server trees" (seeds are real ones).
+    static const auto catalog = pgmcp::testing::policy_catalog();
+    pgmcp::sql::Verdict passed;
+    passed.allowed = true;
+    passed.kind = "SelectStmt";
+    auto verdict = policy().judge(text, passed, *catalog);
+    if (!verdict.allowed && verdict.rule.empty()) std::abort();
+    return 0;
+  }
   if (text.find('\0') != std::string::npos) return 0;  // a C string cannot carry it
-  static const auto catalog = make_catalog();
-  auto verdict = policy().check(text, (data[0] & 1) ? catalog : nullptr);
+  auto verdict = policy().check(text);
   if (verdict.allowed && !single_statement(text)) std::abort();
   if (!verdict.allowed && verdict.rule.empty()) std::abort();
   return 0;

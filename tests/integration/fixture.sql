@@ -83,4 +83,81 @@ GRANT SELECT ON ALL TABLES IN SCHEMA app, geo TO pgmcp_reader;
 -- a write in the corpus and the data (and allow_write has something to do).
 GRANT INSERT, DELETE ON app.audit_log TO pgmcp_reader;
 GRANT USAGE ON SEQUENCE app.audit_log_id_seq TO pgmcp_reader;
+
+-- Trust I fixtures: the classes of the red-team review, one object or more each.
+-- Extensions from postgresql-contrib that read files, run SQL text, reach other
+-- servers or change storage.
+CREATE EXTENSION dblink;
+CREATE EXTENSION tablefunc;
+CREATE EXTENSION xml2;
+CREATE EXTENSION hstore;
+CREATE EXTENSION postgres_fdw;
+CREATE EXTENSION file_fdw;
+CREATE EXTENSION pg_surgery;
+CREATE EXTENSION pg_visibility;
+CREATE EXTENSION adminpack;
+CREATE EXTENSION pg_stat_statements;
+CREATE EXTENSION tsm_system_rows;
+CREATE EXTENSION pageinspect;
+-- Inheritance and partitions of blocked tables (blocked: app.secrets, app.ledger_2025).
+CREATE TABLE app.secrets_archive (archived_at date) INHERITS (app.secrets);
+INSERT INTO app.secrets_archive VALUES (2, 'an archived code', '2025-06-01');
+CREATE TABLE app.ledger (id integer, amount numeric, booked date) PARTITION BY RANGE (booked);
+CREATE TABLE app.ledger_2025 PARTITION OF app.ledger FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE app.ledger_2026 PARTITION OF app.ledger FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+INSERT INTO app.ledger VALUES (1, 10, '2025-03-01'), (2, 20, '2026-03-01');
+-- Blocked columns through dropped columns and inheritance (blocked: staff.ssn, people.ssn).
+CREATE TABLE app.staff (id integer, dropped_a text, name text, dropped_b text, salary numeric, ssn text);
+ALTER TABLE app.staff DROP COLUMN dropped_a;
+ALTER TABLE app.staff DROP COLUMN dropped_b;
+INSERT INTO app.staff VALUES (1, 'Ada', 100, '123-45-6789'), (2, 'Bob', 90, '987-65-4321');
+CREATE TABLE app.people (id integer, name text, ssn text);
+CREATE TABLE app.contractors (rate numeric) INHERITS (app.people);
+INSERT INTO app.contractors VALUES (1, 'Cy', '555-00-1111', 50);
+-- A table with a column named like a blocked one, for NATURAL/USING oracles.
+CREATE TABLE app.guesses (password text, api_token text);
+INSERT INTO app.guesses VALUES ('hunter1', 'tok-1');
+-- Foreign tables.
+CREATE SERVER loopback FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', dbname 'corpus');
+CREATE USER MAPPING FOR PUBLIC SERVER loopback OPTIONS (user 'pgmcp_reader', password 'mapping-secret');
+CREATE FOREIGN TABLE app.remote_users (id integer, email text) SERVER loopback
+  OPTIONS (schema_name 'app', table_name 'users');
+CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;
+CREATE FOREIGN TABLE app.passwd_file (line text) SERVER files OPTIONS (filename '/etc/passwd');
+-- Built-ins under other names, and implicit calls.
+CREATE FUNCTION app.nap(double precision) RETURNS void LANGUAGE internal STRICT AS 'pg_sleep';
+CREATE FUNCTION app.peek(text) RETURNS text LANGUAGE internal STRICT AS 'pg_read_file_all';
+CREATE FUNCTION app.locker(bigint) RETURNS void LANGUAGE internal STRICT AS 'pg_advisory_lock_int8';
+CREATE FUNCTION app.plus_locked(integer, integer) RETURNS integer LANGUAGE sql
+  AS 'SELECT $1 + $2 + (SELECT 0 FROM pg_advisory_lock(777) x)';
+CREATE AGGREGATE app.locked_sum(integer) (SFUNC = app.plus_locked, STYPE = integer, INITCOND = '0');
+CREATE FUNCTION app.lock_eq(integer, integer) RETURNS boolean LANGUAGE sql
+  AS 'SELECT $1 = $2 AND pg_try_advisory_lock(778)';
+CREATE OPERATOR app.=~= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = app.lock_eq);
+CREATE FUNCTION app.is_ok(integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true';
+CREATE DOMAIN app.ok_int AS integer CHECK (app.is_ok(VALUE));
+CREATE TYPE app.mood AS ENUM ('ok', 'bad');
+CREATE FUNCTION app.mood_of(integer) RETURNS app.mood LANGUAGE sql AS $$SELECT 'ok'::app.mood$$;
+CREATE CAST (integer AS app.mood) WITH FUNCTION app.mood_of(integer);
+CREATE FUNCTION app.get_password(integer) RETURNS text LANGUAGE sql SECURITY DEFINER
+  AS 'SELECT password FROM app.users WHERE id = $1';
+CREATE TABLE app.tagged (id integer, tags hstore);
+INSERT INTO app.tagged VALUES (1, 'a=>1');
+-- Views in a schema an operator might trust, over blocked data and query text.
+CREATE SCHEMA reports;
+CREATE VIEW reports.all_secrets AS SELECT * FROM app.secrets;
+CREATE VIEW reports.queries_now AS SELECT pid, query FROM pg_stat_activity;
+CREATE VIEW reports.staff_public AS SELECT id, name FROM app.staff;
+CREATE VIEW reports.mappings AS SELECT * FROM pg_user_mappings;
+CREATE VIEW reports.napping AS SELECT app.nap(0.01)::text AS n;
+CREATE VIEW reports.sleepy AS SELECT pg_sleep(0.01)::text AS s;
+GRANT USAGE ON SCHEMA reports TO pgmcp_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA app, geo, reports TO pgmcp_reader;
+-- The login role keeps analysis trees out of the server log (PostgreSQL 15).
+GRANT SET ON PARAMETER log_min_messages TO pgmcp_reader;
 ANALYZE;
+
+-- A database whose server reads backslashes in strings the old way: the
+-- connection must force standard_conforming_strings = on.
+CREATE DATABASE scs_off;
+ALTER DATABASE scs_off SET standard_conforming_strings = off;

@@ -1,27 +1,70 @@
 // Builds schema-cache catalogs by hand for the tests, fuzzers and benchmarks
-// of the SQL policy, which need relations without a database.
+// of the SQL policy, which need the catalog's facts without a database.
 #pragma once
 
-#include <initializer_list>
+#include <chrono>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "db/schema.hpp"
 
 namespace pgmcp::testing {
 
-// A relation with text columns numbered from 1.
-inline db::Relation relation(const std::string &schema, const std::string &name,
-                             std::initializer_list<const char *> columns,
-                             const std::string &kind = "table",
-                             const std::string &definition = "") {
-  db::Relation r;
-  r.schema = schema;
-  r.name = name;
-  r.kind = kind;
-  r.definition = definition;
-  int position = 0;
-  for (const char *c : columns) r.columns.push_back({c, "text", "", "", ++position, false});
-  return r;
+// The facts of a small catalog: app.users (id, email, password), app.secrets
+// and its inheritance child, app.staff with dropped columns, a view, a
+// foreign and a TOAST table, pg_stat_activity; built-in and user functions,
+// an operator, an aggregate and a domain over user functions.
+// OIDs of the facts below.
+constexpr uint32_t kUsers = 16400, kSecrets = 16410, kSecretsChild = 16411, kStaff = 16420,
+                   kUserView = 16430, kActivity = 12222, kForeign = 16440, kToast = 16450;
+constexpr uint32_t kNow = 1299, kSleep = 2626, kActivityFn = 2022, kUnknownBuiltin = 9999,
+                   kUserFn = 16500, kUserFn2 = 16501, kUserAgg = 16502, kUserOp = 16600,
+                   kDomain = 16700;
+
+inline std::shared_ptr<pgmcp::db::Catalog> policy_catalog() {
+  auto c = std::make_shared<pgmcp::db::Catalog>();
+  c->loaded_at = std::chrono::steady_clock::now();
+  auto &f = c->facts;
+  auto rel = [&](uint32_t oid, std::string schema, std::string name, char kind,
+                 std::vector<std::string> cols, bool builtin = false) {
+    pgmcp::db::PolicyFacts::Rel r;
+    r.schema = std::move(schema);
+    r.name = std::move(name);
+    r.kind = kind;
+    r.builtin = builtin;
+    r.columns = std::move(cols);
+    f.relations[oid] = std::move(r);
+  };
+  rel(kUsers, "app", "users", 'r', {"id", "email", "password"});
+  rel(kSecrets, "app", "secrets", 'r', {"id", "value"});
+  rel(kSecretsChild, "app", "secrets_archive", 'r', {"id", "value", "archived_at"});
+  f.relations[kSecretsChild].parents = {kSecrets};
+  f.relations[kSecrets].children = {kSecretsChild};
+  // dropped columns at attnums 2 and 4
+  rel(kStaff, "app", "staff", 'r', {"id", "", "name", "", "salary", "ssn"});
+  rel(kUserView, "app", "user_logins", 'v', {"id", "pw"});
+  rel(kForeign, "app", "remote", 'f', {"id"});
+  rel(kToast, "pg_toast", "pg_toast_2619", 't', {});
+  std::vector<std::string> activity(22, "x");
+  activity[16] = "state";  // attnum 17
+  activity[20] = "query";  // attnum 21
+  rel(kActivity, "pg_catalog", "pg_stat_activity", 'v', activity, true);
+  auto fn = [&](uint32_t oid, std::string schema, std::string name, bool builtin) {
+    f.functions[oid] = {std::move(schema), std::move(name), "", builtin};
+  };
+  fn(kNow, "pg_catalog", "now", true);
+  fn(kSleep, "pg_catalog", "pg_sleep", true);
+  fn(kActivityFn, "pg_catalog", "pg_stat_get_activity", true);
+  fn(kUnknownBuiltin, "pg_catalog", "pg_something_new", true);
+  fn(kUserFn, "app", "f", false);
+  fn(kUserFn2, "app", "g", false);
+  fn(kUserAgg, "app", "agg", false);
+  f.operator_function[kUserOp] = kUserFn2;
+  f.aggregate_functions[kUserAgg] = {kUserFn2};
+  f.type_functions[kDomain] = {kUserFn};
+  f.type_types[kDomain] = {23};
+  return c;
 }
 
 }  // namespace pgmcp::testing

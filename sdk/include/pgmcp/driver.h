@@ -48,6 +48,15 @@ typedef struct pgmcp_statement {
   const char *const *after;
   size_t after_count;
   uint32_t chunk_rows; /* rows per sink->rows call; 0: the driver's default */
+
+  /* Since ABI 1.1 (read only when struct_size covers it). When not NULL, the
+   * driver has the server parse and analyse this text after `before`, without
+   * running it, and hands the server's own analysis to sink->analyzed; sql
+   * runs only when analyzed() returns 0, otherwise the driver runs `after` and
+   * returns PGMCP_ERR_CANCELLED. Usually the same text as sql (then it is
+   * parsed once); for EXPLAIN, the statement being explained. A syntax or
+   * name error found while analysing is returned like an error of sql. */
+  const char *analyze_sql;
 } pgmcp_statement;
 
 /* Where rows go. Owned by the host, borrowed for execute(). Thread rule: only
@@ -64,6 +73,13 @@ typedef struct pgmcp_row_sink {
   int32_t(PGMCP_CALL *rows)(void *ctx, const pgmcp_value *values, size_t row_count);
   /* Once, when sql completed: the command tag ("SELECT 3"); borrowed. */
   void(PGMCP_CALL *complete)(void *ctx, const char *command_tag);
+
+  /* Since ABI 1.1 (call only when struct_size covers it and it is not NULL).
+   * Once, when pgmcp_statement.analyze_sql was given: the server's analysis
+   * of it (PostgreSQL: the rewritten query tree in the server's node text, as
+   * debug_print_rewritten prints it). analysis: borrowed for the call, len
+   * bytes, NUL-terminated. Return 0 to run sql, non-zero to refuse it. */
+  int32_t(PGMCP_CALL *analyzed)(void *ctx, const char *analysis, size_t len);
 } pgmcp_row_sink;
 
 typedef int32_t pgmcp_object_kind;
@@ -138,7 +154,10 @@ typedef struct pgmcp_driver_v1 {
    * Thread rule: the thread that owns the connection. */
   int32_t(PGMCP_CALL *healthy)(pgmcp_connection *conn);
 
-  /* Runs one statement and streams its rows into sink. On a server error
+  /* Runs one statement and streams its rows into sink. Before handing the
+   * connection back, the driver checks that nothing of the call survives on
+   * it (locks, settings, cursors, prepared statements, listeners, temporary
+   * objects); a connection that is not clean reports unhealthy(). On a server error
    * returns PGMCP_ERR_REMOTE with fields "sqlstate", "detail", "hint",
    * "position"; on a cancel PGMCP_ERR_CANCELLED; on a lost connection
    * PGMCP_ERR_UNAVAILABLE (the host then discards the connection).

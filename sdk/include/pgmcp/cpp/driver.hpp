@@ -21,10 +21,23 @@ class RowSink {
     return s_->rows(s_->ctx, values, row_count) == 0;
   }
   void complete(const char *command_tag) const { s_->complete(s_->ctx, command_tag); }
+  // Whether the host takes the server's analysis (ABI 1.1 and later).
+  bool takes_analysis() const {
+    return PGMCP_HAS_FIELD(pgmcp_row_sink, s_->struct_size, analyzed) && s_->analyzed != nullptr;
+  }
+  // Hands the server's analysis to the host; true when the statement may run.
+  bool analyzed(const char *analysis, std::size_t len) const {
+    return s_->analyzed(s_->ctx, analysis, len) == 0;
+  }
 
  private:
   const pgmcp_row_sink *s_;
 };
+
+// The text the host wants analysed before sql runs, or nullptr (ABI 1.1 and later).
+inline const char *analyze_sql(const pgmcp_statement &s) {
+  return PGMCP_HAS_FIELD(pgmcp_statement, s.struct_size, analyze_sql) ? s.analyze_sql : nullptr;
+}
 
 class SchemaSink {
  public:

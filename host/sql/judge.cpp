@@ -1,0 +1,618 @@
+// The analysis stage of the SQL policy: judges the server's own parse
+// analysis of a statement (its rewritten query tree), so that scopes, aliases,
+// set operations, NATURAL and USING joins, CTE shadowing, views, implicit casts
+// and operators are resolved exactly as PostgreSQL resolves them. What is read
+// comes from each range-table entry's selectedCols (the columns PostgreSQL
+// checks privileges for); what is called comes from every function, operator,
+// aggregate and type OID in the tree.
+#include <algorithm>
+#include <optional>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "sql/builtin_functions.hpp"
+#include "sql/policy.hpp"
+#include "sql/query_tree.hpp"
+
+namespace pgmcp::sql {
+
+namespace {
+
+// PostgreSQL's FirstLowInvalidHeapAttributeNumber: selectedCols holds
+// attnum - this, so system columns fit in the set.
+constexpr long long kAttnumOffset = -7;
+
+// Query.commandType
+constexpr long long kCmdSelect = 1, kCmdUtility = 6;
+// RangeTblEntry.rtekind
+constexpr long long kRteRelation = 0, kRteSubquery = 1;
+
+std::string join_name(const std::string &schema, const std::string &name) {
+  return schema.empty() ? name : schema + "." + name;
+}
+
+bool ends_with(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+struct Refusal {
+  std::string rule, object, message;
+  bool unknown = false;
+};
+
+// Fields that name a function, an operator or a type by OID, whatever node
+// they sit in: funcid, opfuncid, aggfnoid, winfnoid, tsmhandler, the window's
+// in-range functions; opno, eqop, sortop, opnos; consttype, resulttype,
+// coltypes, ... Most fields end otherwise: the last letter decides at once.
+enum class OidField { none, function, op, type };
+
+OidField oid_field_kind(std::string_view name) {
+  if (name.empty()) return OidField::none;
+  switch (name.back()) {
+    case 'd':
+      if (ends_with(name, "funcid") || ends_with(name, "fnoid")) return OidField::function;
+      return ends_with(name, "typeid") || ends_with(name, "typid") ? OidField::type
+                                                                   : OidField::none;
+    case 'r':
+      return name == "tsmhandler" ? OidField::function : OidField::none;
+    case 'c':
+      return ends_with(name, "InRangeFunc") ? OidField::function : OidField::none;
+    case 'o':
+      return name == "opno" ? OidField::op : OidField::none;
+    case 'p':
+      return name == "eqop" || name == "sortop" ? OidField::op : OidField::none;
+    case 's':
+      if (name == "opnos") return OidField::op;
+      return ends_with(name, "types") ? OidField::type : OidField::none;
+    case 'e':
+      return ends_with(name, "type") ? OidField::type : OidField::none;
+    default:
+      return OidField::none;
+  }
+}
+
+}  // namespace
+
+// What one policy makes of one catalog, computed once per catalog load.
+struct SqlPolicy::Memo {
+  // Relations refused whole, with the message; columns refused, by attnum.
+  std::unordered_map<uint32_t, Refusal> relations;
+  std::unordered_map<uint32_t, std::unordered_map<long long, Refusal>> columns;
+  // Functions refused, with the message; lifted deny-list functions.
+  std::unordered_map<uint32_t, Refusal> functions;
+  std::unordered_set<uint32_t> lifted;
+  std::unordered_set<uint32_t> trusted_views;           // bodies judged by column, not walked
+  std::unordered_map<uint32_t, Refusal> tainted_views;  // views over refused data
+};
+
+namespace {
+
+// The ancestors and descendants of a relation through inheritance and
+// partitioning (not its siblings: they share no rows with it).
+std::vector<uint32_t> relatives(const db::PolicyFacts &f, uint32_t start) {
+  std::vector<uint32_t> out;
+  std::unordered_set<uint32_t> seen{start};
+  for (bool up : {true, false}) {
+    std::vector<uint32_t> todo{start};
+    while (!todo.empty()) {
+      uint32_t oid = todo.back();
+      todo.pop_back();
+      auto it = f.relations.find(oid);
+      if (it == f.relations.end()) continue;
+      for (uint32_t r : up ? it->second.parents : it->second.children)
+        if (seen.insert(r).second) {
+          out.push_back(r);
+          todo.push_back(r);
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<const SqlPolicy::Memo> SqlPolicy::memo(const db::Catalog &catalog) const {
+  std::lock_guard lock(memo_mutex_);
+  if (memo_ && memo_catalog_ == &catalog && memo_loaded_at_ == catalog.loaded_at) return memo_;
+  auto m = std::make_shared<Memo>();
+  const db::PolicyFacts &f = catalog.facts;
+
+  // Blocked tables, and every inheritance relative and partition of them.
+  for (const auto &[oid, rel] : f.relations) {
+    bool blocked = std::any_of(blocked_tables_.begin(), blocked_tables_.end(), [&](const Name &e) {
+      return name_matches(e, rel.schema, rel.name);
+    });
+    if (!blocked) continue;
+    std::string full = join_name(rel.schema, rel.name);
+    m->relations[oid] = {"blocked_tables", full,
+                         "blocked table " + full + " (rule blocked_tables)"};
+    for (uint32_t r : relatives(f, oid)) {
+      const auto &other = f.relations.at(r);
+      std::string name = join_name(other.schema, other.name);
+      m->relations.emplace(r, Refusal{"blocked_tables", name,
+                                      name + " shares rows with blocked table " + full +
+                                          " through inheritance or partitioning (rule "
+                                          "blocked_tables)"});
+    }
+  }
+  // Blocked columns by name, on the relation and its relatives (which share
+  // column names, not positions).
+  auto blocked_names = [&](const db::PolicyFacts::Rel &rel) {
+    std::vector<std::string> out;
+    for (const auto &e : blocked_columns_)
+      if (e.table.empty() || name_matches({e.schema, e.table}, rel.schema, rel.name))
+        out.push_back(e.column);
+    return out;
+  };
+  for (const auto &[oid, rel] : f.relations) {
+    if (rel.columns.empty() || rel.builtin) continue;
+    std::vector<std::string> names = blocked_names(rel);
+    for (uint32_t r : relatives(f, oid))
+      for (auto &n : blocked_names(f.relations.at(r))) names.push_back(std::move(n));
+    if (names.empty()) continue;
+    for (size_t i = 0; i < rel.columns.size(); ++i) {
+      const std::string &col = rel.columns[i];
+      if (col.empty() || std::find(names.begin(), names.end(), col) == names.end()) continue;
+      std::string obj = rel.name + "." + col;
+      m->columns[oid][static_cast<long long>(i + 1)] = {
+          "blocked_columns", obj, "blocked column " + obj + " (rule blocked_columns)"};
+    }
+  }
+  // Catalog relations and columns that hold other sessions' queries, sampled
+  // values or secrets, unless lifted; trusted catalog views.
+  for (const auto &[oid, rel] : f.relations) {
+    bool catalog_rel =
+        rel.builtin || (!rel.extension.empty() && trusted_extension_view(rel.extension, rel.name));
+    if (!catalog_rel) continue;
+    if (rel.kind == 'v') m->trusted_views.insert(oid);
+    bool lifted_whole =
+        std::any_of(allowed_tables_.begin(), allowed_tables_.end(),
+                    [&](const Name &e) { return name_matches(e, rel.schema, rel.name); });
+    if (lifted_whole) continue;
+    std::string full = join_name(rel.schema, rel.name);
+    for (const auto &d : denied_catalog_columns()) {
+      if (rel.name != d.relation) continue;
+      if (d.column == nullptr) {
+        m->relations[oid] = {"deny_list", full,
+                             full + " " + d.why +
+                                 " and is on the built-in deny list (rule "
+                                 "deny_list); allowed_tables = " +
+                                 rel.name + " would lift it"};
+        continue;
+      }
+      bool lifted =
+          std::any_of(allowed_columns_.begin(), allowed_columns_.end(), [&](const ColumnName &c) {
+            return c.column == d.column && name_matches({c.schema, c.table}, rel.schema, rel.name);
+          });
+      if (lifted) continue;
+      for (size_t i = 0; i < rel.columns.size(); ++i) {
+        if (rel.columns[i] != d.column) continue;
+        std::string obj = rel.name + "." + d.column;
+        m->columns[oid][static_cast<long long>(i + 1)] = {
+            "deny_list", obj,
+            "column " + obj + " " + d.why +
+                " and is on the built-in deny list (rule deny_list); allowed_columns = " + obj +
+                " would lift it"};
+      }
+    }
+  }
+  // A materialized view stores what its query read: refused when that reaches
+  // a refused relation or column, directly or through views.
+  auto refused_read = [&](uint32_t source, long long attnum) -> const Refusal * {
+    auto whole = m->relations.find(source);
+    if (whole != m->relations.end()) return &whole->second;
+    auto view = m->tainted_views.find(source);
+    if (view != m->tainted_views.end()) return &view->second;
+    auto cols = m->columns.find(source);
+    if (cols == m->columns.end()) return nullptr;
+    auto c = attnum == 0 ? cols->second.begin() : cols->second.find(attnum);
+    return c != cols->second.end() ? &c->second : nullptr;
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto &[oid, rel] : f.relations) {
+      if (rel.reads.empty() || m->relations.count(oid) != 0 || m->tainted_views.count(oid) != 0)
+        continue;
+      for (auto [source, attnum] : rel.reads) {
+        const Refusal *why = refused_read(source, attnum);
+        if (why == nullptr) continue;
+        Refusal r = *why;
+        if (rel.kind == 'm') {
+          r.message.insert(
+              r.message.rfind(" (rule "),
+              ", which materialized view " + join_name(rel.schema, rel.name) + " stores");
+          m->relations[oid] = r;
+        } else {
+          m->tainted_views[oid] = r;  // read at query time through the view itself
+        }
+        changed = true;
+        break;
+      }
+    }
+  }
+  // Functions: built-ins classified safe, plus what the operator allows.
+  for (const auto &[oid, fn] : f.functions) {
+    std::string full = join_name(fn.schema, fn.name);
+    auto matches = [&](const std::vector<Name> &list) {
+      return std::any_of(list.begin(), list.end(),
+                         [&](const Name &e) { return name_matches(e, fn.schema, fn.name); });
+    };
+    if (matches(blocked_functions_)) {
+      m->functions[oid] = {"blocked_functions", full,
+                           "blocked function " + full + " (rule blocked_functions)"};
+      continue;
+    }
+    bool allowed = matches(allowed_functions_);
+    if (fn.builtin && (fn.schema == "pg_catalog" || fn.schema == "information_schema")) {
+      // Where the database allows writes, defaults of serial columns advance
+      // their sequences as a matter of course.
+      bool sequence = fn.name == "nextval" || fn.name == "setval";
+      if (const char *why = options_.allow_write && sequence ? nullptr : builtin_denied(fn.name)) {
+        if (allowed)
+          m->lifted.insert(oid);
+        else
+          m->functions[oid] = {"deny_list", full,
+                               "function " + full + " " + why +
+                                   " and is on the built-in deny list (rule deny_list); "
+                                   "allowed_functions = " +
+                                   fn.name + " would lift it"};
+      } else if (!builtin_known(fn.name) && !allowed) {
+        m->functions[oid] = {"functions", full,
+                             "function " + full +
+                                 " is a built-in pg-mcp has not classified (rule functions); "
+                                 "allowed_functions = " +
+                                 full + " would allow it"};
+      }
+      continue;
+    }
+    if (!allowed) {
+      std::string what = fn.extension.empty()
+                             ? "user-defined function "
+                             : "function " + std::string("of extension ") + fn.extension + ", ";
+      m->functions[oid] = {"functions", full,
+                           what + full +
+                               " is not on the allow-list (rule functions); allowed_functions "
+                               "= " +
+                               full + " (or " + fn.schema + ".*) would allow it"};
+    }
+  }
+  memo_ = m;
+  memo_catalog_ = &catalog;
+  memo_loaded_at_ = catalog.loaded_at;
+  return memo_;
+}
+
+// One judgement: walks the tree without recursion.
+class Judge {
+ public:
+  Judge(const SqlPolicy &p, const db::Catalog &c, const QueryTree &t, Verdict &v)
+      : p_(p), f_(c.facts), memo_(p.memo(c)), m_(*memo_), t_(t), v_(v) {}
+
+  std::optional<Refusal> run() {
+    const QueryTree::Item &root = t_.root();
+    if (root.kind != QueryTree::Item::kList || root.count != 1 ||
+        t_.at(t_.kids(root)[0]).text != "QUERY")
+      return Refusal{"analysis", "",
+                     "the server turned the statement into " + std::to_string(root.count) +
+                         " queries; send one plain statement (rule analysis)"};
+    // Each item with the user view whose body it belongs to (0: none), so a
+    // refusal can say which view led to it.
+    std::vector<std::pair<uint32_t, uint32_t>> todo{{t_.kids(root)[0], 0}};
+    while (!todo.empty()) {
+      auto [index, view] = todo.back();
+      todo.pop_back();
+      const QueryTree::Item &item = t_.at(index);
+      if (item.kind == QueryTree::Item::kList) {
+        for (uint32_t k = 0; k < item.count; ++k) todo.push_back({t_.kids(item)[k], view});
+        continue;
+      }
+      if (item.kind != QueryTree::Item::kNode) continue;
+      auto bad = item.text == "QUERY" ? query(item) : std::nullopt;
+      bool skip_subquery = false;
+      uint32_t body_of = 0;
+      if (!bad && item.text == "RANGETBLENTRY") bad = range_entry(item, skip_subquery, body_of);
+      for (uint32_t k = 0; k < item.count && !bad; ++k) {
+        std::string_view name = t_.field_name(item, k);
+        const QueryTree::Item &value = t_.at(t_.kids(item)[k]);
+        if (skip_subquery && name == "subquery") continue;
+        bad = oid_field(name, value);
+        if (value.kind == QueryTree::Item::kNode || value.kind == QueryTree::Item::kList)
+          todo.push_back({t_.kids(item)[k], name == "subquery" && body_of != 0 ? body_of : view});
+      }
+      if (bad) {
+        auto rel = f_.relations.find(view);
+        if (view != 0 && rel != f_.relations.end()) {
+          std::string kind = rel->second.kind == 'm' ? " materialized view " : " view ";
+          auto at = bad->message.rfind(" (rule ");
+          if (at != std::string::npos)
+            bad->message.insert(
+                at, " read through" + kind + join_name(rel->second.schema, rel->second.name));
+        }
+        return bad;
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::optional<Refusal> query(const QueryTree::Item &q) {
+    auto number = [&](const char *field) -> long long {
+      const QueryTree::Item *i = t_.field(q, field);
+      return i != nullptr ? QueryTree::number(*i).value_or(-1) : -1;
+    };
+    long long command = number("commandType");
+    const QueryTree::Item *utility = t_.field(q, "utilityStmt");
+    const QueryTree::Item *modifying = t_.field(q, "hasModifyingCTE");
+    const QueryTree::Item *marks = t_.field(q, "rowMarks");
+    bool writes = command != kCmdSelect || (modifying != nullptr && modifying->text == "true");
+    bool locks = marks != nullptr && marks->kind != QueryTree::Item::kNull;
+    if (command == kCmdUtility || (utility != nullptr && utility->kind != QueryTree::Item::kNull)) {
+      // The server prints a utility command as "?": the text stage decided
+      // (SHOW, or DDL that runs no query where the database allows writes).
+      if (v_.kind == "VariableShowStmt") return std::nullopt;
+      if (!v_.writes)
+        return Refusal{"read_only", "utility",
+                       "the server reads the statement as a utility command, which is not "
+                       "allowed here (rule read_only); send a SELECT"};
+      utility_ = true;
+      return std::nullopt;
+    }
+    if ((writes || locks) && !v_.writes)
+      return Refusal{"read_only", writes ? "write" : "FOR UPDATE / FOR SHARE",
+                     "the server reads the statement as one that writes or locks rows, which is "
+                     "not allowed here (rule read_only); send a plain SELECT"};
+    return std::nullopt;
+  }
+
+  // A relation the statement reads (or a view it expands), with the columns
+  // PostgreSQL checks privileges for.
+  std::optional<Refusal> range_entry(const QueryTree::Item &rte, bool &skip_subquery,
+                                     uint32_t &body_of) {
+    const QueryTree::Item *kind_item = t_.field(rte, "rtekind");
+    long long kind = kind_item != nullptr ? QueryTree::number(*kind_item).value_or(-1) : -1;
+    if (kind == kRteSubquery) {
+      // A view expanded by the rewriter: its body's first entry is the view
+      // itself ("old"). A catalog view is judged by the columns read from it.
+      const QueryTree::Item *sub = t_.field(rte, "subquery");
+      const QueryTree::Item *rtable = sub != nullptr ? t_.field(*sub, "rtable") : nullptr;
+      if (rtable != nullptr && rtable->kind == QueryTree::Item::kList && rtable->count > 0) {
+        const QueryTree::Item &first = t_.at(t_.kids(*rtable)[0]);
+        const QueryTree::Item *relid = t_.field(first, "relid");
+        const QueryTree::Item *relkind = t_.field(first, "relkind");
+        if (relid != nullptr && relkind != nullptr && relkind->text == "v") {
+          auto oid = QueryTree::number(*relid);
+          if (oid && m_.trusted_views.count(static_cast<uint32_t>(*oid)) != 0) {
+            skip_subquery = true;
+            return relation(first);
+          }
+          if (oid) body_of = static_cast<uint32_t>(*oid);
+        }
+      }
+      return std::nullopt;
+    }
+    if (kind != kRteRelation) return std::nullopt;
+    return relation(rte);
+  }
+
+  std::optional<Refusal> relation(const QueryTree::Item &rte) {
+    const QueryTree::Item *relid_item = t_.field(rte, "relid");
+    auto relid = relid_item != nullptr ? QueryTree::number(*relid_item) : std::nullopt;
+    if (!relid) return Refusal{"analysis", "", "a relation without an OID (rule analysis)"};
+    uint32_t oid = static_cast<uint32_t>(*relid);
+    auto it = f_.relations.find(oid);
+    if (it == f_.relations.end())
+      return Refusal{"relations", "OID " + std::to_string(oid),
+                     "the statement reads a relation (OID " + std::to_string(oid) +
+                         ") that is not in pg-mcp's catalog: a temporary table or one created "
+                         "since the catalog was loaded (rule relations)",
+                     true};
+    const auto &rel = it->second;
+    std::string full = join_name(rel.schema, rel.name);
+    if (rel.kind == 't' || rel.schema == "pg_toast")
+      return Refusal{"relations", full,
+                     full +
+                         " is a TOAST table, which holds other tables' values out of line "
+                         "(rule relations)"};
+    if (rel.kind == 'f' && !std::any_of(p_.allowed_tables_.begin(), p_.allowed_tables_.end(),
+                                        [&](const SqlPolicy::Name &e) {
+                                          return name_matches(e, rel.schema, rel.name);
+                                        }))
+      return Refusal{"foreign_tables", full,
+                     "foreign table " + full +
+                         " reads another server or file (rule foreign_tables); allowed_tables = " +
+                         full + " would allow it"};
+    auto whole = m_.relations.find(oid);
+    if (whole != m_.relations.end()) return whole->second;
+    const QueryTree::Item *relkind = t_.field(rte, "relkind");
+    const QueryTree::Item *in_from = t_.field(rte, "inFromCl");
+    if (utility_ && relkind != nullptr && relkind->text == "v" && !rel.builtin &&
+        in_from != nullptr && in_from->text == "true")
+      return Refusal{"views", full,
+                     "view " + full +
+                         " inside a utility command is not expanded by the server "
+                         "and cannot be checked (rule views); name its tables"};
+    auto cols = m_.columns.find(oid);
+    if (cols == m_.columns.end()) return std::nullopt;
+    // What the statement reads, and where writes are allowed, what it writes.
+    for (const char *field : {"selectedCols", "insertedCols", "updatedCols"}) {
+      const QueryTree::Item *set = t_.field(rte, field);
+      if (set == nullptr || set->kind != QueryTree::Item::kList) {
+        if (field[0] != 's') continue;
+        return Refusal{"analysis", full,
+                       "the columns read from " + full +
+                           " are not in the server's analysis "
+                           "(rule analysis)"};
+      }
+      for (uint32_t k = 0; k < set->count; ++k) {
+        auto bit = QueryTree::number(t_.at(t_.kids(*set)[k]));
+        if (!bit) continue;  // the "b" marker
+        long long attnum = *bit + kAttnumOffset;
+        if (attnum == 0) {  // the whole row: every column
+          Refusal r = cols->second.begin()->second;
+          r.message.insert(r.message.rfind(" (rule "), ", which a whole-row reference reads");
+          return r;
+        }
+        auto c = cols->second.find(attnum);
+        if (c != cols->second.end()) return c->second;
+      }
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Refusal> function(uint32_t oid, const std::string &via) {
+    if (oid == 0) return std::nullopt;
+    if (f_.functions.count(oid) == 0)
+      return Refusal{"functions", "OID " + std::to_string(oid),
+                     "the statement calls a function (OID " + std::to_string(oid) +
+                         ") that is not in pg-mcp's catalog (rule functions)",
+                     true};
+    auto bad = m_.functions.find(oid);
+    if (bad != m_.functions.end()) {
+      Refusal r = bad->second;
+      if (!via.empty()) r.message.insert(r.message.find(" (rule "), " (called by " + via + ")");
+      return r;
+    }
+    if (m_.lifted.count(oid) != 0) v_.discard_connection = true;
+    auto agg = f_.aggregate_functions.find(oid);
+    if (agg != f_.aggregate_functions.end() && checked_aggregates_.insert(oid).second) {
+      const auto &fn = f_.functions.at(oid);
+      for (uint32_t support : agg->second)
+        if (auto r = function(support, "aggregate " + join_name(fn.schema, fn.name))) return r;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Refusal> type(uint32_t oid) {
+    if (f_.type_functions.count(oid) == 0) return std::nullopt;  // shipped with PostgreSQL
+    std::vector<uint32_t> todo{oid};
+    while (!todo.empty()) {
+      uint32_t t = todo.back();
+      todo.pop_back();
+      if (!checked_types_.insert(t).second) continue;
+      auto fns = f_.type_functions.find(t);
+      if (fns == f_.type_functions.end()) continue;  // shipped with PostgreSQL
+      for (uint32_t fn : fns->second)
+        if (auto r = function(fn, "a value of type OID " + std::to_string(t))) return r;
+      auto more = f_.type_types.find(t);
+      if (more != f_.type_types.end())
+        todo.insert(todo.end(), more->second.begin(), more->second.end());
+    }
+    return std::nullopt;
+  }
+
+  // Any field that names a function, an operator or a type by OID, whatever
+  // node it sits in: funcid, opfuncid, aggfnoid, winfnoid, tsmhandler, the
+  // window's in-range functions; opno, eqop, sortop, opnos; consttype,
+  // resulttype, coltypes, ...
+  std::optional<Refusal> oid_field(std::string_view name, const QueryTree::Item &value) {
+    if (value.kind == QueryTree::Item::kNull) return std::nullopt;
+    OidField kind = oid_field_kind(name);
+    if (kind == OidField::none) return std::nullopt;
+    bool fn = kind == OidField::function, op = kind == OidField::op;
+    auto each = [&](auto &&check) -> std::optional<Refusal> {
+      if (value.kind == QueryTree::Item::kAtom) {
+        if (auto n = QueryTree::number(value); n && *n > 0) return check(static_cast<uint32_t>(*n));
+      } else if (value.kind == QueryTree::Item::kList) {
+        for (uint32_t k = 0; k < value.count; ++k) {
+          const auto &e = t_.at(t_.kids(value)[k]);
+          if (auto n = QueryTree::number(e); n && *n > 0)
+            if (auto r = check(static_cast<uint32_t>(*n))) return r;
+        }
+      }
+      return std::nullopt;
+    };
+    if (fn) return each([&](uint32_t oid) { return function(oid, ""); });
+    if (op)
+      return each([&](uint32_t oid) -> std::optional<Refusal> {
+        auto code = f_.operator_function.find(oid);
+        if (code == f_.operator_function.end())
+          return Refusal{"functions", "operator OID " + std::to_string(oid),
+                         "the statement uses an operator (OID " + std::to_string(oid) +
+                             ") that is not in pg-mcp's catalog (rule functions)",
+                         true};
+        return function(code->second, "an operator");
+      });
+    return each([&](uint32_t oid) { return type(oid); });
+  }
+
+  const SqlPolicy &p_;
+  const db::PolicyFacts &f_;
+  std::shared_ptr<const SqlPolicy::Memo> memo_;
+  const SqlPolicy::Memo &m_;
+  const QueryTree &t_;
+  Verdict &v_;
+  bool utility_ = false;
+  std::unordered_set<uint32_t> checked_types_, checked_aggregates_;
+};
+
+std::vector<SqlPolicy::Readable> SqlPolicy::readable(const db::Catalog &catalog) const {
+  auto memo_ptr = memo(catalog);
+  const Memo &m = *memo_ptr;
+  std::vector<Readable> out;
+  for (const auto &[oid, rel] : catalog.facts.relations) {
+    if (rel.builtin || !rel.extension.empty() || rel.schema == "pg_toast") continue;
+    if (rel.kind != 'r' && rel.kind != 'p' && rel.kind != 'v' && rel.kind != 'm' && rel.kind != 'f')
+      continue;
+    if (m.relations.count(oid) != 0 || m.tainted_views.count(oid) != 0) continue;
+    if (rel.kind == 'f' &&
+        !std::any_of(allowed_tables_.begin(), allowed_tables_.end(),
+                     [&](const Name &e) { return name_matches(e, rel.schema, rel.name); }))
+      continue;
+    Readable r{oid, rel.schema, rel.name, rel.kind, true, {}};
+    auto cols = m.columns.find(oid);
+    if (cols != m.columns.end()) {
+      r.all_columns = false;
+      for (size_t i = 0; i < rel.columns.size(); ++i)
+        if (!rel.columns[i].empty() && cols->second.count(static_cast<long long>(i + 1)) == 0)
+          r.columns.push_back(rel.columns[i]);
+    }
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(), [](const Readable &a, const Readable &b) {
+    return std::tie(a.schema, a.name) < std::tie(b.schema, b.name);
+  });
+  return out;
+}
+
+std::vector<SqlPolicy::Refused> SqlPolicy::refused(const db::Catalog &catalog) const {
+  auto memo_ptr = memo(catalog);
+  std::vector<Refused> out;
+  for (const auto &[oid, r] : memo_ptr->relations) {
+    const auto &rel = catalog.facts.relations.at(oid);
+    if (!rel.builtin) out.push_back({oid, 0, join_name(rel.schema, rel.name)});
+  }
+  for (const auto &[oid, cols] : memo_ptr->columns) {
+    const auto &rel = catalog.facts.relations.at(oid);
+    if (rel.builtin) continue;
+    for (const auto &[attnum, r] : cols)
+      out.push_back(
+          {oid, attnum,
+           join_name(rel.schema, rel.name) + "." + rel.columns[static_cast<size_t>(attnum - 1)]});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Refused &a, const Refused &b) { return a.name < b.name; });
+  return out;
+}
+
+Verdict SqlPolicy::judge(std::string_view analysis, const Verdict &passed,
+                         const db::Catalog &catalog) const {
+  Verdict v = passed;
+  std::optional<Refusal> bad;
+  try {
+    QueryTree tree(analysis);
+    bad = Judge(*this, catalog, tree, v).run();
+  } catch (const std::exception &e) {
+    bad = Refusal{"analysis", "", std::string(e.what()) + " (rule analysis)"};
+  }
+  if (bad) {
+    v.allowed = false;
+    v.rule = bad->rule;
+    v.object = bad->object;
+    v.message = bad->message;
+    v.unknown_object = bad->unknown;
+  }
+  return v;
+}
+
+}  // namespace pgmcp::sql

@@ -1,0 +1,240 @@
+// The SQL policy's analysis stage: judging the server's rewritten query tree
+// by OID against hand-built catalog facts. The trees here are small but in
+// the server's own node text; the corpus in tests/integration runs the same
+// judge on what a real PostgreSQL prints.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "catalog_builder.hpp"
+#include "sql/policy.hpp"
+#include "sql/query_tree.hpp"
+
+using pgmcp::sql::PolicyOptions;
+using pgmcp::sql::QueryTree;
+using pgmcp::sql::SqlPolicy;
+using pgmcp::sql::Verdict;
+
+namespace {
+
+using namespace pgmcp::testing;
+
+PolicyOptions options() {
+  PolicyOptions o;
+  o.blocked_tables = {"app.secrets"};
+  o.blocked_columns = {"users.password", "staff.ssn"};
+  return o;
+}
+
+// A range-table entry for a relation, with the attnums it reads.
+std::string rte(uint32_t relid, char kind, std::vector<int> attnums, bool in_from = true) {
+  std::string bits;
+  for (int a : attnums) bits += " " + std::to_string(a + 7);
+  return "{RANGETBLENTRY :alias <> :eref {ALIAS :aliasname t :colnames (\"a\")} :rtekind 0 "
+         ":relid " +
+         std::to_string(relid) + " :relkind " + std::string(1, kind) +
+         " :rellockmode 1 :tablesample <> :lateral false :inh true :inFromCl " +
+         (in_from ? "true" : "false") + " :requiredPerms 2 :checkAsUser 0 :selectedCols (b" + bits +
+         ") :insertedCols (b) :updatedCols (b) :extraUpdatedCols (b) :securityQuals <>}";
+}
+
+std::string query(const std::string &rtable, const std::string &targets = "<>", int command = 1,
+                  const std::string &extra = "") {
+  // extra fields come first: the reader takes a field's first occurrence
+  return "{QUERY " + extra + " :commandType " + std::to_string(command) +
+         " :querySource 0 :canSetTag true :utilityStmt <> :resultRelation 0 :hasAggs false "
+         ":hasModifyingCTE false :cteList <> :rtable " +
+         rtable + " :jointree <> :targetList " + targets + " :rowMarks <>}";
+}
+
+std::string call(uint32_t funcid) {
+  return "({TARGETENTRY :expr {FUNCEXPR :funcid " + std::to_string(funcid) +
+         " :funcresulttype 1184 :funcretset false :funcvariadic false :funcformat 0 :funccollid "
+         "0 :inputcollid 0 :args <> :location 7} :resno 1 :resname f :resjunk false})";
+}
+
+Verdict judge(const SqlPolicy &p, const std::string &tree, bool writes = false,
+              const std::string &kind = "SelectStmt") {
+  static auto c = policy_catalog();
+  Verdict passed;
+  passed.allowed = true;
+  passed.writes = writes;
+  passed.kind = kind;
+  return p.judge(tree, passed, *c);
+}
+
+void expect(const SqlPolicy &p, const std::string &tree, const char *rule) {
+  Verdict v = judge(p, tree);
+  EXPECT_EQ(v.allowed ? "" : v.rule, rule) << tree << "\n  -> " << v.message;
+}
+
+}  // namespace
+
+TEST(SqlJudge, ColumnsAreReadByAttnumAsTheServerResolvedThem) {
+  SqlPolicy p(options(), "shop");
+  expect(p, "(" + query("(" + rte(kUsers, 'r', {1, 2}) + ")") + ")", "");
+  expect(p, "(" + query("(" + rte(kUsers, 'r', {3}) + ")") + ")", "blocked_columns");
+  // system columns (ctid is -1) are not data
+  expect(p, "(" + query("(" + rte(kUsers, 'r', {-1, -3, 1}) + ")") + ")", "");
+  // a whole-row reference reads every column
+  Verdict v = judge(p, "(" + query("(" + rte(kUsers, 'r', {0}) + ")") + ")");
+  EXPECT_EQ(v.rule, "blocked_columns");
+  EXPECT_NE(v.message.find("whole-row"), std::string::npos) << v.message;
+  // dropped columns keep their attnums: ssn is attnum 6, salary 5
+  expect(p, "(" + query("(" + rte(kStaff, 'r', {1, 3, 5}) + ")") + ")", "");
+  expect(p, "(" + query("(" + rte(kStaff, 'r', {6}) + ")") + ")", "blocked_columns");
+}
+
+TEST(SqlJudge, BlockedTablesHoldThroughInheritanceAndKinds) {
+  SqlPolicy p(options(), "shop");
+  expect(p, "(" + query("(" + rte(kSecrets, 'r', {1}) + ")") + ")", "blocked_tables");
+  expect(p, "(" + query("(" + rte(kSecretsChild, 'r', {3}) + ")") + ")", "blocked_tables");
+  expect(p, "(" + query("(" + rte(kForeign, 'f', {1}) + ")") + ")", "foreign_tables");
+  expect(p, "(" + query("(" + rte(kToast, 't', {1}) + ")") + ")", "relations");
+  Verdict v = judge(p, "(" + query("(" + rte(424242, 'r', {1}) + ")") + ")");
+  EXPECT_EQ(v.rule, "relations");
+  EXPECT_TRUE(v.unknown_object);  // the gate reloads a stale catalog once
+  PolicyOptions o = options();
+  o.allowed_tables = {"app.remote"};
+  SqlPolicy lifted(o, "shop");
+  expect(lifted, "(" + query("(" + rte(kForeign, 'f', {1}) + ")") + ")", "");
+}
+
+TEST(SqlJudge, EveryFunctionIsAllowListed) {
+  SqlPolicy p(options(), "shop");
+  expect(p, "(" + query("<>", call(kNow)) + ")", "");
+  expect(p, "(" + query("<>", call(kSleep)) + ")", "deny_list");
+  expect(p, "(" + query("<>", call(kUnknownBuiltin)) + ")", "functions");
+  expect(p, "(" + query("<>", call(kUserFn)) + ")", "functions");
+  expect(p, "(" + query("<>", call(31337)) + ")", "functions");  // not in the catalog
+  // an operator calls its function; an aggregate its support functions; a
+  // domain value its check
+  expect(p, "(" + query("<>", "({TARGETENTRY :expr {OPEXPR :opno 16600 :opfuncid 0}})") + ")",
+         "functions");
+  PolicyOptions o = options();
+  o.allowed_functions = {"app.agg", "app.f"};
+  SqlPolicy some(o, "shop");
+  expect(some, "(" + query("<>", call(kUserFn)) + ")", "");
+  Verdict v = judge(some, "(" + query("<>", "({AGGREF :aggfnoid 16502 :aggtype 23})") + ")");
+  EXPECT_EQ(v.rule, "functions");
+  EXPECT_NE(v.message.find("app.g"), std::string::npos) << v.message;
+  EXPECT_NE(v.message.find("called by aggregate app.agg"), std::string::npos) << v.message;
+  o.allowed_functions = {"app.g"};
+  SqlPolicy g_only(o, "shop");
+  v = judge(g_only, "(" +
+                        query("<>",
+                              "({TARGETENTRY :expr {CONST :consttype 16700 "
+                              ":constvalue 4 [ 5 0 0 0 0 0 0 0 ]}})") +
+                        ")");
+  EXPECT_EQ(v.rule, "functions");
+  EXPECT_NE(v.message.find("app.f"), std::string::npos) << v.message;
+  o.allowed_functions = {"app.*"};
+  SqlPolicy schema(o, "shop");
+  expect(schema, "(" + query("<>", "({AGGREF :aggfnoid 16502 :aggtype 23})") + ")", "");
+  // lifting a denied built-in runs it on a connection that is then closed
+  o.allowed_functions = {"pg_sleep"};
+  SqlPolicy sleepy(o, "shop");
+  v = judge(sleepy, "(" + query("<>", call(kSleep)) + ")");
+  EXPECT_TRUE(v.allowed && v.discard_connection) << v.message;
+  o.blocked_functions = {"pg_sleep"};
+  SqlPolicy blocked(o, "shop");
+  expect(blocked, "(" + query("<>", call(kSleep)) + ")", "blocked_functions");
+}
+
+TEST(SqlJudge, WhatTheServerSeesAsAWriteOrALockIsRefused) {
+  SqlPolicy p(options(), "shop");
+  expect(p, "(" + query("<>", "<>", 3) + ")", "read_only");
+  expect(p, "(" + query("<>", "<>", 1, ":hasModifyingCTE true") + ")", "read_only");
+  std::string locking =
+      "({QUERY :commandType 1 :utilityStmt <> :rtable <> :rowMarks "
+      "({ROWMARKCLAUSE :rti 1 :strength 4 :waitPolicy 0 :pushedDown false})})";
+  expect(p, locking, "read_only");
+  std::string utility = "({QUERY :commandType 6 :utilityStmt ? :rtable <>})";
+  expect(p, utility, "read_only");
+  EXPECT_TRUE(judge(p, utility, false, "VariableShowStmt").allowed);
+  EXPECT_TRUE(judge(p, "(" + query("<>", "<>", 3) + ")", true).allowed);
+  // writes to a blocked column are refused too
+  std::string update = rte(kUsers, 'r', {});
+  update.replace(update.find(":updatedCols (b)"), 16, ":updatedCols (b 10)");
+  Verdict v = judge(p, "(" + query("(" + update + ")", "<>", 2) + ")", true);
+  EXPECT_EQ(v.rule, "blocked_columns") << v.message;
+}
+
+TEST(SqlJudge, CatalogViewsAreJudgedByColumnAndUserViewsByWhatTheyRead) {
+  SqlPolicy p(options(), "shop");
+  // SELECT state FROM pg_stat_activity, as the rewriter expands it: the view's
+  // body calls pg_stat_get_activity, which is trusted inside the view only.
+  auto expanded = [&](std::vector<int> attnums) {
+    std::string body = query("(" + rte(kActivity, 'v', attnums, false) + ")", call(kActivityFn));
+    return "(" + query("({RANGETBLENTRY :alias <> :rtekind 1 :subquery " + body + "})") + ")";
+  };
+  expect(p, expanded({17}), "");
+  Verdict v = judge(p, expanded({21}));
+  EXPECT_EQ(v.rule, "deny_list");
+  EXPECT_NE(v.message.find("allowed_columns = pg_stat_activity.query"), std::string::npos)
+      << v.message;
+  expect(p, expanded({0}), "deny_list");
+  expect(p, "(" + query("<>", call(kActivityFn)) + ")", "deny_list");  // called directly
+  PolicyOptions o = options();
+  o.allowed_columns = {"pg_stat_activity.query"};
+  SqlPolicy lifted(o, "shop");
+  expect(lifted, expanded({21}), "");
+  // a user view is walked whole, and the refusal names it
+  std::string body =
+      query("(" + rte(kUserView, 'v', {1, 2}, false) + " " + rte(kUsers, 'r', {1, 3}) + ")");
+  v = judge(p, "(" + query("({RANGETBLENTRY :alias <> :rtekind 1 :subquery " + body + "})") + ")");
+  EXPECT_EQ(v.rule, "blocked_columns");
+  EXPECT_NE(v.message.find("read through view app.user_logins"), std::string::npos) << v.message;
+}
+
+TEST(SqlJudge, MalformedOrSurprisingTreesAreRefused) {
+  SqlPolicy p(options(), "shop");
+  for (const char *bad : {"", "(", "({QUERY :commandType 1}", "({QUERY} {QUERY})", "garbage",
+                          "({QUERY :commandType 1 :rtable ({RANGETBLENTRY :rtekind 0})})"}) {
+    Verdict v = judge(p, bad);
+    EXPECT_FALSE(v.allowed) << bad;
+  }
+  // two queries (a rule's rewrite) are refused as such
+  std::string two = "(" + query("<>") + " " + query("<>") + ")";
+  EXPECT_EQ(judge(p, two).rule, "analysis");
+}
+
+TEST(QueryTree, ReadsTheServersNodeTextWithoutRecursing) {
+  QueryTree t("({QUERY :a 1 :b \"x\\\" y\" :c (b 8 9) :d <> :e 4 [ 1 0 0 0 ] :f a\\ b})");
+  const auto &q = t.at(t.kids(t.root())[0]);
+  EXPECT_EQ(q.text, "QUERY");
+  EXPECT_EQ(QueryTree::number(*t.field(q, "a")), 1);
+  EXPECT_EQ(t.field(q, "c")->count, 3u);
+  EXPECT_EQ(t.field(q, "d")->kind, QueryTree::Item::kNull);
+  EXPECT_EQ(QueryTree::number(*t.field(q, "e")), 4);  // a datum's length, then its bytes
+  EXPECT_EQ(t.field(q, "missing"), nullptr);
+  // 200,000 nested lists: no recursion, no stack to exhaust
+  std::string deep = std::string(200000, '(') + std::string(200000, ')');
+  EXPECT_NO_THROW(QueryTree{deep});
+  EXPECT_THROW(QueryTree("(1 2", 100), std::invalid_argument);
+  EXPECT_THROW(QueryTree(std::string(1000, '('), 100), std::invalid_argument);  // too many items
+}
+
+TEST(SqlJudge, ConcurrentJudgementsAcrossACatalogReloadAgree) {
+  SqlPolicy p(options(), "shop");
+  auto first = policy_catalog();
+  auto second = policy_catalog();  // a reload: the memo starts over
+  std::string good = "(" + query("(" + rte(kUsers, 'r', {1, 2}) + ")") + ")";
+  std::string bad = "(" + query("(" + rte(kUsers, 'r', {3}) + ")") + ")";
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Verdict passed;
+      passed.allowed = true;
+      for (int i = 0; i < 200; ++i) {
+        const auto &c = (i + t) % 2 == 0 ? *first : *second;
+        if (!p.judge(good, passed, c).allowed) ++wrong;
+        if (p.judge(bad, passed, c).rule != "blocked_columns") ++wrong;
+      }
+    });
+  }
+  for (auto &th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
