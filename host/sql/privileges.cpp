@@ -48,6 +48,9 @@ std::vector<std::string> reader_role_sql(const SqlPolicy &policy, const db::Cata
                     r);
     }
   }
+  // Lets pg-mcp keep the server's analysis of each statement out of the
+  // server log (PostgreSQL 15); nothing else.
+  out.push_back("GRANT SET ON PARAMETER log_min_messages TO " + r);
   if (!login.empty() && login != role)
     out.push_back("GRANT " + r + " TO " + db::quote_ident(login));
   return out;
@@ -68,7 +71,8 @@ SELECT session_user::text, current_user::text, l.rolsuper::text,
     CASE WHEN pg_catalog.pg_has_role(session_user, 'pg_execute_server_program', 'MEMBER') THEN 'pg_execute_server_program' END),
   (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relowner = l.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-     AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%')::text
+     AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%')::text,
+  pg_catalog.has_parameter_privilege('log_min_messages', 'SET')::text
 FROM pg_catalog.pg_roles l WHERE l.rolname = session_user)SQL";
   db::QueryResult r = db.internal(sql, {1, 65536});
   auto rows = nlohmann::json::parse(r.rows_json);
@@ -92,6 +96,12 @@ FROM pg_catalog.pg_roles l WHERE l.rolname = session_user)SQL";
   if (text(5) != "0" && !text(5).empty())
     warnings.push_back(where + "the login role '" + login + "' owns " + text(5) +
                        " table(s) or view(s): an owner passes every privilege check on them");
+  if (text(6) != "true")
+    warnings.push_back(where + "role '" + runs_as +
+                       "' may not set log_min_messages, so the server log receives PostgreSQL's "
+                       "analysis of every statement, with its text; GRANT SET ON PARAMETER "
+                       "log_min_messages TO " +
+                       db::quote_ident(runs_as) + " keeps it out");
   // Can the role statements run as read what the policy blocks?
   auto refused = policy.refused(catalog);
   if (!refused.empty()) {

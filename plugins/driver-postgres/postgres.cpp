@@ -142,8 +142,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
     PQsetNoticeReceiver(conn_, &PgConnection::on_notice, this);
   }
 
-  // Verifies the settings the host's parser relies on, keeps the server log
-  // free of analysis trees where the role may say so, and prepares the
+  // Verifies the settings the host's parser relies on and prepares the
   // cleanliness check with its baseline. Throws Error.
   void prepare_session() {
     for (auto [name, want] :
@@ -156,13 +155,6 @@ class PgConnection final : public pgmcp::sdk::Connection {
                                           want + " was asked for at connection; refusing it so " +
                                           "that pg-mcp and the server read SQL alike");
     }
-    // debug_print_rewritten writes its LOG line to the server log too; a role
-    // that may set log_min_messages keeps it out (superusers, or PostgreSQL 15's
-    // GRANT SET ON PARAMETER log_min_messages).
-    std::string quiet = single_value(
-        "SELECT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) OR "
-        "pg_catalog.has_parameter_privilege('log_min_messages', 'SET')");
-    if (quiet == "t") single_value("SET log_min_messages = fatal");
     single_value(std::string("PREPARE pgmcp_clean AS ") + kCleanCheck);
     clean_baseline_ = single_value("EXECUTE pgmcp_clean");
   }
@@ -189,16 +181,17 @@ class PgConnection final : public pgmcp::sdk::Connection {
     bool prepared = false;
     if (analyze != nullptr) {
       // First round trip: the server parses and analyses, and shows its tree.
-      for (const char *s : kAnalysisOn) send(s, nullptr, 0);
+      send(kAnalysisOn, nullptr, 0);
       bool same = std::strcmp(analyze, stmt.sql) == 0;
       tree_.clear();
       capturing_ = true;
-      if (PQsendPrepare(conn_, "", analyze, same ? static_cast<int>(stmt.param_count) : 0,
-                        nullptr) != 1)
+      // Named, so that the statement restoring the settings does not replace it.
+      if (PQsendPrepare(conn_, kStatementName, analyze,
+                        same ? static_cast<int>(stmt.param_count) : 0, nullptr) != 1)
         throw lost("could not send the statement");
       sync();
-      for (size_t i = 0; i < stmt.before_count + std::size(kAnalysisOn) + 1; ++i)
-        drain_command(fail);
+      for (size_t i = 0; i < stmt.before_count + 1; ++i) drain_command(fail);
+      prepared_ = drain_command(fail);  // deallocated by send_finish
       expect_sync(fail);
       capturing_ = false;
       if (!failure && tree_.empty())
@@ -214,8 +207,8 @@ class PgConnection final : public pgmcp::sdk::Connection {
         read_finish(stmt, fail);
         throw *failure;
       }
-      // The SET LOCALs end with the transaction; sending more before the
-      // Bind would replace the unnamed statement.
+      // The server log and this session's messages as they were, before it runs.
+      send(kAnalysisOff, nullptr, 0);
       prepared = same;
     }
     if (prepared) {
@@ -225,7 +218,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
     }
     sync();
     send_finish(stmt);
-    size_t leading = analyze != nullptr ? 0 : stmt.before_count;
+    size_t leading = analyze != nullptr ? 1 : stmt.before_count;
     // before: results discarded; the first failure aborts the rest until the sync.
     for (size_t i = 0; i < leading; ++i) drain_command(fail);
     // the statement itself, row by row, handed on in chunks
@@ -267,10 +260,29 @@ class PgConnection final : public pgmcp::sdk::Connection {
   }
 
  private:
-  // SET LOCAL around the analysis: the tree comes as one compact LOG notice.
-  static constexpr const char *kAnalysisOn[] = {"SET LOCAL debug_print_rewritten = on",
-                                                "SET LOCAL debug_pretty_print = off",
-                                                "SET LOCAL client_min_messages = log"};
+  // Around the analysis, for this transaction only: the tree comes as one
+  // compact LOG notice, and stays out of the server log where the role may
+  // say so (superusers, or PostgreSQL 15's GRANT SET ON PARAMETER). What was
+  // in force is kept in pgmcp.* settings and put back before the statement
+  // runs, so the server logs its execution as it logs any other.
+  static constexpr const char *kAnalysisOn =
+      "SELECT pg_catalog.set_config('pgmcp.client_min_messages', "
+      "pg_catalog.current_setting('client_min_messages'), true), "
+      "CASE WHEN pg_catalog.has_parameter_privilege('log_min_messages', 'SET') THEN "
+      "pg_catalog.set_config('pgmcp.log_min_messages', "
+      "pg_catalog.current_setting('log_min_messages'), true) || "
+      "pg_catalog.set_config('log_min_messages', 'fatal', true) END, "
+      "pg_catalog.set_config('debug_print_rewritten', 'on', true), "
+      "pg_catalog.set_config('debug_pretty_print', 'off', true), "
+      "pg_catalog.set_config('client_min_messages', 'log', true)";
+  static constexpr const char *kAnalysisOff =
+      "SELECT pg_catalog.set_config('debug_print_rewritten', 'off', true), "
+      "pg_catalog.set_config('client_min_messages', "
+      "pg_catalog.current_setting('pgmcp.client_min_messages'), true), "
+      "CASE WHEN pg_catalog.current_setting('pgmcp.log_min_messages', true) <> '' THEN "
+      "pg_catalog.set_config('log_min_messages', "
+      "pg_catalog.current_setting('pgmcp.log_min_messages'), true) END";
+  static constexpr const char *kStatementName = "pgmcp_statement";
   // What a call could leave on a session: advisory locks, prepared statements
   // and cursors, LISTEN channels, temporary objects, the role and the settings
   // the host relies on. Compared with its value on a fresh connection.
@@ -303,10 +315,11 @@ class PgConnection final : public pgmcp::sdk::Connection {
   // precedes them; read_finish reads their answers.
   void send_finish(const pgmcp_statement &stmt) {
     for (size_t i = 0; i < stmt.after_count; ++i) send(stmt.after[i], nullptr, 0);
+    if (prepared_) send("DEALLOCATE pgmcp_statement", nullptr, 0);
     bool check = !clean_baseline_.empty();
     if (check && PQsendQueryPrepared(conn_, "pgmcp_clean", 0, nullptr, nullptr, nullptr, 0) != 1)
       throw lost("could not send the statement");
-    if (stmt.after_count > 0 || check) sync();
+    sync();
   }
 
   // A session that is not as clean as a fresh one is not reused.
@@ -314,6 +327,10 @@ class PgConnection final : public pgmcp::sdk::Connection {
   void read_finish(const pgmcp_statement &stmt, Fail &fail) {
     bool check = !clean_baseline_.empty();
     for (size_t i = 0; i < stmt.after_count; ++i) drain_command(fail);
+    if (prepared_) {
+      drain_command(fail);
+      prepared_ = false;
+    }
     if (check) {
       Result r(PQgetResult(conn_), PQclear);
       if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) != 1 ||
@@ -322,7 +339,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
       while (Result more{PQgetResult(conn_), PQclear}) {
       }
     }
-    if (stmt.after_count > 0 || check) expect_sync(fail);
+    expect_sync(fail);
     if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
   }
 
@@ -351,7 +368,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
 
   void send_prepared(const pgmcp_value *params, size_t count) {
     Params p(params, count);
-    if (PQsendQueryPrepared(conn_, "", static_cast<int>(count), p.values(), p.lengths(),
+    if (PQsendQueryPrepared(conn_, kStatementName, static_cast<int>(count), p.values(), p.lengths(),
                             p.formats(), 0) != 1)
       throw lost("could not send the statement");
   }
@@ -396,12 +413,13 @@ class PgConnection final : public pgmcp::sdk::Connection {
     if (PQpipelineSync(conn_) != 1) throw lost("could not send the pipeline sync");
   }
 
+  // Reads one command's result; true when it succeeded.
   template <class Fail>
-  void drain_command(Fail &fail) {
+  bool drain_command(Fail &fail) {
     Result r(PQgetResult(conn_), PQclear);
     if (!r) {
       fail(lost("missing result"));
-      return;
+      return false;
     }
     ExecStatusType st = PQresultStatus(r.get());
     if (st == PGRES_FATAL_ERROR)
@@ -410,6 +428,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
       fail(Error(PGMCP_ERR_REMOTE, "statement skipped after an earlier error"));
     while (Result more{PQgetResult(conn_), PQclear}) {
     }
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
   }
 
   template <class Fail>
@@ -644,6 +663,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
   bool broken_ = false;
   bool cancelled_by_us_ = false;
   bool capturing_ = false;      // a Parse is being analysed: keep its tree
+  bool prepared_ = false;       // pgmcp_statement exists until send_finish
   std::string tree_;            // the server's analysis of that Parse
   std::string clean_baseline_;  // what the cleanliness check shows on a fresh session
   std::vector<std::pair<Oid, std::string>> types_;
