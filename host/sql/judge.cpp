@@ -578,13 +578,16 @@ std::vector<SqlPolicy::Readable> SqlPolicy::readable(const db::Catalog &catalog)
 std::vector<SqlPolicy::Refused> SqlPolicy::refused(const db::Catalog &catalog) const {
   auto memo_ptr = memo(catalog);
   std::vector<Refused> out;
+  // The operator's own objects: catalog and extension relations are granted
+  // to PUBLIC by PostgreSQL and judged by the policy alone.
+  auto own = [](const db::PolicyFacts::Rel &rel) { return !rel.builtin && rel.extension.empty(); };
   for (const auto &[oid, r] : memo_ptr->relations) {
     const auto &rel = catalog.facts.relations.at(oid);
-    if (!rel.builtin) out.push_back({oid, 0, join_name(rel.schema, rel.name)});
+    if (own(rel)) out.push_back({oid, 0, join_name(rel.schema, rel.name)});
   }
   for (const auto &[oid, cols] : memo_ptr->columns) {
     const auto &rel = catalog.facts.relations.at(oid);
-    if (rel.builtin) continue;
+    if (!own(rel)) continue;
     for (const auto &[attnum, r] : cols)
       out.push_back(
           {oid, attnum,

@@ -116,7 +116,8 @@ class Walker {
   std::vector<Func> funcs;
   bool select_into = false, locking = false, copy_files = false;
   bool explain_analyze = false;
-  std::string set_kind;  // for VariableSetStmt: "session", "local", "transaction", "role"
+  std::string internal_relation;  // a relation named in an internal schema
+  std::string set_kind;           // for VariableSetStmt: "session", "local", "transaction", "role"
   std::string too_deep;
 
   void walk(Value v, int depth) {
@@ -155,6 +156,13 @@ class Walker {
       if (n > 0) funcs.push_back({n > 1 ? sval(name.at(n - 2)) : "", sval(name.at(n - 1))});
     }
     if (type == "SelectStmt" && body.get("intoClause").valid()) select_into = true;
+    if (type == "RangeVar") {
+      // Internal schemas: TOAST tables hold other tables' values out of line,
+      // temporary schemas other sessions' tables.
+      std::string schema = body.get("schemaname").str();
+      if (schema.rfind("pg_toast", 0) == 0 || schema.rfind("pg_temp", 0) == 0)
+        internal_relation = schema + "." + body.get("relname").str();
+    }
     if (type == "LockingClause") locking = true;
     if (statement) {
       if (type == "ExplainStmt") {
@@ -252,6 +260,11 @@ class Rules {
         if (auto bad = write("a data-modifying " + statement_words(w_.statement_types[i])))
           return bad;
     }
+    if (!w_.internal_relation.empty())
+      return Violation{"relations", w_.internal_relation,
+                       w_.internal_relation +
+                           " is in an internal schema: TOAST tables hold other tables' values, "
+                           "temporary schemas other sessions' tables (rule relations)"};
     if (w_.select_into) {
       if (auto bad = write("SELECT INTO")) return bad;
       return Violation{"utility", "SELECT INTO",

@@ -44,6 +44,10 @@ std::vector<std::string> reader_role_sql(const SqlPolicy &policy, const db::Cata
     } else if (!rel.columns.empty()) {
       std::string cols;
       for (const auto &c : rel.columns) cols += (cols.empty() ? "" : ", ") + db::quote_ident(c);
+      // System columns are granted one by one too, or reading ctid would need
+      // the whole table (the policy lets a statement read them).
+      if (rel.kind == 'r' || rel.kind == 'p' || rel.kind == 'm')
+        cols += ", ctid, xmin, xmax, cmin, cmax, tableoid";
       out.push_back("GRANT SELECT (" + cols + ") ON " + qualified(rel.schema, rel.name) + " TO " +
                     r);
     }

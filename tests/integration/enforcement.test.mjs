@@ -1,0 +1,183 @@
+// PostgreSQL enforcing what the policy decides, against a real server: the
+// reader role that `pg-mcp --grants` makes, a differential test (whatever the
+// policy admits, PostgreSQL's own privilege check for that role admits too),
+// the warnings about privileged logins, one parser truth on a database that
+// reads backslashes the old way, and connections proven clean.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { writeConfig, readClusterEnv, PGMCP, withStdioClient as withClient } from '../e2e/lib.mjs';
+
+const env = readClusterEnv(process.env.PGMCP_CLUSTER_ENV);
+const readerDsn = env.PGMCP_PG_DSN.replace(/\/demo$/, '/corpus');
+const superDsn = env.PGMCP_PG_ADMIN_DSN.replace('dbname=demo', 'dbname=corpus');
+const admin = (sql, db = 'corpus') =>
+  execFileSync('psql', [env.PGMCP_PG_ADMIN_DSN.replace('dbname=demo', `dbname=${db}`), '-tAq', '-c', sql], { encoding: 'utf8' }).trim();
+const policy = `search_path = app, geo, public
+blocked_tables = app.secrets, public.tokens, app.ledger_2025
+blocked_columns = users.password, api_token, staff.ssn, people.ssn
+blocked_functions = app.slow_echo, app.same
+`;
+const section = (login, extra = '') =>
+  `[database.corpus]\nplugin = postgres\ndsn = ${login}\n${policy}${extra}`;
+const call = (c, sql) => c.callTool({ name: 'execute_sql', arguments: { sql } });
+const text = (r) => r.content[0].text;
+const ROLE = 'pgmcp_corpus_reader';
+
+function pgmcp(args, ini) {
+  return spawnSync(PGMCP, ['--config', writeConfig(ini), ...args], { encoding: 'utf8', timeout: 60000 });
+}
+
+// The corpus's statements, and statements generated from the fixture's
+// catalog: every column of every table and view alone, every relation whole
+// and as a whole row, and NATURAL joins of relations that share a column.
+function statements() {
+  const out = [];
+  let current = null;
+  for (const line of readFileSync(new URL('./policy_corpus.txt', import.meta.url), 'utf8').split('\n')) {
+    if (/^@(allow|deny)/.test(line)) {
+      current = [];
+      out.push(current);
+    } else if (current && !line.startsWith('#')) {
+      current.push(line);
+    }
+  }
+  const corpus = out.map((l) => l.join('\n').trim()).filter((s) => s.length > 0);
+  const rows = admin(`SELECT n.nspname, c.relname, a.attname FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+    WHERE n.nspname IN ('app', 'geo', 'reports', 'public') AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+      AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, 2, a.attnum`).split('\n').map((l) => l.split('|'));
+  const q = (s) => `"${s.replace(/"/g, '""')}"`;
+  const tables = new Map();
+  for (const [schema, table, column] of rows) {
+    const key = `${q(schema)}.${q(table)}`;
+    if (!tables.has(key)) tables.set(key, []);
+    tables.get(key).push(column);
+  }
+  const generated = [];
+  for (const [t, cols] of tables) {
+    generated.push(`SELECT * FROM ${t} LIMIT 1`, `SELECT x FROM ${t} x LIMIT 1`, `SELECT count(*) FROM ${t}`);
+    for (const c of cols) generated.push(`SELECT ${q(c)} FROM ${t} LIMIT 1`);
+  }
+  const names = [...tables.keys()];
+  for (let i = 0; i < names.length; i++)
+    for (let j = i + 1; j < names.length; j++)
+      if (tables.get(names[i]).some((c) => tables.get(names[j]).includes(c)))
+        generated.push(`SELECT count(*) FROM ${names[i]} NATURAL JOIN ${names[j]}`);
+  return { corpus, generated };
+}
+
+test('--grants prints, and with --apply creates, a reader role with exactly what the policy allows', () => {
+  const printed = pgmcp(['--grants', 'corpus', '--grants-role', ROLE], section(superDsn));
+  assert.equal(printed.status, 0, printed.stderr);
+  assert.match(printed.stdout, /CREATE ROLE "pgmcp_corpus_reader" NOLOGIN/);
+  assert.match(printed.stdout, /GRANT SELECT \("id", "email", "password_policy", "region", "created_at", ctid, xmin, xmax, cmin, cmax, tableoid\) ON "app"\."users" TO "pgmcp_corpus_reader";/);
+  assert.doesNotMatch(printed.stdout, /ON "app"\."secrets" TO/);
+  const applied = pgmcp(['--grants', 'corpus', '--grants-role', ROLE, '--apply'], section(superDsn));
+  assert.equal(applied.status, 0, applied.stderr);
+  const can = (what) => admin(`SELECT ${what}`);
+  assert.equal(can(`rolcanlogin FROM pg_roles WHERE rolname = '${ROLE}'`), 'f');
+  assert.equal(can(`has_column_privilege('${ROLE}', 'app.users', 'email', 'SELECT')`), 't');
+  assert.equal(can(`has_column_privilege('${ROLE}', 'app.users', 'password', 'SELECT')`), 'f');
+  assert.equal(can(`has_column_privilege('${ROLE}', 'app.contractors', 'ssn', 'SELECT')`), 'f');
+  assert.equal(can(`has_table_privilege('${ROLE}', 'app.secrets', 'SELECT')`), 'f');
+  assert.equal(can(`has_table_privilege('${ROLE}', 'app.secrets_archive', 'SELECT')`), 'f');
+  assert.equal(can(`has_table_privilege('${ROLE}', 'app.ledger', 'SELECT')`), 'f');
+  assert.equal(can(`has_table_privilege('${ROLE}', 'app.ledger_2026', 'SELECT')`), 't');
+  assert.equal(can(`has_table_privilege('${ROLE}', 'reports.all_secrets', 'SELECT')`), 'f');  // a view over a blocked table
+  assert.equal(can(`has_table_privilege('${ROLE}', 'app.password_stats', 'SELECT')`), 'f');  // stores a blocked column
+  assert.equal(can(`has_table_privilege('${ROLE}', 'app.remote_users', 'SELECT')`), 'f');  // foreign, not allowed
+  assert.equal(can(`has_table_privilege('${ROLE}', 'app.orders', 'INSERT')`), 'f');
+  // applying again after the policy tightened takes back what it no longer allows
+  const tighter = section(superDsn).replace('staff.ssn', 'staff.ssn, orders.total');
+  assert.equal(pgmcp(['--grants', 'corpus', '--grants-role', ROLE, '--apply'], tighter).status, 0);
+  assert.equal(can(`has_column_privilege('${ROLE}', 'app.orders', 'total', 'SELECT')`), 'f');
+  assert.equal(pgmcp(['--grants', 'corpus', '--grants-role', ROLE, '--apply'], section(superDsn)).status, 0);
+  assert.equal(can(`has_column_privilege('${ROLE}', 'app.orders', 'total', 'SELECT')`), 't');
+});
+
+test('differential: whatever the policy admits, PostgreSQL admits for the reader role', async () => {
+  // A superuser login that runs every statement as the reader role: a policy
+  // pass that the role may not read fails with 42501 instead of reading.
+  const { corpus, generated } = statements();
+  assert.ok(generated.length >= 150, `${generated.length} generated statements`);
+  const disagreements = [];
+  let admitted = 0;
+  let refused = 0;
+  const passed = [];
+  await withClient(section(superDsn, `role = ${ROLE}\nallowed_functions = geo.st_distance, app.locked_sum\n`), async (c) => {
+    for (const sql of [...corpus, ...generated]) {
+      const r = await call(c, sql);
+      const t = r.isError ? text(r) : '';
+      if (/\(rule [a-z_]+\)/.test(t)) {
+        refused++;
+        continue;
+      }
+      admitted++;
+      passed.push(sql);
+      if (t.startsWith('ERROR 42501')) disagreements.push(`${sql}\n    -> ${t}`);
+    }
+  });
+  // and every admitted generated statement through EXPLAIN as the role itself
+  const explainFailures = [];
+  for (const sql of generated.filter((g) => passed.includes(g))) {
+    const r = spawnSync('psql', [superDsn, '-tAq', '-c', `SET ROLE ${ROLE}`, '-c', `EXPLAIN ${sql}`], { encoding: 'utf8' });
+    if (/permission denied/.test(r.stderr)) explainFailures.push(`${sql}: ${r.stderr}`);
+  }
+  assert.deepEqual(disagreements, [], `${disagreements.length} statements the policy admitted and PostgreSQL refused:\n${disagreements.join('\n')}`);
+  assert.deepEqual(explainFailures, []);
+  assert.ok(admitted > 200 && refused > 200, `${admitted} admitted, ${refused} refused`);
+  console.log(`# differential: ${corpus.length + generated.length} statements, ${admitted} admitted by the policy and by PostgreSQL for ${ROLE}, ${refused} refused by the policy, 0 disagreements`);
+});
+
+test('a superuser login, or a role that can read blocked columns, is warned about loudly', async () => {
+  const check = pgmcp(['--check-config'], section(superDsn));
+  assert.equal(check.status, 0, check.stderr);
+  assert.match(check.stderr, /database 'corpus': the login role 'postgres' is a superuser/);
+  assert.match(check.stderr, /pg-mcp --grants corpus/);
+  const reader = pgmcp(['--check-config'], section(readerDsn));
+  assert.match(reader.stderr, /role 'pgmcp_reader' can read \d+ object\(s\) the policy blocks \([^)]*app\.users\.password/);
+  assert.doesNotMatch(reader.stderr, /is a superuser/);
+  // run as the reader role made by --grants: nothing blocked is readable, nothing to say about it
+  const confined = pgmcp(['--check-config'], section(superDsn, `role = ${ROLE}\n`));
+  assert.doesNotMatch(confined.stderr, /can read \d+ object/);
+  assert.match(confined.stderr, /is a superuser/);  // the login still is
+  await withClient(section(superDsn), async (c) => {
+    assert.match(c.stderr(), /\[security\] database 'corpus': the login role 'postgres' is a superuser/);
+  });
+});
+
+test('one parser truth: a database that reads backslashes the old way is read as pg-mcp reads it', async () => {
+  assert.equal(admin('SHOW standard_conforming_strings', 'scs_off'), 'off');
+  const dsn = env.PGMCP_PG_DSN.replace(/\/demo$/, '/scs_off');
+  await withClient(`[database.scs]\nplugin = postgres\ndsn = ${dsn}\n`, async (c) => {
+    const shown = await call(c, 'SHOW standard_conforming_strings');
+    assert.deepEqual(shown.structuredContent.rows, [['on']]);
+    // With the server reading \' as a quote this would call pg_sleep; read as
+    // the parser reads it, it is one harmless string.
+    const start = Date.now();
+    const r = await call(c, "SELECT 'x\\'' , pg_sleep(3) -- ' AS v");
+    assert.equal(r.isError, undefined, text(r));
+    assert.deepEqual(r.structuredContent.rows, [["x\\' , pg_sleep(3) -- "]]);
+    assert.ok(Date.now() - start < 2500, 'nothing slept');
+    assert.deepEqual((await call(c, "SELECT 'a\\' AS v")).structuredContent.rows, [['a\\']]);
+  });
+});
+
+test('a connection that a call left dirty is never pooled again, even when the policy did not foresee it', async () => {
+  // app.locker is an alias of pg_advisory_lock the operator allowed by name:
+  // nothing tells the policy it takes a lock; the check after the call does.
+  await withClient(section(readerDsn, 'pool_max = 1\nallowed_functions = app.locker\n'), async (c) => {
+    const first = await call(c, 'SELECT pg_backend_pid() AS pid, app.locker(4242)::text AS locked');
+    assert.equal(first.isError, undefined, text(first));
+    const second = await call(c, 'SELECT pg_backend_pid() AS pid');
+    assert.notEqual(second.structuredContent.rows[0][0], first.structuredContent.rows[0][0], 'a fresh connection');
+    for (let i = 0; i < 40 && admin("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242") !== '0'; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    assert.equal(admin("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242"), '0');
+    // an ordinary call keeps its connection
+    const third = await call(c, 'SELECT pg_backend_pid() AS pid');
+    assert.equal(third.structuredContent.rows[0][0], second.structuredContent.rows[0][0], 'a clean connection is reused');
+  });
+});
