@@ -15,6 +15,7 @@ std::string DbError::describe() const {
   if (!position.empty()) s += " (at character " + position + ")";
   if (!detail.empty()) s += ". DETAIL: " + detail;
   if (!hint.empty()) s += ". HINT: " + hint;
+  if (while_analysing) s += " (PostgreSQL refused it while analysing it; nothing was run)";
   return s;
 }
 
@@ -35,6 +36,7 @@ DbError from_driver(pgmcp_status status, const pgmcp_error &err, const std::stri
   e.detail = err.field("detail");
   e.hint = err.field("hint");
   e.position = err.field("position");
+  e.while_analysing = err.field("stage") == "analysis";
   return e;
 }
 

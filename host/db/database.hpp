@@ -31,6 +31,7 @@ class DbError : public std::runtime_error {
       : std::runtime_error(message), status(code) {}
   pgmcp_status status;
   std::string sqlstate, detail, hint, position;
+  bool while_analysing = false;  // refused by the server before anything ran
   // "ERROR 42703: column "x" does not exist (at character 8). HINT: ..."
   std::string describe() const;
 };

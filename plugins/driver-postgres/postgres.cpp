@@ -203,6 +203,8 @@ class PgConnection final : public pgmcp::sdk::Connection {
       tree_.clear();
       tree_.shrink_to_fit();
       if (failure) {
+        // Refused by the server while analysing: the statement never ran.
+        if (failure->status() == PGMCP_ERR_REMOTE) failure->with("stage", "analysis");
         send_finish(stmt);
         read_finish(stmt, fail);
         throw *failure;
