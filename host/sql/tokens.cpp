@@ -2,6 +2,7 @@
 
 #include <pg_query.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace pgmcp::sql {
@@ -85,6 +86,25 @@ std::vector<Token> scan(const std::string &sql) {
     if (t.start < 0 || t.end < t.start || static_cast<size_t>(t.end) > sql.size())
       throw std::invalid_argument("a token outside the statement");
   return out;
+}
+
+size_t nesting_bound(const std::vector<Token> &tokens) {
+  std::vector<size_t> chain{0};  // per open parenthesis: tokens chained since the last comma
+  size_t bound = 0;
+  for (const Token &t : tokens) {
+    if (t.kind == token::kOpenParen) {
+      chain.push_back(0);
+    } else if (t.kind == token::kCloseParen) {
+      if (chain.size() > 1) chain.pop_back();
+      ++chain.back();  // the parenthesised expression is one more operand
+    } else if (t.kind == token::kComma || t.kind == token::kSemicolon) {
+      chain.back() = 0;
+    } else if (t.kind < token::kIdent || t.kind > token::kParam || t.kind == token::kOp) {
+      ++chain.back();  // anything but a name or a constant can nest
+    }
+    bound = std::max(bound, chain.size() + chain.back());
+  }
+  return bound;
 }
 
 std::string inner_statement(const std::string &sql) {

@@ -19,9 +19,18 @@ std::vector<Token> scan(const std::string &sql);
 
 // libpg_query token kinds used here.
 namespace token {
+// Names and constants are IDENT (258) to PARAM (267), but for Op (265).
+constexpr int32_t kComma = 44, kSemicolon = 59, kIdent = 258, kOp = 265, kParam = 267;
 constexpr int32_t kOpenParen = 40, kCloseParen = 41, kSqlComment = 275, kCComment = 276, kAs = 294,
                   kData = 368, kExplain = 411, kNo = 524, kWith = 716, kWithLa = 739;
-}
+}  // namespace token
+
+// An upper bound on how deeply PostgreSQL's parse tree of sql can nest: the
+// parenthesis depth plus the tokens other than names and constants chained
+// since the last comma at that depth (1+1+…+1 is a left-deep tree as deep
+// as its operators are many). Scanning does not recurse; parsing a tree to
+// text does, so an absurd bound is refused before the parse.
+size_t nesting_bound(const std::vector<Token> &tokens);
 
 // The statement inside EXPLAIN [ANALYZE] [VERBOSE] | EXPLAIN (options), or
 // inside CREATE [TEMP] TABLE / MATERIALIZED VIEW name [...] AS query [WITH

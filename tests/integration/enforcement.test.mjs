@@ -181,3 +181,17 @@ test('a connection that a call left dirty is never pooled again, even when the p
     assert.equal(third.structuredContent.rows[0][0], second.structuredContent.rows[0][0], 'a clean connection is reused');
   });
 });
+
+test('a long flat expression gets an error, not a crash, and the server keeps serving', async () => {
+  const terms = Array(70000).fill('1').join('+');
+  await withClient(section(readerDsn), async (c) => {
+    const plain = await call(c, `SELECT ${terms}`);
+    assert.equal(plain.isError, true);
+    assert.match(text(plain), /ERROR 54001: stack depth limit exceeded.*nothing was run/);
+    const explained = await call(c, `EXPLAIN SELECT ${terms}`);
+    assert.match(text(explained), /nests up to 70002 levels deep.*\(rule complexity\)/);
+    const strings = await call(c, `SELECT ${Array(70000).fill("'a'").join('||')}`);
+    assert.equal(strings.isError, true);
+    assert.deepEqual((await call(c, 'SELECT 1 AS alive')).structuredContent.rows, [[1]]);
+  });
+});

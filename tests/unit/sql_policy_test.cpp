@@ -95,13 +95,15 @@ TEST(SqlPolicyText, WhereNothingWritesAQueryIsJudgedOnTheServersAnalysis) {
            {"SELECT txid_current()", "deny_list"},
            {"SELECT pg_sleep_wrapper()", "blocked_functions"},
            {"/* c */ -- d\n (SELECT md5('x'))", "blocked_functions"},
-           {"SELECT * FROM pg_toast.pg_toast_2619", "relations"},
        }) {
     Verdict v = read_only.check(c.sql);
     EXPECT_TRUE(v.allowed) << c.sql << " -> " << v.message;
     EXPECT_EQ(v.analysis_sql, c.sql);
     expect(writable, c);  // the full text stage, where writes are possible
   }
+  // names in internal schemas never take the short path
+  expect(read_only, {"SELECT * FROM pg_toast.pg_toast_2619", "relations"});
+  expect(read_only, {"SELECT * FROM PG_TEMP_3.t", "relations"});
 }
 
 TEST(SqlPolicyText, RejectionNamesRuleObjectAndTheKeyThatLiftsIt) {
@@ -155,6 +157,31 @@ TEST(SqlPolicyText, DeepNestingIsRefusedNotCrashed) {
     // the raw parse prints no tree: nothing deep to walk before the server's analysis
     EXPECT_TRUE(read_only.check(sql).allowed) << depth;
   }
+}
+
+TEST(SqlPolicyText, ALongFlatExpressionIsRefusedBeforeThePrinterOverflowsTheStack) {
+  // 70,000 terms once overflowed the stack inside libpg_query's tree printer
+  // and killed the process; without the bound this test crashes.
+  std::string terms = "1";
+  for (int i = 0; i < 70000; ++i) terms += "+1";
+  std::string strings = "'a'";
+  for (int i = 0; i < 70000; ++i) strings += "||'a'";
+  PolicyOptions o = options();
+  o.allow_write = true;
+  SqlPolicy p(o, "shop");
+  for (const std::string &sql :
+       {"EXPLAIN SELECT " + terms, "SELECT " + strings, "INSERT INTO t VALUES (" + terms + ")",
+        "SELECT " + std::string(70000, '(') + "1" + std::string(70000, ')')}) {
+    Verdict v = p.check(sql);
+    EXPECT_EQ(v.rule, "complexity") << v.message.substr(0, 200);
+    EXPECT_NE(v.message.find("more than the 5000"), std::string::npos) << v.message.substr(0, 200);
+  }
+  // long but flat is fine: a VALUES list of many rows
+  std::string rows = "INSERT INTO t VALUES (1, 'a')";
+  for (int i = 0; i < 5000; ++i) rows += ", (1, 'a')";
+  EXPECT_TRUE(p.check(rows).allowed) << p.check(rows).message;
+  // where nothing writes, the raw parse does not recurse; the server refuses it
+  EXPECT_TRUE(SqlPolicy(options(), "shop").check("SELECT " + terms).allowed);
 }
 
 TEST(SqlPolicyText, AllowWriteMarksWritesAndRefusesWhatCannotBeChecked) {
