@@ -197,6 +197,31 @@ json page(const json &params, const Items &items, const char *key) {
 }
 
 // What tools see of their request.
+// The result of a client's answer to a server request, read by its shape: an
+// error of any shape, or a result that is no object, is the client's error,
+// never an exception of the JSON library.
+json client_result(std::string_view method, const json &response) {
+  auto e = response.is_object() ? response.find("error") : response.end();
+  if (response.is_object() && e != response.end()) {
+    int error_code = code::internal_error;
+    std::string message = "the client answered " + std::string(method) + " with an error";
+    if (e->is_object()) {
+      auto c = e->find("code");
+      if (c != e->end() && c->is_number_integer()) error_code = c->get<int>();
+      auto m = e->find("message");
+      if (m != e->end() && m->is_string()) message += ": " + m->get<std::string>();
+    } else {
+      message += " that is not an object (" + e->dump().substr(0, 200) + ")";
+    }
+    throw ProtocolError(error_code, message);
+  }
+  auto r = response.is_object() ? response.find("result") : response.end();
+  if (r == response.end() || !r->is_object())
+    throw ProtocolError(code::internal_error, "the client's answer to " + std::string(method) +
+                                                  " holds no result object");
+  return *r;
+}
+
 class CallContext final : public RequestContext {
  public:
   CallContext(Exchange &ex, CallState *call, json progress_token)
@@ -289,11 +314,7 @@ class CallContext final : public RequestContext {
       }
     }
     json response = future.get();
-    if (auto e = response.find("error"); e != response.end()) {
-      throw ProtocolError(e->value("code", code::internal_error),
-                          e->value("message", std::string("client error")));
-    }
-    return response.value("result", json::object());
+    return client_result(method, response);
   }
 
  private:

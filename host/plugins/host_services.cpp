@@ -69,8 +69,25 @@ void PGMCP_CALL error_set_field(pgmcp_error *err, const char *field, const char 
 // Asks the connected client's model: sampling/createMessage (legacy revisions
 // send it as a request; 2026-07-28 clients get it through the input-required
 // flow, which RequestContext::client_request hides).
+pgmcp_status sample(const pgmcp_call *call, const pgmcp_llm_request *req, const pgmcp_llm_sink *out,
+                    pgmcp_error *err);
+
+// A host service is called from a plugin's C code: nothing may escape it.
 pgmcp_status PGMCP_CALL client_sample(const pgmcp_call *call, const pgmcp_llm_request *req,
-                                      const pgmcp_llm_sink *out, pgmcp_error *err) {
+                                      const pgmcp_llm_sink *out, pgmcp_error *err) noexcept {
+  try {
+    return sample(call, req, out, err);
+  } catch (const std::exception &e) {
+    error_set(err, (std::string("the MCP client's answer could not be read: ") + e.what()).c_str());
+    return PGMCP_ERR_REMOTE;
+  } catch (...) {
+    error_set(err, "the MCP client's answer could not be read");
+    return PGMCP_ERR_INTERNAL;
+  }
+}
+
+pgmcp_status sample(const pgmcp_call *call, const pgmcp_llm_request *req, const pgmcp_llm_sink *out,
+                    pgmcp_error *err) {
   if (call == nullptr || call->ctx == nullptr || req == nullptr || out == nullptr) {
     error_set(err,
               "no MCP client is attached to this call, so its model cannot be asked; configure "
@@ -115,11 +132,18 @@ pgmcp_status PGMCP_CALL client_sample(const pgmcp_call *call, const pgmcp_llm_re
                            : (timed_out ? PGMCP_ERR_TIMEOUT : PGMCP_ERR_REMOTE);
   }
   std::string text;
-  const mcp::json &content = result.contains("content") ? result["content"] : mcp::json();
+  auto string_at = [](const mcp::json &object, const char *key) -> const mcp::json * {
+    if (!object.is_object()) return nullptr;
+    auto it = object.find(key);
+    return it != object.end() && it->is_string() ? &*it : nullptr;
+  };
+  static const mcp::json kNone;
+  auto found = result.is_object() ? result.find("content") : result.end();
+  const mcp::json &content = found != result.end() ? *found : kNone;
   auto take = [&](const mcp::json &block) {
-    if (block.is_object() && block.value("type", "") == "text" && block.contains("text") &&
-        block["text"].is_string())
-      text += block["text"].get<std::string>();
+    const mcp::json *type = string_at(block, "type");
+    const mcp::json *t = string_at(block, "text");
+    if (type != nullptr && *type == "text" && t != nullptr) text += t->get<std::string>();
   };
   if (content.is_array())
     for (const auto &b : content) take(b);
@@ -130,10 +154,10 @@ pgmcp_status PGMCP_CALL client_sample(const pgmcp_call *call, const pgmcp_llm_re
     return PGMCP_ERR_REMOTE;
   }
   out->append_text(out->ctx, text.data(), text.size());
-  if (result.contains("model") && result["model"].is_string())
-    out->set_model(out->ctx, result["model"].get<std::string>().c_str());
-  if (result.contains("stopReason") && result["stopReason"].is_string())
-    out->set_stop_reason(out->ctx, result["stopReason"].get<std::string>().c_str());
+  if (const mcp::json *model = string_at(result, "model"))
+    out->set_model(out->ctx, model->get<std::string>().c_str());
+  if (const mcp::json *stop = string_at(result, "stopReason"))
+    out->set_stop_reason(out->ctx, stop->get<std::string>().c_str());
   return PGMCP_OK;
 }
 

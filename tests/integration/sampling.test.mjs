@@ -115,3 +115,80 @@ test('2026-07-28: sampling through the input-required flow, stateless, with seal
     await s.stop();
   }
 });
+
+// Answers to sampling/createMessage that no SDK would send: each must give the
+// query tool an error and leave the server serving.
+const MALFORMED = [
+  { error: 'boom' },
+  { error: null },
+  { error: 42 },
+  { error: [1, 2] },
+  { error: { code: 'x', message: 5 } },
+  { result: 'just text' },
+  { result: null },
+  { result: { content: { type: 5, text: 'SELECT 1' } } },
+  { result: { content: [{ type: 'text', text: 7 }] } },
+  { result: { content: { type: 'text', text: { sql: 'SELECT 1' } }, model: 5, stopReason: [] } },
+];
+
+test('stdio: malformed answers to sampling/createMessage are the client\'s error, not a crash', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(PGMCP, ['--config', writeConfig(demo)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let buffer = '';
+  const waiting = [];
+  child.stdout.on('data', (d) => {
+    buffer += d;
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const msg = JSON.parse(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+      waiting.shift()?.(msg);
+    }
+  });
+  const next = () => new Promise((resolve) => waiting.push(resolve));
+  const send = (m) => child.stdin.write(`${JSON.stringify(m)}\n`);
+  try {
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: { sampling: {} }, clientInfo: { name: 'raw', version: '1' } } });
+    assert.equal((await next()).id, 1);
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    for (const [i, answer] of MALFORMED.entries()) {
+      send({ jsonrpc: '2.0', id: 100 + i, method: 'tools/call', params: { name: 'query', arguments: { question: 'How many customers?' } } });
+      let msg = await next();
+      while (msg.method !== 'sampling/createMessage') msg = await next();  // skip progress and logs
+      send({ jsonrpc: '2.0', id: msg.id, ...answer });
+      let reply = await next();
+      while (reply.id !== 100 + i) reply = await next();
+      assert.equal(reply.result?.isError, true, `${JSON.stringify(answer)} -> ${JSON.stringify(reply)}`);
+    }
+    send({ jsonrpc: '2.0', id: 999, method: 'tools/call', params: { name: 'list_databases', arguments: {} } });
+    let alive = await next();
+    while (alive.id !== 999) alive = await next();
+    assert.equal(alive.result.isError, undefined, 'still serving');
+    assert.equal(child.exitCode, null);
+  } finally {
+    child.kill();
+  }
+});
+
+test('2026-07-28: malformed inputResponses are the client\'s error, not a crash', async () => {
+  const s = await startHttp(demo);
+  const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': { sampling: {} } };
+  const call = (id, extra = {}) => post(s.url, { jsonrpc: '2.0', id, method: 'tools/call',
+    params: { name: 'query', arguments: { question: 'How many customers?' }, _meta: meta, ...extra } },
+  modernHeaders('tools/call', 'query'));
+  try {
+    const first = (await call(1)).json.result;
+    assert.equal(first.resultType, 'input_required');
+    for (const [i, answer] of MALFORMED.entries()) {
+      const r = await call(10 + i, { inputResponses: { r0: answer.result ?? answer }, requestState: first.requestState });
+      assert.ok(r.status < 500, `HTTP ${r.status}`);
+      const result = r.json.result;
+      assert.ok(result?.isError === true || result?.resultType === 'input_required' || r.json.error, JSON.stringify(r.json));
+    }
+    const ok = await post(s.url, { jsonrpc: '2.0', id: 99, method: 'tools/call', params: { name: 'list_databases', arguments: {}, _meta: meta } },
+      modernHeaders('tools/call', 'list_databases'));
+    assert.equal(ok.status, 200, 'still serving');
+  } finally {
+    await s.stop();
+  }
+});
