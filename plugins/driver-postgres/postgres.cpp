@@ -20,11 +20,16 @@
 // After every call a prepared check proves nothing of it stayed behind.
 #include <libpq-fe.h>
 
+#include <poll.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "catalog.hpp"
@@ -47,7 +52,16 @@ std::string clean(const char *msg) {
 struct Settings {
   std::vector<std::string> keys, values;  // for PQconnectdbParams
   std::string where;                      // host:port/db for messages, no secrets
+  long long statement_timeout_ms = 30000;
+  long long connect_timeout_s = 5;
 };
+
+// How long past statement_timeout a server that does not answer at all is
+// waited for: the server enforces statement_timeout itself, unless it is
+// frozen or the network path is dead.
+long long answer_deadline_ms(long long statement_timeout_ms) {
+  return statement_timeout_ms + std::max<long long>(1000, statement_timeout_ms / 10);
+}
 
 Settings read_settings(const Config &config) {
   config.allow_only({"dsn", "connect_timeout_s", "application_name", "statement_timeout_ms"});
@@ -98,6 +112,8 @@ Settings read_settings(const Config &config) {
   set("application_name", app);
   set("client_encoding", "UTF8");  // results are written into JSON as they arrive
   s.where = (host.empty() ? "localhost" : host) + ":" + (port.empty() ? "5432" : port) + "/" + db;
+  s.statement_timeout_ms = statement_timeout;
+  s.connect_timeout_s = timeout;
   return s;
 }
 
@@ -137,7 +153,8 @@ using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
 class PgConnection final : public pgmcp::sdk::Connection {
  public:
-  PgConnection(PGconn *conn, std::string where) : conn_(conn), where_(std::move(where)) {
+  PgConnection(PGconn *conn, std::string where, long long answer_ms)
+      : conn_(conn), where_(std::move(where)), answer_ms_(answer_ms) {
     cancel_ = PQgetCancel(conn_);
     PQsetNoticeReceiver(conn_, &PgConnection::on_notice, this);
   }
@@ -170,6 +187,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
 
   void execute(const pgmcp_statement &stmt, const pgmcp::sdk::RowSink &sink) override {
     const uint32_t chunk = stmt.chunk_rows == 0 ? kDefaultChunkRows : stmt.chunk_rows;
+    deadline_ = Clock::now() + std::chrono::milliseconds(answer_ms_);
     const char *analyze = pgmcp::sdk::analyze_sql(stmt);
     if (analyze != nullptr && !sink.takes_analysis())
       throw Error(PGMCP_ERR_INVALID_ARGUMENT, "analyze_sql given without an analyzed callback");
@@ -243,19 +261,20 @@ class PgConnection final : public pgmcp::sdk::Connection {
   }
 
   void describe_schema(const pgmcp::sdk::SchemaSink &sink) override {
+    deadline_ = Clock::now() + std::chrono::milliseconds(answer_ms_);
     send(pgmcp::postgres::kCatalogQuery, nullptr, 0);
     sync();
     std::unique_ptr<Error> failure;
     auto fail = [&](Error e) {
       if (!failure) failure = std::make_unique<Error>(std::move(e));
     };
-    Result r(PQgetResult(conn_), PQclear);
+    Result r(next_result(), PQclear);
     if (!r) throw lost("no catalog result");
     if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
       fail(server_error(r.get(), "catalog query failed"));
     else
       emit_catalog(r.get(), sink);
-    while (Result more{PQgetResult(conn_), PQclear}) {
+    while (Result more{next_result(), PQclear}) {
     }
     expect_sync(fail);
     if (failure) throw *failure;
@@ -334,31 +353,68 @@ class PgConnection final : public pgmcp::sdk::Connection {
       prepared_ = false;
     }
     if (check) {
-      Result r(PQgetResult(conn_), PQclear);
+      Result r(next_result(), PQclear);
       if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) != 1 ||
           clean_baseline_ != PQgetvalue(r.get(), 0, 0))
         broken_ = true;  // not what a fresh connection shows: never pool it again
-      while (Result more{PQgetResult(conn_), PQclear}) {
+      while (Result more{next_result(), PQclear}) {
       }
     }
     expect_sync(fail);
     if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
   }
 
+  // The next result, waiting at most until deadline_: a server that does not
+  // answer (frozen, or behind a dead network path) never enforces its own
+  // statement_timeout. On expiry the statement is cancelled where the server
+  // can still be reached, and the connection is given up.
+  PGresult *next_result() {
+    while (PQisBusy(conn_) != 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
+      if (left.count() <= 0) {
+        broken_ = true;
+        cancel_in_background();
+        throw Error(PGMCP_ERR_TIMEOUT,
+                    "the server at " + where_ + " did not answer within " +
+                        std::to_string(answer_ms_) +
+                        " ms (statement_timeout_ms and a grace); the statement was cancelled and "
+                        "the connection closed");
+      }
+      pollfd p{PQsocket(conn_), POLLIN, 0};
+      int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+      if (ready < 0 && errno != EINTR) break;  // PQgetResult reports the failure
+      if (ready > 0 && PQconsumeInput(conn_) == 0) break;
+    }
+    return PQgetResult(conn_);
+  }
+
+  // PQcancel opens a connection of its own, which a dead network would hold
+  // up for a long time: it runs apart, on its own copy of the cancel key.
+  void cancel_in_background() {
+    PGcancel *c = PQgetCancel(conn_);
+    if (c == nullptr) return;
+    std::thread([c] {
+      char err[256];
+      PQcancel(c, err, sizeof err);
+      PQfreeCancel(c);
+    }).detach();
+  }
+
   // One statement on its own round trip, during set-up; its first value.
   std::string single_value(const std::string &sql) {
+    deadline_ = Clock::now() + std::chrono::milliseconds(answer_ms_);
     send(sql.c_str(), nullptr, 0);
     sync();
     std::string value;
     std::unique_ptr<Error> failure;
-    Result r(PQgetResult(conn_), PQclear);
+    Result r(next_result(), PQclear);
     if (!r) throw lost("no result");
     ExecStatusType st = PQresultStatus(r.get());
     if (st == PGRES_TUPLES_OK && PQntuples(r.get()) > 0 && PQnfields(r.get()) > 0)
       value = PQgetvalue(r.get(), 0, 0);
     else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
       failure = std::make_unique<Error>(server_error(r.get(), "set-up statement failed"));
-    while (Result more{PQgetResult(conn_), PQclear}) {
+    while (Result more{next_result(), PQclear}) {
     }
     auto fail = [&](Error e) {
       if (!failure) failure = std::make_unique<Error>(std::move(e));
@@ -418,7 +474,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
   // Reads one command's result; true when it succeeded.
   template <class Fail>
   bool drain_command(Fail &fail) {
-    Result r(PQgetResult(conn_), PQclear);
+    Result r(next_result(), PQclear);
     if (!r) {
       fail(lost("missing result"));
       return false;
@@ -428,14 +484,14 @@ class PgConnection final : public pgmcp::sdk::Connection {
       fail(server_error(r.get(), "statement failed"));
     else if (st == PGRES_PIPELINE_ABORTED)
       fail(Error(PGMCP_ERR_REMOTE, "statement skipped after an earlier error"));
-    while (Result more{PQgetResult(conn_), PQclear}) {
+    while (Result more{next_result(), PQclear}) {
     }
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
   }
 
   template <class Fail>
   void expect_sync(Fail &fail) {
-    Result r(PQgetResult(conn_), PQclear);
+    Result r(next_result(), PQclear);
     if (!r || PQresultStatus(r.get()) != PGRES_PIPELINE_SYNC) fail(lost("pipeline out of step"));
   }
 
@@ -451,7 +507,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
       held.clear();
     };
     for (;;) {
-      Result r(PQgetResult(conn_), PQclear);
+      Result r(next_result(), PQclear);
       if (!r) break;
       ExecStatusType st = PQresultStatus(r.get());
       if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
@@ -662,6 +718,9 @@ class PgConnection final : public pgmcp::sdk::Connection {
   std::string where_;
   std::mutex cancel_mutex_;
   PGcancel *cancel_ = nullptr;
+  using Clock = std::chrono::steady_clock;
+  long long answer_ms_;         // how long a server may take to answer at all
+  Clock::time_point deadline_;  // for the call under way
   bool broken_ = false;
   bool cancelled_by_us_ = false;
   bool capturing_ = false;      // a Parse is being analysed: keep its tree
@@ -695,7 +754,8 @@ class PgDatabase final : public pgmcp::sdk::Database {
       PQfinish(conn);
       throw Error(PGMCP_ERR_UNAVAILABLE, "cannot enter pipeline mode on " + settings_.where);
     }
-    auto c = std::make_unique<PgConnection>(conn, settings_.where);
+    auto c = std::make_unique<PgConnection>(conn, settings_.where,
+                                            answer_deadline_ms(settings_.statement_timeout_ms));
     c->prepare_session();
     return c;
   }

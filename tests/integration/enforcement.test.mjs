@@ -195,3 +195,28 @@ test('a long flat expression gets an error, not a crash, and the server keeps se
     assert.deepEqual((await call(c, 'SELECT 1 AS alive')).structuredContent.rows, [[1]]);
   });
 });
+
+test('a frozen backend yields an error within statement_timeout plus a grace; other databases keep serving', async () => {
+  const other = env.PGMCP_PG_DSN;  // demo, on its own pool
+  const ini = `${section(readerDsn, 'pool_max = 1\nstatement_timeout_ms = 1000\n')}\n[database.demo]\nplugin = postgres\ndsn = ${other}\n`;
+  await withClient(ini, async (c) => {
+    const pid = (await c.callTool({ name: 'execute_sql', arguments: { database: 'corpus', sql: 'SELECT pg_backend_pid() AS pid' } })).structuredContent.rows[0][0];
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const start = Date.now();
+      const frozen = await c.callTool({ name: 'execute_sql', arguments: { database: 'corpus', sql: 'SELECT 1' } });
+      const took = Date.now() - start;
+      assert.equal(frozen.isError, true);
+      assert.match(text(frozen), /ran longer than statement_timeout_ms|did not answer within/);
+      assert.ok(took < 4000, `answered after ${took} ms`);
+      const meanwhile = await c.callTool({ name: 'execute_sql', arguments: { database: 'demo', sql: 'SELECT 1 AS ok' } });
+      assert.deepEqual(meanwhile.structuredContent.rows, [[1]]);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    // the frozen connection was given up: the next call gets a fresh one
+    const after = await c.callTool({ name: 'execute_sql', arguments: { database: 'corpus', sql: 'SELECT pg_backend_pid() AS pid' } });
+    assert.equal(after.isError, undefined, text(after));
+    assert.notEqual(after.structuredContent.rows[0][0], pid);
+  });
+});
