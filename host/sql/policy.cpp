@@ -474,6 +474,12 @@ Verdict SqlPolicy::check(const std::string &sql) const {
     v.message = std::move(message);
     return v;
   };
+  // libpq sends the text as a C string: a NUL byte would silently cut it.
+  if (size_t nul = sql.find('\0'); nul != std::string::npos)
+    return refuse("syntax", "",
+                  "the statement contains a NUL byte (U+0000) at character " +
+                      std::to_string(nul + 1) +
+                      ", which PostgreSQL cannot read; remove it (rule syntax)");
   if (!options_.allow_write && begins_like_a_query(sql)) {
     // Where nothing may write, a statement that begins like a query needs
     // from the text only its syntax and that it is one statement: whatever

@@ -257,7 +257,21 @@ void add_database_tools(mcp::Registry &registry, std::shared_ptr<Databases> dbs)
         else
           params.emplace_back(p.dump());
       }
-      long long max_rows = args.value("max_rows", e.db->options().max_rows);
+      long long max_rows = e.db->options().max_rows;
+      if (auto m = args.find("max_rows"); m != args.end() && !m->is_null()) {
+        // above the database's max_rows is capped; outside 1..2^63-1 is an error
+        bool whole = m->is_number_integer();
+        bool fits = whole && (m->is_number_unsigned()
+                                  ? m->get<unsigned long long>() <= 9223372036854775807ULL
+                                  : m->get<long long>() >= 1);
+        if (!fits)
+          throw mcp::ToolError("max_rows = " + m->dump() +
+                               " is not a whole number from 1 to 9223372036854775807 (the database "
+                               "returns at most " +
+                               std::to_string(e.db->options().max_rows) +
+                               " rows); nothing was run");
+        max_rows = m->get<long long>();
+      }
       return run_query(e, args["sql"].get<std::string>(), params, max_rows, ctx);
     };
     registry.add_tool(std::move(t));

@@ -49,11 +49,61 @@ std::string clean(const char *msg) {
   return s;
 }
 
+// libpq's connection-string errors quote the fragment they could not read,
+// which may be a password ("invalid percent-encoded token: "s3cr%zz""). Quoted
+// fragments other than connection keywords, and any password the string
+// spells out, are redacted.
+std::string redact(std::string message, const std::string &dsn) {
+  static const std::vector<std::string> keywords = [] {
+    std::vector<std::string> k;
+    if (PQconninfoOption *d = PQconndefaults()) {
+      for (PQconninfoOption *o = d; o->keyword != nullptr; ++o) k.emplace_back(o->keyword);
+      PQconninfoFree(d);
+    }
+    return k;
+  }();
+  std::string out;
+  for (size_t i = 0; i < message.size();) {
+    size_t open = message.find('"', i);
+    size_t close = open == std::string::npos ? open : message.find('"', open + 1);
+    if (close == std::string::npos) {
+      out += message.substr(i);
+      break;
+    }
+    std::string inside = message.substr(open + 1, close - open - 1);
+    bool keyword = std::find(keywords.begin(), keywords.end(), inside) != keywords.end() ||
+                   inside == "=" || inside == "&";
+    out += message.substr(i, open - i) + "\"" + (keyword ? inside : "(redacted)") + "\"";
+    i = close + 1;
+  }
+  // password=... and scheme://user:password@ spelled out anywhere else
+  for (const std::string &mark : {std::string("password="), std::string(":")}) {
+    size_t at = mark == ":" ? dsn.find("://") : dsn.find(mark);
+    if (at == std::string::npos) continue;
+    size_t start, end;
+    if (mark == ":") {
+      size_t user = at + 3, colon = dsn.find(':', user), amp = dsn.find('@', user);
+      if (colon == std::string::npos || amp == std::string::npos || colon > amp) continue;
+      start = colon + 1;
+      end = amp;
+    } else {
+      start = at + mark.size();
+      end = dsn.find_first_of(" &", start);
+      if (end == std::string::npos) end = dsn.size();
+    }
+    std::string secret = dsn.substr(start, end - start);
+    for (size_t f; secret.size() >= 3 && (f = out.find(secret)) != std::string::npos;)
+      out.replace(f, secret.size(), "(redacted)");
+  }
+  return out;
+}
+
 struct Settings {
   std::vector<std::string> keys, values;  // for PQconnectdbParams
   std::string where;                      // host:port/db for messages, no secrets
   long long statement_timeout_ms = 30000;
   long long connect_timeout_s = 5;
+  std::string password;  // only to keep it out of messages
 };
 
 // How long past statement_timeout a server that does not answer at all is
@@ -73,7 +123,7 @@ Settings read_settings(const Config &config) {
   char *err = nullptr;
   PQconninfoOption *opts = PQconninfoParse(dsn.c_str(), &err);
   if (opts == nullptr) {
-    std::string why = clean(err);
+    std::string why = redact(clean(err), dsn);
     PQfreemem(err);
     throw config.fail("dsn", "is not a valid PostgreSQL connection string: " + why);
   }
@@ -89,6 +139,7 @@ Settings read_settings(const Config &config) {
     if (k == "host" || k == "hostaddr") host = host.empty() ? o->val : host;
     if (k == "port") port = o->val;
     if (k == "dbname") db = o->val;
+    if (k == "password") s.password = o->val;
     s.keys.push_back(k);
     s.values.push_back(o->val);
   }
@@ -132,6 +183,12 @@ Error server_error(const PGresult *r, const std::string &fallback) {
   // Connection exceptions (08xxx) and the server going away (57P01 admin
   // shutdown, 57P02 crash shutdown, 57P03 cannot connect now): the
   // connection is gone, not the statement wrong.
+  // 08P01 (protocol violation) is what Bind says of a wrong number of
+  // parameters: the caller's error, on a connection that goes on working.
+  if (state != nullptr && std::strcmp(state, "08P01") == 0) {
+    e.with("hint", "send as many params as the statement has $1, $2, ... placeholders");
+    return e;
+  }
   if (state != nullptr &&
       (std::strncmp(state, "08", 2) == 0 || std::strncmp(state, "57P0", 4) == 0)) {
     Error lost(PGMCP_ERR_UNAVAILABLE, msg != nullptr ? msg : fallback);
@@ -748,6 +805,9 @@ class PgDatabase final : public pgmcp::sdk::Database {
     if (PQstatus(conn) != CONNECTION_OK) {
       std::string why = clean(PQerrorMessage(conn));
       PQfinish(conn);
+      for (size_t f; settings_.password.size() >= 3 &&
+                     (f = why.find(settings_.password)) != std::string::npos;)
+        why.replace(f, settings_.password.size(), "(redacted)");
       throw Error(PGMCP_ERR_UNAVAILABLE, "cannot connect to " + settings_.where + ": " + why);
     }
     if (PQenterPipelineMode(conn) != 1) {

@@ -220,3 +220,21 @@ test('a frozen backend yields an error within statement_timeout plus a grace; ot
     assert.notEqual(after.structuredContent.rows[0][0], pid);
   });
 });
+
+test('bad inputs get clear errors, keep the connection, and leak no secret', async () => {
+  await withClient(section(readerDsn, 'pool_max = 1\n'), async (c) => {
+    const args = (a) => c.callTool({ name: 'execute_sql', arguments: a });
+    const pid = (await args({ sql: 'SELECT pg_backend_pid() AS pid' })).structuredContent.rows[0][0];
+    assert.match(text(await args({ sql: 'SELECT 1\u0000; DELETE FROM orders' })), /NUL byte \(U\+0000\) at character 9.*\(rule syntax\)/);
+    assert.match(text(await args({ sql: 'SELECT 1', max_rows: 18446744073709551615 })), /max_rows = \S+ is not a whole number from 1 to 9223372036854775807/);
+    const wrong = await args({ sql: 'SELECT $1::int + $2::int', params: ['1'] });
+    assert.match(text(wrong), /ERROR 08P01: bind message supplies 1 parameters.*HINT: send as many params/);
+    const same = await args({ sql: 'SELECT pg_backend_pid() AS pid' });
+    assert.equal(same.structuredContent.rows[0][0], pid, 'the caller\'s mistake kept the connection');
+  });
+  // a password libpq quotes in its parse error stays out of the message
+  const r = pgmcp(['--check-config'], '[database.x]\nplugin = postgres\ndsn = postgresql://u:s3cr3t%zzpw@127.0.0.1/db\n');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /invalid percent-encoded token: "\(redacted\)"/);
+  assert.doesNotMatch(r.stderr, /s3cr3t/);
+});
