@@ -49,7 +49,7 @@ struct Collector {
   Judgement judgement;
   bool judged;
 
-  static int32_t PGMCP_CALL on_analysis(void *ctx, const char *analysis, size_t len) {
+  static int32_t PGMCP_CALL on_analysis(void *ctx, const char *analysis, size_t len) noexcept {
     auto *self = static_cast<Collector *>(ctx);
     if (self->admitted == nullptr) return 1;  // nobody asked: refuse
     self->judged = true;
@@ -62,55 +62,78 @@ struct Collector {
     return self->admitted->analyze_only() ? 1 : 0;
   }
 
-  static int32_t PGMCP_CALL on_columns(void *ctx, const pgmcp_column *cols, size_t count,
-                                       size_t size) {
+  // Called by the driver's C code: an exception must not cross back into it.
+  // A failure stops the rows and is reported once the driver returns.
+  std::string failure;
+  template <class F>
+  static int32_t guarded(void *ctx, F &&f) noexcept {
     auto *self = static_cast<Collector *>(ctx);
+    try {
+      return f(self);
+    } catch (const std::exception &e) {
+      if (self->failure.empty()) self->failure = e.what();
+    } catch (...) {
+      if (self->failure.empty()) self->failure = "unknown error";
+    }
+    return 1;
+  }
+
+  static int32_t PGMCP_CALL on_columns(void *ctx, const pgmcp_column *cols, size_t count,
+                                       size_t size) noexcept {
+    return guarded(ctx, [&](Collector *self) { return self->columns(cols, count, size); });
+  }
+  static int32_t PGMCP_CALL on_rows(void *ctx, const pgmcp_value *values,
+                                    size_t row_count) noexcept {
+    return guarded(ctx, [&](Collector *self) { return self->rows(values, row_count); });
+  }
+  static void PGMCP_CALL on_complete(void *ctx, const char *tag) noexcept {
+    guarded(ctx, [&](Collector *self) {
+      self->out->command_tag = tag != nullptr ? tag : "";
+      return 0;
+    });
+  }
+
+  int32_t columns(const pgmcp_column *cols, size_t count, size_t size) {
     const char *base = reinterpret_cast<const char *>(cols);
     for (size_t i = 0; i < count; ++i) {
       const auto *c = reinterpret_cast<const pgmcp_column *>(base + i * size);
       std::string type = c->type_name != nullptr ? c->type_name : "";
-      self->types.push_back(classify_type(c->type_oid, type));
-      self->out->columns.push_back(
+      types.push_back(classify_type(c->type_oid, type));
+      out->columns.push_back(
           {{"name", c->name != nullptr ? c->name : "?column?"},
            {"type", type.empty() ? "oid:" + std::to_string(c->type_oid) : type}});
     }
     return 0;
   }
-
-  static int32_t PGMCP_CALL on_rows(void *ctx, const pgmcp_value *values, size_t row_count) {
-    auto *self = static_cast<Collector *>(ctx);
-    std::string &out = self->out->rows_json;
-    size_t ncols = self->types.size();
+  int32_t rows(const pgmcp_value *values, size_t row_count) {
+    std::string &json = out->rows_json;
+    size_t ncols = types.size();
     for (size_t r = 0; r < row_count; ++r) {
-      if (self->out->row_count >= self->limits.max_rows) {
-        self->out->truncated = true;
-        self->out->truncated_by = "max_rows";
+      if (out->row_count >= limits.max_rows) {
+        out->truncated = true;
+        out->truncated_by = "max_rows";
         return 1;
       }
-      size_t mark = out.size();
-      out += self->out->row_count == 0 ? "[" : ",[";
+      size_t mark = json.size();
+      json += out->row_count == 0 ? "[" : ",[";
       for (size_t c = 0; c < ncols; ++c) {
-        if (c > 0) out += ',';
+        if (c > 0) json += ',';
         const pgmcp_value &v = values[r * ncols + c];
         if (v.is_null)
-          out += "null";
+          json += "null";
         else
-          append_json(out, std::string_view(v.data, v.len), self->types[c]);
+          append_json(json, std::string_view(v.data, v.len), types[c]);
       }
-      out += ']';
-      if (static_cast<long long>(out.size()) > self->limits.max_bytes) {
-        out.resize(mark);  // this row does not fit
-        self->out->truncated = true;
-        self->out->truncated_by = "max_result_bytes";
+      json += ']';
+      if (static_cast<long long>(json.size()) > limits.max_bytes) {
+        json.resize(mark);  // this row does not fit
+        out->truncated = true;
+        out->truncated_by = "max_result_bytes";
         return 1;
       }
-      ++self->out->row_count;
+      ++out->row_count;
     }
     return 0;
-  }
-
-  static void PGMCP_CALL on_complete(void *ctx, const char *tag) {
-    static_cast<Collector *>(ctx)->out->command_tag = tag != nullptr ? tag : "";
   }
 };
 
@@ -311,7 +334,7 @@ QueryResult Database::run(const std::string &sql,
     Lease lease = acquire();
     QueryResult result;
     result.rows_json = "[";
-    Collector collector{limits, &result, {}, admitted, Judgement::run, false};
+    Collector collector{limits, &result, {}, admitted, Judgement::run, false, {}};
     pgmcp_row_sink sink{sizeof(pgmcp_row_sink),  &collector,
                         &Collector::on_columns,  &Collector::on_rows,
                         &Collector::on_complete, &Collector::on_analysis};
@@ -340,6 +363,11 @@ QueryResult Database::run(const std::string &sql,
     }
     result.duration_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (!collector.failure.empty()) {
+      lease.discard();  // the driver stopped mid-result
+      throw DbError(PGMCP_ERR_INTERNAL,
+                    "database '" + name_ + "': reading the result failed: " + collector.failure);
+    }
     if (st == PGMCP_OK) {
       result.rows_json += ']';
       return result;
