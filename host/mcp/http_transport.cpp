@@ -92,7 +92,7 @@ std::string decode_header_value(const std::string &v) {
 
 // Starts an event-stream answer and returns its body.
 std::ostream &open_event_stream(HTTPServerResponse &r) {
-  r.setStatus(HTTPResponse::HTTP_OK);
+  r.setStatusAndReason(HTTPResponse::HTTP_OK);
   r.setContentType("text/event-stream");
   r.set("Cache-Control", "no-cache");
   r.set("X-Accel-Buffering", "no");  // proxies must not buffer events
@@ -252,7 +252,7 @@ class LazyResponse final : public Outbound {
     {
       std::lock_guard lock(mutex_);
       if (!started_) {
-        r_.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
+        r_.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
         r_.setContentType("application/json");
         r_.sendBuffer(text.data(), text.size());
         return;
@@ -265,7 +265,7 @@ class LazyResponse final : public Outbound {
   void abandon() {
     std::lock_guard lock(mutex_);
     if (!started_) {
-      r_.setStatus(HTTPResponse::HTTP_ACCEPTED);
+      r_.setStatusAndReason(HTTPResponse::HTTP_ACCEPTED);
       r_.setContentLength(0);
       r_.send();
     }
@@ -305,8 +305,10 @@ class LazyResponse final : public Outbound {
 };
 
 void send_json(HTTPServerResponse &r, int status, const json &body) {
-  std::string text = body.dump();
-  r.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
+  // A message may echo what the client sent; invalid UTF-8 in it is replaced
+  // rather than thrown (which would drop the connection without an answer).
+  std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
   r.setContentType("application/json");
   r.sendBuffer(text.data(), text.size());
 }
@@ -479,8 +481,18 @@ struct HttpTransport::Impl {
       return send_error(resp, 406, nullptr, code::invalid_request,
                         "Not Acceptable: accept application/json and text/event-stream");
     }
-    if (req.hasContentLength() &&
-        req.getContentLength64() > static_cast<Poco::Int64>(opt.max_body_bytes)) {
+    Poco::Int64 length = -1;
+    if (req.hasContentLength()) {
+      try {
+        length = req.getContentLength64();
+      } catch (const Poco::Exception &) {
+        length = -2;
+      }
+      if (length < 0)
+        return send_error(resp, 400, nullptr, code::parse_error,
+                          "Bad Request: Content-Length is not a byte count");
+    }
+    if (length > static_cast<Poco::Int64>(opt.max_body_bytes)) {
       return send_error(resp, 413, nullptr, code::invalid_request,
                         "Payload Too Large: a message may be at most " +
                             std::to_string(opt.max_body_bytes) + " bytes");
@@ -502,8 +514,9 @@ struct HttpTransport::Impl {
     try {
       doc = json::parse(body);
     } catch (const json::exception &e) {
-      return send_error(resp, 400, nullptr, code::parse_error,
-                        std::string("Parse error: ") + e.what());
+      return send_error(
+          resp, 400, nullptr, code::parse_error,
+          std::string("Parse error: ") + e.what() + "; send one JSON-RPC message as UTF-8 JSON");
     }
     Message m;
     try {
@@ -741,7 +754,7 @@ struct HttpTransport::Impl {
   }
 
   void accepted(HTTPServerResponse &resp) {
-    resp.setStatus(HTTPResponse::HTTP_ACCEPTED);
+    resp.setStatusAndReason(HTTPResponse::HTTP_ACCEPTED);
     resp.setContentLength(0);
     resp.send();
   }
@@ -803,7 +816,7 @@ struct HttpTransport::Impl {
                         "Not Found: unknown or ended session");
     }
     end_session(session_id);
-    resp.setStatus(HTTPResponse::HTTP_OK);
+    resp.setStatusAndReason(HTTPResponse::HTTP_OK);
     resp.setContentLength(0);
     resp.send();
   }

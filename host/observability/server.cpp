@@ -40,11 +40,11 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     } else if (path == "/ready") {
       mcp::json r = probes_.readiness ? probes_.readiness() : mcp::json{{"ready", true}};
       if (!r.value("ready", false))
-        resp.setStatus(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
+        resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
       body = r.dump();
       resp.setContentType("application/json");
     } else {
-      resp.setStatus(Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
+      resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
       body = R"({"error":"not found: use /metrics, /health or /ready"})";
       resp.setContentType("application/json");
     }

@@ -149,3 +149,23 @@ test('auth mode none on a non-loopback address refuses to start and says why', a
   const check = await runToExit(['--check-config', '--config', config]);
   assert.equal(check.code, 1);
 });
+
+test('bad bodies get a 400 with a JSON-RPC error, and every status line says what it is', async () => {
+  const headers = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };
+  // invalid UTF-8 inside a string: the parse error echoes it, which once threw and dropped the connection
+  const body = Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}}')]);
+  const res = await fetch(server.url, { method: 'POST', headers, body });
+  assert.equal(res.status, 400);
+  assert.equal(res.statusText, 'Bad Request');
+  const reply = await res.json();
+  assert.equal(reply.error.code, -32700);
+  assert.match(reply.error.message, /UTF-8/);
+  const missing = await fetch(new URL('/nothing', server.url));
+  assert.equal(missing.status, 404);
+  assert.equal(missing.statusText, 'Not Found');
+  const wrongType = await fetch(server.url, { method: 'POST', headers: { ...headers, 'Content-Type': 'text/plain' }, body: '{}' });
+  assert.equal(wrongType.statusText, 'Unsupported Media Type');
+  // and the server goes on serving
+  const ok = await post(server.url, { jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: MODERN_META } }, modernHeaders('tools/list'));
+  assert.equal(ok.status, 200);
+});
