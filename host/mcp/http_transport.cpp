@@ -868,10 +868,13 @@ void HttpTransport::start() {
           new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, i.opt.tls_key, i.opt.tls_cert,
                                  "", Poco::Net::Context::VERIFY_NONE);
       ctx->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-      i.socket = std::make_unique<Poco::Net::SecureServerSocket>(address, 256, ctx);
+      i.socket = std::make_unique<Poco::Net::SecureServerSocket>(ctx);
     } else {
-      i.socket = std::make_unique<Poco::Net::ServerSocket>(address, 256);
+      i.socket = std::make_unique<Poco::Net::ServerSocket>();
     }
+    // Not SO_REUSEPORT (Poco's default): a second instance must fail, not share.
+    i.socket->bind(address, true, false);
+    i.socket->listen(256);
   } catch (const Poco::Exception &e) {
     throw std::runtime_error("cannot listen on " + i.opt.listen.text() + ": " + e.displayText());
   }

@@ -79,8 +79,11 @@ ObservabilityServer::~ObservabilityServer() { stop(); }
 
 void ObservabilityServer::start() {
   try {
-    impl_->socket = std::make_unique<Poco::Net::ServerSocket>(
-        Poco::Net::SocketAddress(impl_->listen.host, impl_->listen.port), 64);
+    // Not SO_REUSEPORT (Poco's default): a second instance must fail, not share.
+    impl_->socket = std::make_unique<Poco::Net::ServerSocket>();
+    impl_->socket->bind(Poco::Net::SocketAddress(impl_->listen.host, impl_->listen.port), true,
+                        false);
+    impl_->socket->listen(64);
   } catch (const Poco::Exception &e) {
     throw std::runtime_error("cannot listen on " + impl_->listen.text() +
                              " (observability.listen): " + e.displayText());

@@ -169,3 +169,28 @@ test('bad bodies get a 400 with a JSON-RPC error, and every status line says wha
   const ok = await post(server.url, { jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: MODERN_META } }, modernHeaders('tools/list'));
   assert.equal(ok.status, 200);
 });
+
+test('a port another instance holds is refused, not shared', async () => {
+  const first = await startHttp('', { observability: '127.0.0.1:0' });
+  try {
+    let metrics;
+    for (let i = 0; i < 50 && !(metrics = first.metricsUrl()); i++) await new Promise((r) => setTimeout(r, 20));
+    const obsPort = new URL(metrics).port;
+    const mcpPort = new URL(first.url).port;
+    // the same observability port: the second serves MCP without it, and says so
+    const second = await startHttp('', { observability: `127.0.0.1:${obsPort}` });
+    try {
+      for (let i = 0; i < 50 && !/observability\.listen/.test(second.stderr()); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.match(second.stderr(), /cannot listen on 127\.0\.0\.1:\d+ \(observability\.listen\).*in use/);
+      assert.equal(second.metricsUrl(), undefined);
+    } finally {
+      await second.stop();
+    }
+    // the same MCP port: the second does not start
+    const r = await runToExit(['--config', writeConfig(`[server]\ntransport = http\n[http]\nlisten = 127.0.0.1:${mcpPort}\n[observability]\nlisten =\n`)]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+: .*in use/);
+  } finally {
+    await first.stop();
+  }
+});
