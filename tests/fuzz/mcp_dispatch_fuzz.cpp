@@ -1,13 +1,19 @@
 // Fuzzes JSON-RPC framing and MCP dispatch: each input is a sequence of
 // newline-separated messages fed to one connection's session, as the stdio
 // transport would. Any input must give responses or errors; never a crash, a
-// hang, or an exception escaping the dispatcher.
+// hang, or an exception escaping the dispatcher. The "ask" tool asks the
+// client's model through the very host service plugins call (client_sample),
+// so the answers a client returns in inputResponses (or as responses) are
+// fuzzed too.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "config/settings.hpp"
 #include "mcp/server.hpp"
+#include "pgmcp/llm.h"
+#include "plugins/call.hpp"
+#include "plugins/host_services.hpp"
 #include "tools/list_databases.hpp"
 
 namespace {
@@ -43,6 +49,35 @@ pgmcp::mcp::McpServer &server() {
       return pgmcp::mcp::structured_result(args);
     };
     registry->add_tool(echo);
+    pgmcp::mcp::Tool ask;
+    ask.name = "ask";
+    ask.description = "asks the client's model";
+    ask.input_schema = {{"type", "object"}};
+    ask.handler = [](const pgmcp::mcp::json &, pgmcp::mcp::RequestContext &ctx) {
+      static pgmcp::plugins::HostTable host("fuzz");
+      pgmcp_call call{&ctx, {}};
+      pgmcp_llm_message message{sizeof(pgmcp_llm_message), PGMCP_LLM_USER, "question"};
+      pgmcp_llm_request req{};
+      req.struct_size = sizeof req;
+      req.messages = &message;
+      req.message_count = 1;
+      req.message_struct_size = sizeof message;
+      req.temperature = -1;
+      req.timeout_ms = 1;  // a legacy request is never answered here: do not wait
+      req.call = &call;
+      std::string text;
+      pgmcp_llm_sink sink{sizeof sink, &text,
+                          [](void *c, const char *d, size_t n) {
+                            static_cast<std::string *>(c)->append(d, n);
+                          },
+                          [](void *, uint64_t, uint64_t) {}, [](void *, const char *) {},
+                          [](void *, const char *) {}};
+      pgmcp_error err;
+      pgmcp_status st = host.api.client_sample(&call, &req, &sink, &err);
+      if (call.input_required) throw *call.input_required;
+      return pgmcp::mcp::text_result(st == PGMCP_OK ? text : err.message);
+    };
+    registry->add_tool(ask);
     return new pgmcp::mcp::McpServer(pgmcp::mcp::ServerInfo{}, registry);
   }();
   return *s;
