@@ -119,7 +119,9 @@ std::shared_ptr<const SqlPolicy::Memo> SqlPolicy::memo(const db::Catalog &catalo
   const db::PolicyFacts &f = catalog.facts;
 
   // Blocked tables, and every inheritance relative and partition of them.
-  for (const auto &[oid, rel] : f.relations) {
+  for (const auto &entry : f.relations) {
+    const auto &oid = entry.first;
+    const auto &rel = entry.second;
     bool blocked = std::any_of(blocked_tables_.begin(), blocked_tables_.end(), [&](const Name &e) {
       return name_matches(e, rel.schema, rel.name);
     });
@@ -145,7 +147,9 @@ std::shared_ptr<const SqlPolicy::Memo> SqlPolicy::memo(const db::Catalog &catalo
         out.push_back(e.column);
     return out;
   };
-  for (const auto &[oid, rel] : f.relations) {
+  for (const auto &entry : f.relations) {
+    const auto &oid = entry.first;
+    const auto &rel = entry.second;
     if (rel.columns.empty() || rel.builtin) continue;
     std::vector<std::string> names = blocked_names(rel);
     for (uint32_t r : relatives(f, oid))
@@ -161,7 +165,9 @@ std::shared_ptr<const SqlPolicy::Memo> SqlPolicy::memo(const db::Catalog &catalo
   }
   // Catalog relations and columns that hold other sessions' queries, sampled
   // values or secrets, unless lifted; trusted catalog views.
-  for (const auto &[oid, rel] : f.relations) {
+  for (const auto &entry : f.relations) {
+    const auto &oid = entry.first;
+    const auto &rel = entry.second;
     bool catalog_rel =
         rel.builtin || (!rel.extension.empty() && trusted_extension_view(rel.extension, rel.name));
     if (!catalog_rel) continue;
@@ -211,7 +217,9 @@ std::shared_ptr<const SqlPolicy::Memo> SqlPolicy::memo(const db::Catalog &catalo
   };
   for (bool changed = true; changed;) {
     changed = false;
-    for (const auto &[oid, rel] : f.relations) {
+    for (const auto &entry : f.relations) {
+      const auto &oid = entry.first;
+      const auto &rel = entry.second;
       if (rel.reads.empty() || m->relations.count(oid) != 0 || m->tainted_views.count(oid) != 0)
         continue;
       for (auto [source, attnum] : rel.reads) {
@@ -232,7 +240,9 @@ std::shared_ptr<const SqlPolicy::Memo> SqlPolicy::memo(const db::Catalog &catalo
     }
   }
   // Functions: built-ins classified safe, plus what the operator allows.
-  for (const auto &[oid, fn] : f.functions) {
+  for (const auto &entry : f.functions) {
+    const auto &oid = entry.first;
+    const auto &fn = entry.second;
     std::string full = join_name(fn.schema, fn.name);
     auto matches = [&](const std::vector<Name> &list) {
       return std::any_of(list.begin(), list.end(),
@@ -550,7 +560,9 @@ std::vector<SqlPolicy::Readable> SqlPolicy::readable(const db::Catalog &catalog)
   auto memo_ptr = memo(catalog);
   const Memo &m = *memo_ptr;
   std::vector<Readable> out;
-  for (const auto &[oid, rel] : catalog.facts.relations) {
+  for (const auto &entry : catalog.facts.relations) {
+    const auto &oid = entry.first;
+    const auto &rel = entry.second;
     if (rel.builtin || !rel.extension.empty() || rel.schema == "pg_toast") continue;
     if (rel.kind != 'r' && rel.kind != 'p' && rel.kind != 'v' && rel.kind != 'm' && rel.kind != 'f')
       continue;
@@ -581,17 +593,22 @@ std::vector<SqlPolicy::Refused> SqlPolicy::refused(const db::Catalog &catalog) c
   // The operator's own objects: catalog and extension relations are granted
   // to PUBLIC by PostgreSQL and judged by the policy alone.
   auto own = [](const db::PolicyFacts::Rel &rel) { return !rel.builtin && rel.extension.empty(); };
-  for (const auto &[oid, r] : memo_ptr->relations) {
+  for (const auto &entry : memo_ptr->relations) {
+    const auto &oid = entry.first;
     const auto &rel = catalog.facts.relations.at(oid);
     if (own(rel)) out.push_back({oid, 0, join_name(rel.schema, rel.name)});
   }
-  for (const auto &[oid, cols] : memo_ptr->columns) {
+  for (const auto &entry : memo_ptr->columns) {
+    const auto &oid = entry.first;
+    const auto &cols = entry.second;
     const auto &rel = catalog.facts.relations.at(oid);
     if (!own(rel)) continue;
-    for (const auto &[attnum, r] : cols)
+    for (const auto &column : cols) {
+      long long attnum = column.first;
       out.push_back(
           {oid, attnum,
            join_name(rel.schema, rel.name) + "." + rel.columns[static_cast<size_t>(attnum - 1)]});
+    }
   }
   std::sort(out.begin(), out.end(),
             [](const Refused &a, const Refused &b) { return a.name < b.name; });
