@@ -209,7 +209,8 @@ json client_result(std::string_view method, const json &response) {
       auto c = e->find("code");
       if (c != e->end() && c->is_number_integer()) error_code = c->get<int>();
       auto m = e->find("message");
-      if (m != e->end() && m->is_string()) message = m->get<std::string>();  // the client's own words
+      if (m != e->end() && m->is_string())
+        message = m->get<std::string>();  // the client's own words
     } else {
       message += " that is not an object (" + e->dump().substr(0, 200) + ")";
     }
