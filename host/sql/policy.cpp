@@ -359,10 +359,14 @@ bool begins_like_a_query(const std::string &sql) {
     }
   }
   // Names in internal schemas are refused by the text stage itself.
-  std::string lower(sql, i, std::string::npos);
-  for (auto &c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower.find("pg_toast") != std::string::npos || lower.find("pg_temp") != std::string::npos)
-    return false;
+  auto mentions = [&](std::string_view word) {
+    auto same = [](char a, char b) {
+      return std::tolower(static_cast<unsigned char>(a)) == static_cast<unsigned char>(b);
+    };
+    return std::search(sql.begin() + static_cast<std::ptrdiff_t>(i), sql.end(), word.begin(),
+                       word.end(), same) != sql.end();
+  };
+  if (mentions("pg_toast") || mentions("pg_temp")) return false;
   if (i < n && sql[i] == '(') return true;
   std::string word;
   while (i < n && std::isalpha(static_cast<unsigned char>(sql[i])) && word.size() < 8)
