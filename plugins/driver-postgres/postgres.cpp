@@ -229,6 +229,10 @@ class PgConnection final : public pgmcp::sdk::Connection {
                                           want + " was asked for at connection; refusing it so " +
                                           "that pg-mcp and the server read SQL alike");
     }
+    // Prepared once: executing them parses nothing, so the server prints no
+    // tree of its own statements while debug_print_rewritten is on.
+    single_value(std::string("PREPARE pgmcp_analysis_on AS ") + kAnalysisOn);
+    single_value(std::string("PREPARE pgmcp_analysis_off AS ") + kAnalysisOff);
     single_value(std::string("PREPARE pgmcp_clean AS ") + kCleanCheck);
     clean_baseline_ = single_value("EXECUTE pgmcp_clean");
   }
@@ -238,13 +242,23 @@ class PgConnection final : public pgmcp::sdk::Connection {
   }
 
   bool healthy() override {
+    // The cleanliness check of the last call, if its answer has arrived.
+    if (check_pending_ && !broken_ && PQconsumeInput(conn_) == 1 && PQisBusy(conn_) == 0) {
+      deadline_ = Clock::now() + std::chrono::milliseconds(answer_ms_);
+      try {
+        settle();
+      } catch (const Error &) {
+        broken_ = true;
+      }
+    }
     return !broken_ && PQstatus(conn_) == CONNECTION_OK &&
-           PQtransactionStatus(conn_) == PQTRANS_IDLE;
+           (check_pending_ || PQtransactionStatus(conn_) == PQTRANS_IDLE);
   }
 
   void execute(const pgmcp_statement &stmt, const pgmcp::sdk::RowSink &sink) override {
     const uint32_t chunk = stmt.chunk_rows == 0 ? kDefaultChunkRows : stmt.chunk_rows;
     deadline_ = Clock::now() + std::chrono::milliseconds(answer_ms_);
+    settle();
     const char *analyze = pgmcp::sdk::analyze_sql(stmt);
     if (analyze != nullptr && !sink.takes_analysis())
       throw Error(PGMCP_ERR_INVALID_ARGUMENT, "analyze_sql given without an analyzed callback");
@@ -256,7 +270,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
     bool prepared = false;
     if (analyze != nullptr) {
       // First round trip: the server parses and analyses, and shows its tree.
-      send(kAnalysisOn, nullptr, 0);
+      send_named("pgmcp_analysis_on");
       bool same = std::strcmp(analyze, stmt.sql) == 0;
       tree_.clear();
       capturing_ = true;
@@ -285,7 +299,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
         throw *failure;
       }
       // The server log and this session's messages as they were, before it runs.
-      send(kAnalysisOff, nullptr, 0);
+      send_named("pgmcp_analysis_off");
       prepared = same;
     }
     if (prepared) {
@@ -319,6 +333,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
 
   void describe_schema(const pgmcp::sdk::SchemaSink &sink) override {
     deadline_ = Clock::now() + std::chrono::milliseconds(answer_ms_);
+    settle();
     send(pgmcp::postgres::kCatalogQuery, nullptr, 0);
     sync();
     std::unique_ptr<Error> failure;
@@ -394,31 +409,52 @@ class PgConnection final : public pgmcp::sdk::Connection {
   void send_finish(const pgmcp_statement &stmt) {
     for (size_t i = 0; i < stmt.after_count; ++i) send(stmt.after[i], nullptr, 0);
     if (prepared_) send("DEALLOCATE pgmcp_statement", nullptr, 0);
-    bool check = !clean_baseline_.empty();
-    if (check && PQsendQueryPrepared(conn_, "pgmcp_clean", 0, nullptr, nullptr, nullptr, 0) != 1)
-      throw lost("could not send the statement");
-    sync();
+    sync();  // the server sends what it has at a sync: the rows go out before the check runs
+    if (!clean_baseline_.empty()) {
+      send_named("pgmcp_clean");
+      sync();
+    }
   }
 
-  // A session that is not as clean as a fresh one is not reused.
+  // Reads what `after` answered. The cleanliness check's answer is not
+  // needed before the caller gets its rows, only before the connection is
+  // used again: healthy() or the next call settles it.
   template <class Fail>
   void read_finish(const pgmcp_statement &stmt, Fail &fail) {
-    bool check = !clean_baseline_.empty();
     for (size_t i = 0; i < stmt.after_count; ++i) drain_command(fail);
     if (prepared_) {
       drain_command(fail);
       prepared_ = false;
     }
-    if (check) {
+    expect_sync(fail);
+    check_pending_ = !clean_baseline_.empty();
+    if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+  }
+
+  // The last call's cleanliness check: a session that is not as clean as a
+  // fresh one is never used again. Throws Error (unavailable) when it is not.
+  void settle() {
+    if (!check_pending_) return;
+    check_pending_ = false;
+    bool clean = false;
+    {
       Result r(next_result(), PQclear);
-      if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) != 1 ||
-          clean_baseline_ != PQgetvalue(r.get(), 0, 0))
-        broken_ = true;  // not what a fresh connection shows: never pool it again
+      clean = r && PQresultStatus(r.get()) == PGRES_TUPLES_OK && PQntuples(r.get()) == 1 &&
+              clean_baseline_ == PQgetvalue(r.get(), 0, 0);
       while (Result more{next_result(), PQclear}) {
       }
     }
+    std::unique_ptr<Error> failure;
+    auto fail = [&](Error e) {
+      if (!failure) failure = std::make_unique<Error>(std::move(e));
+    };
     expect_sync(fail);
-    if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+    if (!clean || failure) {
+      broken_ = true;  // not what a fresh connection shows: never pool it again
+      throw Error(PGMCP_ERR_UNAVAILABLE, "the connection to " + where_ +
+                                             " was left unlike a fresh one by the call before; "
+                                             "closed it");
+    }
   }
 
   // The next result, waiting at most until deadline_: a server that does not
@@ -479,6 +515,12 @@ class PgConnection final : public pgmcp::sdk::Connection {
     expect_sync(fail);
     if (failure) throw *failure;
     return value;
+  }
+
+  // Runs one of this session's own prepared statements.
+  void send_named(const char *name) {
+    if (PQsendQueryPrepared(conn_, name, 0, nullptr, nullptr, nullptr, 0) != 1)
+      throw lost("could not send the statement");
   }
 
   void send_prepared(const pgmcp_value *params, size_t count) {
@@ -782,6 +824,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
   bool cancelled_by_us_ = false;
   bool capturing_ = false;      // a Parse is being analysed: keep its tree
   bool prepared_ = false;       // pgmcp_statement exists until send_finish
+  bool check_pending_ = false;  // the last cleanliness check's answer is unread
   std::string tree_;            // the server's analysis of that Parse
   std::string clean_baseline_;  // what the cleanliness check shows on a fresh session
   std::vector<std::pair<Oid, std::string>> types_;
