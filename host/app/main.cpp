@@ -4,9 +4,16 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <future>
 #include <iostream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -242,6 +249,12 @@ class PgMcpApp : public Poco::Util::ServerApplication {
   }
 
   int serve() {
+    // SIGTERM and SIGINT drain, SIGHUP is reported: one thread takes them all
+    // (sigwait), so they are blocked here, before any other thread exists.
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, sig);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     pgmcp::config::Settings s;
     pgmcp::plugins::Instances instances;
     try {
@@ -271,7 +284,8 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       pgmcp::pipeline::add_query_tool(*registry, databases, llm, s.query);
     registry->add_resource_provider(pgmcp::tools::database_resources(databases));
     pgmcp::mcp::McpServer server(server_info(), registry);
-    auto observability = start_observability(s, databases);
+    auto draining = std::make_shared<std::atomic<bool>>(false);
+    auto observability = start_observability(s, databases, draining);
     std::vector<pgmcp::db::SchemaWatcher::Watched> watched;
     for (const auto &e : databases->entries) watched.push_back({e.db, e.schema});
     pgmcp::db::SchemaWatcher watcher(std::move(watched), [&server](const std::string &name) {
@@ -279,7 +293,29 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       server.broadcast(pgmcp::mcp::notification("notifications/resources/updated",
                                                 {{"uri", "pgmcp://" + name + "/schema"}}));
     });
-    if (s.transport == pgmcp::config::Transport::stdio) {
+    std::promise<void> stop;
+    bool stdio = s.transport == pgmcp::config::Transport::stdio;
+    std::thread([signals, databases, draining, &stop, stdio,
+                 timeout = std::chrono::seconds(s.shutdown_timeout_s)] {
+      for (;;) {
+        int sig = 0;
+        if (sigwait(&signals, &sig) != 0) continue;
+        if (sig == SIGHUP) {
+          pgmcp::log::warning("host",
+                              "SIGHUP: reloading the configuration is not supported yet; "
+                              "pg-mcp goes on serving with the one it has");
+          continue;
+        }
+        drain(*databases, *draining, timeout, sig == SIGINT ? "SIGINT" : "SIGTERM");
+        if (stdio) {  // the reader of standard input cannot be woken: leave now
+          std::fflush(nullptr);
+          std::_Exit(EXIT_OK);
+        }
+        stop.set_value();
+        return;
+      }
+    }).detach();
+    if (stdio) {
       pgmcp::log::info("host", "pg-mcp " PGMCP_VERSION " serving MCP on stdio (plugins: " +
                                    registry_.ids() + ")");
       pgmcp::mcp::serve_stdio(server, STDIN_FILENO, STDOUT_FILENO);
@@ -294,16 +330,47 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     }
     pgmcp::log::info("host", "pg-mcp " PGMCP_VERSION " serving MCP at " + transport.url() +
                                  " (plugins: " + registry_.ids() + ")");
-    waitForTerminationRequest();
+    stop.get_future().wait();
     pgmcp::log::info("host", "stopping");
     transport.stop();
     return EXIT_OK;
   }
 
+  // Refuses new statements, cancels the running ones in PostgreSQL (their
+  // callers are told why), and waits for them to end, at most `timeout`.
+  static void drain(pgmcp::tools::Databases &dbs, std::atomic<bool> &draining,
+                    std::chrono::seconds timeout, const char *why) {
+    draining = true;  // /ready answers 503 from now on
+    pgmcp::log::info("host", std::string(why) +
+                                 ": draining: new statements are refused and running ones "
+                                 "cancelled (at most " +
+                                 std::to_string(timeout.count()) + " s)");
+    for (const auto &e : dbs.entries) e.db->begin_drain();
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (int round = 0;; ++round) {
+      int running = 0;
+      for (const auto &e : dbs.entries) {
+        if (round % 25 == 0) e.db->cancel_running();  // again, in case one slipped in
+        running += e.db->running();
+      }
+      if (running == 0 || std::chrono::steady_clock::now() >= deadline) {
+        if (running > 0)
+          pgmcp::log::warning(
+              "host", std::to_string(running) + " statement(s) still running at the deadline");
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    // let the answers to the cancelled calls reach their clients
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    pgmcp::log::info("host", "drained");
+  }
+
   // /metrics, /health and /ready. A port already taken is reported and MCP
   // goes on being served: several stdio servers may share one default.
   static std::unique_ptr<pgmcp::observability::ObservabilityServer> start_observability(
-      const pgmcp::config::Settings &s, std::shared_ptr<pgmcp::tools::Databases> dbs) {
+      const pgmcp::config::Settings &s, std::shared_ptr<pgmcp::tools::Databases> dbs,
+      std::shared_ptr<std::atomic<bool>> draining) {
     if (!s.observability_listen) return nullptr;
     pgmcp::observability::Probes probes;
     probes.before_scrape = [dbs] {
@@ -314,7 +381,8 @@ class PgMcpApp : public Poco::Util::ServerApplication {
         m.schema_age(e.db->name(), e.schema->age_seconds());
       }
     };
-    probes.readiness = [dbs] {
+    probes.readiness = [dbs, draining] {
+      if (*draining) return pgmcp::mcp::json{{"ready", false}, {"draining", true}};
       pgmcp::mcp::json out = pgmcp::mcp::json::object();
       bool ready = true;
       for (const auto &e : dbs->entries) {

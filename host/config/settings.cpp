@@ -14,7 +14,7 @@ namespace {
 
 // Keys of the fixed sections, with what each accepts (for "unknown key" hints).
 const std::map<std::string, std::set<std::string>> kFixedSections = {
-    {"server", {"transport", "plugin_dir", "log_level", "log_format"}},
+    {"server", {"transport", "plugin_dir", "log_level", "log_format", "shutdown_timeout_s"}},
     {"http",
      {"listen", "path", "allowed_origins", "allowed_hosts", "max_body_bytes",
       "session_idle_timeout_s", "max_sessions", "max_threads", "tls_cert", "tls_key"}},
@@ -306,6 +306,8 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
             throw std::invalid_argument("'" + value + "' is not a transport (stdio or http)");
         } else if (key == "server.plugin_dir") {
           s.plugin_dir = value;
+        } else if (key == "server.shutdown_timeout_s") {
+          s.shutdown_timeout_s = static_cast<int>(whole_number(value, 1, 600));
         } else if (key == "server.log_level") {
           auto level = log::parse_level(value);
           if (!level)

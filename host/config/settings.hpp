@@ -101,7 +101,8 @@ struct AuthSettings {
 struct Settings {
   std::string config_path;
   Transport transport = Transport::stdio;
-  std::string plugin_dir;  // empty: next to the executable
+  std::string plugin_dir;       // empty: next to the executable
+  int shutdown_timeout_s = 10;  // SIGTERM: how long running statements may take to end
   log::Level log_level = log::Level::info;
   log::Format log_format = log::Format::text;
   Endpoint http_listen{"127.0.0.1", 8765};

@@ -268,6 +268,9 @@ QueryResult Database::query(const AdmittedStatement &statement,
                 {"rows", rows},
                 {"outcome", outcome}});
   };
+  if (draining_)
+    throw DbError(PGMCP_ERR_UNAVAILABLE,
+                  "pg-mcp is shutting down: nothing was run; retry on another instance");
   try {
     admit(ctx);
   } catch (const DbError &e) {
@@ -355,7 +358,15 @@ QueryResult Database::run(const std::string &sql,
     }
     auto start = std::chrono::steady_clock::now();
     pgmcp_error err;
+    {
+      std::lock_guard lock(mutex_);
+      running_.push_back(lease.get());
+    }
     pgmcp_status st = t.execute(lease.get(), &stmt, &sink, &err);
+    {
+      std::lock_guard lock(mutex_);
+      running_.erase(std::find(running_.begin(), running_.end(), lease.get()));
+    }
     if (mode.discard || collector.judgement == Judgement::run_and_discard) lease.discard();
     {
       std::lock_guard lock(running->m);
@@ -390,6 +401,10 @@ QueryResult Database::run(const std::string &sql,
       throw DbError(PGMCP_ERR_UNAVAILABLE,
                     "database '" + name_ + "' is unavailable: " + err.message);
     }
+    if (st == PGMCP_ERR_CANCELLED && draining_)
+      throw DbError(st,
+                    "pg-mcp is shutting down: the statement was cancelled in PostgreSQL and "
+                    "nothing of it was kept; retry on another instance");
     if (st == PGMCP_ERR_TIMEOUT) {
       throw DbError(st, "the statement ran longer than statement_timeout_ms = " +
                             std::to_string(options_.statement_timeout_ms) + " and was stopped");
@@ -427,6 +442,21 @@ std::optional<std::string> Database::warm_up() {
   } catch (const DbError &e) {
     return e.what();
   }
+}
+
+void Database::begin_drain() { draining_ = true; }
+
+void Database::cancel_running() {
+  std::lock_guard lock(mutex_);  // a connection leaves running_ only under it
+  for (pgmcp_connection *c : running_) {
+    pgmcp_error ignored;
+    driver_->table().cancel(c, &ignored);
+  }
+}
+
+int Database::running() {
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(running_.size());
 }
 
 PoolStats Database::stats() {

@@ -3,6 +3,7 @@
 // row and byte limits, rate limit).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -141,6 +142,13 @@ class Database {
   std::optional<std::string> warm_up();
   PoolStats stats();
 
+  // Shutting down: new statements are refused, and cancel_running() asks the
+  // server to stop every statement running now (their callers get an error
+  // saying so). running() counts them. Thread-safe.
+  void begin_drain();
+  void cancel_running();
+  int running();
+
  private:
   struct Conn;
   class Lease;
@@ -160,7 +168,9 @@ class Database {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<pgmcp_connection *> idle_;
+  std::vector<pgmcp_connection *> running_;  // executing now, for cancel_running()
   int total_ = 0;
+  std::atomic<bool> draining_{false};
 };
 
 // Quotes an identifier for SQL ("Mixed Case" -> "\"Mixed Case\"").

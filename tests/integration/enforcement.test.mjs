@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { writeConfig, readClusterEnv, PGMCP, withStdioClient as withClient } from '../e2e/lib.mjs';
+import { writeConfig, readClusterEnv, PGMCP, withStdioClient as withClient, startHttp, post, MODERN_META, modernHeaders } from '../e2e/lib.mjs';
 
 const env = readClusterEnv(process.env.PGMCP_CLUSTER_ENV);
 const readerDsn = env.PGMCP_PG_DSN.replace(/\/demo$/, '/corpus');
@@ -237,4 +237,42 @@ test('bad inputs get clear errors, keep the connection, and leak no secret', asy
   assert.equal(r.status, 1);
   assert.match(r.stderr, /invalid percent-encoded token: "\(redacted\)"/);
   assert.doesNotMatch(r.stderr, /s3cr3t/);
+});
+
+test('SIGTERM with a query in flight: /ready turns 503, the query is cancelled in PostgreSQL, its caller is told, the process exits', async () => {
+  const marker = `drain-${Date.now()}`;
+  const s = await startHttp(section(readerDsn), { observability: '127.0.0.1:0' });
+  let metrics;
+  for (let i = 0; i < 50 && !(metrics = s.metricsUrl()); i++) await new Promise((r) => setTimeout(r, 20));
+  const long = post(s.url, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'execute_sql',
+    arguments: { sql: `SELECT count(*) /* ${marker} */ FROM generate_series(1, 400000000)` }, _meta: MODERN_META } },
+  modernHeaders('tools/call', 'execute_sql'));
+  const activity = () => admin(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%${marker}%' AND pid <> pg_backend_pid()`);
+  for (let i = 0; i < 100 && activity() === '0'; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(activity(), '1', 'the query runs');
+  const exited = new Promise((r) => s.proc.once('exit', (code) => r(code)));
+  const start = Date.now();
+  s.proc.kill('SIGTERM');
+  const ready = await fetch(`${metrics}/ready`).catch(() => null);
+  if (ready) assert.equal(ready.status, 503);
+  const answer = await long;
+  assert.match(answer.json.result.content[0].text, /pg-mcp is shutting down: the statement was cancelled in PostgreSQL/);
+  assert.equal(await exited, 0);
+  assert.ok(Date.now() - start < 10000, `exited after ${Date.now() - start} ms`);
+  assert.equal(activity(), '0', 'the query is gone from pg_stat_activity');
+  assert.match(s.stderr(), /SIGTERM: draining/);
+});
+
+test('SIGHUP is reported and the server keeps serving', async () => {
+  const s = await startHttp(section(readerDsn));
+  try {
+    s.proc.kill('SIGHUP');
+    for (let i = 0; i < 50 && !/SIGHUP/.test(s.stderr()); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(s.stderr(), /SIGHUP: reloading the configuration is not supported yet/);
+    const r = await post(s.url, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'execute_sql', arguments: { sql: 'SELECT 1 AS alive' }, _meta: MODERN_META } },
+      modernHeaders('tools/call', 'execute_sql'));
+    assert.deepEqual(r.json.result.structuredContent.rows, [[1]]);
+  } finally {
+    await s.stop();
+  }
 });
