@@ -142,6 +142,22 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     return pgmcp::config::load_settings(file, pgmcp::config::process_environment());
   }
 
+  // The settings, with logging set up and the plugin folder loaded. Throws
+  // ConfigError.
+  pgmcp::config::Settings configured() {
+    auto s = settings();
+    pgmcp::log::configure(s.log_level, s.log_format);
+    load_plugins(s);
+    return s;
+  }
+
+  // Whether --config was given to an option that needs it; says so if not.
+  bool has_config(const char *option) {
+    if (!config_path_.empty()) return true;
+    std::cerr << "pg-mcp: " << option << " needs --config FILE\n";
+    return false;
+  }
+
   std::filesystem::path plugin_dir(const pgmcp::config::Settings &s) {
     return s.plugin_dir.empty() ? pgmcp::plugins::default_plugin_dir()
                                 : std::filesystem::path(s.plugin_dir);
@@ -157,13 +173,11 @@ class PgMcpApp : public Poco::Util::ServerApplication {
   int list_plugins() {
     pgmcp::config::Settings s;
     try {
-      s = settings();
+      s = configured();
     } catch (const pgmcp::config::ConfigError &e) {
       std::cerr << e.what() << "\n";
       return kExitConfig;
     }
-    pgmcp::log::configure(s.log_level, s.log_format);
-    load_plugins(s);
     std::printf("%-20s %-16s %-10s %-5s %s\n", "ID", "KIND", "VERSION", "ABI", "FILE");
     for (const auto &lib : registry_.list()) {
       const auto &i = lib->info();
@@ -175,14 +189,9 @@ class PgMcpApp : public Poco::Util::ServerApplication {
   }
 
   int check_config() {
-    if (config_path_.empty()) {
-      std::cerr << "pg-mcp: --check-config needs --config FILE\n";
-      return kExitUsage;
-    }
+    if (!has_config("--check-config")) return kExitUsage;
     try {
-      auto s = settings();
-      pgmcp::log::configure(s.log_level, s.log_format);
-      load_plugins(s);
+      auto s = configured();
       add_default_llm(s);
       auto instances = pgmcp::plugins::create_instances(s, registry_);
       http_options(s);
@@ -199,14 +208,9 @@ class PgMcpApp : public Poco::Util::ServerApplication {
   }
 
   int grants() {
-    if (config_path_.empty()) {
-      std::cerr << "pg-mcp: --grants needs --config FILE\n";
-      return kExitUsage;
-    }
+    if (!has_config("--grants")) return kExitUsage;
     try {
-      auto s = settings();
-      pgmcp::log::configure(s.log_level, s.log_format);
-      load_plugins(s);
+      auto s = configured();
       auto it = std::find_if(s.databases.begin(), s.databases.end(),
                              [&](const auto &d) { return d.name == grants_database_; });
       if (it == s.databases.end()) {
@@ -258,9 +262,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     pgmcp::config::Settings s;
     pgmcp::plugins::Instances instances;
     try {
-      s = settings();
-      pgmcp::log::configure(s.log_level, s.log_format);
-      load_plugins(s);
+      s = configured();
       add_default_llm(s);
       instances = pgmcp::plugins::create_instances(s, registry_);
     } catch (const pgmcp::config::ConfigError &e) {

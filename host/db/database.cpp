@@ -314,7 +314,6 @@ QueryResult Database::run(const std::string &sql,
   for (const auto &p : params)
     values.push_back({p ? p->data() : nullptr, p ? p->size() : 0, p ? 0 : 1});
   std::vector<const char *> before;
-  if (mode.admin) mode.write = true;
   for (const auto &s : mode.admin ? before_admin_ : mode.write ? before_write_ : before_)
     before.push_back(s.c_str());
   static const char *const rollback[] = {"ROLLBACK"};

@@ -56,7 +56,7 @@ struct QueryResult {
 struct RunMode {
   bool write = false;    // BEGIN READ WRITE ... COMMIT instead of READ ONLY ... ROLLBACK
   bool discard = false;  // close the connection afterwards: it may hold session state
-  bool admin = false;    // as the login role: no SET LOCAL ROLE or search_path (implies write)
+  bool admin = false;    // as the login role: no SET LOCAL ROLE or search_path (with write)
 };
 
 // What the SQL policy makes of the server's analysis of a statement.

@@ -49,6 +49,13 @@ std::string clean(const char *msg) {
   return s;
 }
 
+// The message with every occurrence of secret (3 characters or more) redacted.
+std::string hide(std::string message, const std::string &secret) {
+  for (size_t f; secret.size() >= 3 && (f = message.find(secret)) != std::string::npos;)
+    message.replace(f, secret.size(), "(redacted)");
+  return message;
+}
+
 // libpq's connection-string errors quote the fragment they could not read,
 // which may be a password ("invalid percent-encoded token: "s3cr%zz""). Quoted
 // fragments other than connection keywords, and any password the string
@@ -91,9 +98,7 @@ std::string redact(std::string message, const std::string &dsn) {
       end = dsn.find_first_of(" &", start);
       if (end == std::string::npos) end = dsn.size();
     }
-    std::string secret = dsn.substr(start, end - start);
-    for (size_t f; secret.size() >= 3 && (f = out.find(secret)) != std::string::npos;)
-      out.replace(f, secret.size(), "(redacted)");
+    out = hide(std::move(out), dsn.substr(start, end - start));
   }
   return out;
 }
@@ -102,7 +107,6 @@ struct Settings {
   std::vector<std::string> keys, values;  // for PQconnectdbParams
   std::string where;                      // host:port/db for messages, no secrets
   long long statement_timeout_ms = 30000;
-  long long connect_timeout_s = 5;
   std::string password;  // only to keep it out of messages
 };
 
@@ -164,7 +168,6 @@ Settings read_settings(const Config &config) {
   set("client_encoding", "UTF8");  // results are written into JSON as they arrive
   s.where = (host.empty() ? "localhost" : host) + ":" + (port.empty() ? "5432" : port) + "/" + db;
   s.statement_timeout_ms = statement_timeout;
-  s.connect_timeout_s = timeout;
   return s;
 }
 
@@ -404,12 +407,13 @@ class PgConnection final : public pgmcp::sdk::Connection {
     }
   }
 
-  // Sends `after` and the cleanliness check, in the same round trip as what
-  // precedes them; read_finish reads their answers.
+  // Sends `after`, then the cleanliness check in a sync of its own (the
+  // server sends what it has at each sync), pipelined behind what precedes
+  // them; read_finish reads what `after` answered, settle() the check.
   void send_finish(const pgmcp_statement &stmt) {
     for (size_t i = 0; i < stmt.after_count; ++i) send(stmt.after[i], nullptr, 0);
     if (prepared_) send("DEALLOCATE pgmcp_statement", nullptr, 0);
-    sync();  // the server sends what it has at a sync: the rows go out before the check runs
+    sync();
     if (!clean_baseline_.empty()) {
       send_named("pgmcp_clean");
       sync();
@@ -848,9 +852,7 @@ class PgDatabase final : public pgmcp::sdk::Database {
     if (PQstatus(conn) != CONNECTION_OK) {
       std::string why = clean(PQerrorMessage(conn));
       PQfinish(conn);
-      for (size_t f; settings_.password.size() >= 3 &&
-                     (f = why.find(settings_.password)) != std::string::npos;)
-        why.replace(f, settings_.password.size(), "(redacted)");
+      why = hide(std::move(why), settings_.password);
       throw Error(PGMCP_ERR_UNAVAILABLE, "cannot connect to " + settings_.where + ": " + why);
     }
     if (PQenterPipelineMode(conn) != 1) {

@@ -72,7 +72,18 @@ void on_notice(void *arg, const PGresult *r) {
 }
 
 template <class F>
-std::pair<double, double> measure(int n, F &&f);
+std::pair<double, double> measure(int n, F &&f) {
+  std::vector<double> us;
+  us.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    f();
+    us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(us.begin(), us.end());
+  return {us[us.size() / 2], us[us.size() * 99 / 100]};
+}
 
 bool load(const char *dsn, Server &s) {
   PGconn *conn = PQconnectdb(dsn);
@@ -106,20 +117,6 @@ bool load(const char *dsn, Server &s) {
   PQfinish(conn);
   s.catalog.loaded_at = std::chrono::steady_clock::now();
   return ok;
-}
-
-template <class F>
-std::pair<double, double> measure(int n, F &&f) {
-  std::vector<double> us;
-  us.reserve(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    f();
-    us.push_back(
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(us.begin(), us.end());
-  return {us[us.size() / 2], us[us.size() * 99 / 100]};
 }
 
 }  // namespace
