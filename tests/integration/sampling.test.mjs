@@ -71,12 +71,15 @@ test('a client without the sampling capability gets a clear error naming what to
   }
 });
 
+// A 2026-07-28 client that can sample: its stateless query tool calls.
+const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': { sampling: {} } };
+const statelessQuery = (url, question) => (id, extra = {}) => post(url, { jsonrpc: '2.0', id, method: 'tools/call',
+  params: { name: 'query', arguments: { question }, _meta: meta, ...extra } },
+modernHeaders('tools/call', 'query'));
+
 test('2026-07-28: sampling through the input-required flow, stateless, with sealed requestState', async () => {
   const s = await startHttp(demo);
-  const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': { sampling: {} } };
-  const call = (id, extra = {}) => post(s.url, { jsonrpc: '2.0', id, method: 'tools/call',
-    params: { name: 'query', arguments: { question: 'How many customers are there?' }, _meta: meta, ...extra } },
-  modernHeaders('tools/call', 'query'));
+  const call = statelessQuery(s.url, 'How many customers are there?');
   const model = (text) => ({ role: 'assistant', content: { type: 'text', text }, model: 'client-model', stopReason: 'endTurn' });
   try {
     // round 1: the server needs the client's model
@@ -172,10 +175,7 @@ test('stdio: malformed answers to sampling/createMessage are the client\'s error
 
 test('2026-07-28: malformed inputResponses are the client\'s error, not a crash', async () => {
   const s = await startHttp(demo);
-  const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': { sampling: {} } };
-  const call = (id, extra = {}) => post(s.url, { jsonrpc: '2.0', id, method: 'tools/call',
-    params: { name: 'query', arguments: { question: 'How many customers?' }, _meta: meta, ...extra } },
-  modernHeaders('tools/call', 'query'));
+  const call = statelessQuery(s.url, 'How many customers?');
   try {
     const first = (await call(1)).json.result;
     assert.equal(first.resultType, 'input_required');
