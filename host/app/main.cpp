@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -511,9 +512,34 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     o.max_body_bytes = s.http_max_body_bytes;
     o.session_idle_timeout = std::chrono::seconds(s.http_session_idle_timeout_s);
     o.max_sessions = s.http_max_sessions;
-    o.max_threads = s.http_max_threads;
+    o.limits.max_threads = s.http_max_threads;
+    o.limits.max_connections = s.http_max_connections;
+    o.limits.max_connections_per_client = s.http_max_connections_per_client;
+    o.limits.max_queued = s.http_max_queued;
+    o.limits.header_timeout = std::chrono::milliseconds(s.http_header_timeout_ms);
+    o.limits.body_timeout = std::chrono::milliseconds(s.http_body_timeout_ms);
+    o.limits.idle_timeout = std::chrono::milliseconds(s.http_idle_timeout_ms);
+    o.limits.write_timeout = std::chrono::milliseconds(s.http_write_timeout_ms);
     o.tls_cert = s.http_tls_cert;
     o.tls_key = s.http_tls_key;
+    // Each connection is a descriptor: take what the hard limit allows, and
+    // keep room for the databases' connections, plugins and logs.
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0) {
+      if (files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &files);
+        ::getrlimit(RLIMIT_NOFILE, &files);
+      }
+      std::size_t room = files.rlim_cur > 256 ? static_cast<std::size_t>(files.rlim_cur) - 256 : 8;
+      if (o.limits.max_connections > room) {
+        pgmcp::log::warning(
+            "http", "http.max_connections = " + std::to_string(o.limits.max_connections) +
+                        " exceeds what the open-file limit allows; using " + std::to_string(room) +
+                        " (raise ulimit -n)");
+        o.limits.max_connections = room;
+      }
+    }
     if (s.transport == pgmcp::config::Transport::http &&
         s.auth.mode == pgmcp::config::AuthMode::none && !s.http_listen.loopback()) {
       throw pgmcp::config::ConfigError({s.config_path + ": auth.mode = none is refused on " +

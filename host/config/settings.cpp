@@ -17,7 +17,9 @@ const std::map<std::string, std::set<std::string>> kFixedSections = {
     {"server", {"transport", "plugin_dir", "log_level", "log_format", "shutdown_timeout_s"}},
     {"http",
      {"listen", "path", "allowed_origins", "allowed_hosts", "max_body_bytes",
-      "session_idle_timeout_s", "max_sessions", "max_threads", "tls_cert", "tls_key"}},
+      "session_idle_timeout_s", "max_sessions", "max_threads", "tls_cert", "tls_key",
+      "max_connections", "max_connections_per_client", "max_queued", "header_timeout_ms",
+      "body_timeout_ms", "idle_timeout_ms", "write_timeout_ms"}},
     {"auth",
      {"mode", "tokens", "issuer", "audience", "jwks_file", "jwks_url", "resource",
       "authorization_servers", "required_scopes", "leeway_s"}},
@@ -340,6 +342,21 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
           s.http_max_sessions = static_cast<std::size_t>(whole_number(value, 1, 10000000));
         } else if (key == "http.max_threads") {
           s.http_max_threads = static_cast<int>(whole_number(value, 4, 10000));
+        } else if (key == "http.max_connections") {
+          s.http_max_connections = static_cast<std::size_t>(whole_number(value, 8, 1000000));
+        } else if (key == "http.max_connections_per_client") {
+          s.http_max_connections_per_client =
+              static_cast<std::size_t>(whole_number(value, 1, 1000000));
+        } else if (key == "http.max_queued") {
+          s.http_max_queued = static_cast<std::size_t>(whole_number(value, 1, 1000000));
+        } else if (key == "http.header_timeout_ms") {
+          s.http_header_timeout_ms = static_cast<int>(whole_number(value, 100, 3600000));
+        } else if (key == "http.body_timeout_ms") {
+          s.http_body_timeout_ms = static_cast<int>(whole_number(value, 100, 3600000));
+        } else if (key == "http.idle_timeout_ms") {
+          s.http_idle_timeout_ms = static_cast<int>(whole_number(value, 100, 3600000));
+        } else if (key == "http.write_timeout_ms") {
+          s.http_write_timeout_ms = static_cast<int>(whole_number(value, 100, 3600000));
         } else if (key == "http.tls_cert") {
           s.http_tls_cert = value;
         } else if (key == "http.tls_key") {

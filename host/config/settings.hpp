@@ -113,6 +113,13 @@ struct Settings {
   int http_session_idle_timeout_s = 1800;
   std::size_t http_max_sessions = 10000;
   int http_max_threads = 128;
+  std::size_t http_max_connections = 2048;
+  std::size_t http_max_connections_per_client = 1024;
+  std::size_t http_max_queued = 256;
+  int http_header_timeout_ms = 10000;
+  int http_body_timeout_ms = 30000;
+  int http_idle_timeout_ms = 60000;
+  int http_write_timeout_ms = 30000;
   std::string http_tls_cert;
   std::string http_tls_key;
   AuthSettings auth;

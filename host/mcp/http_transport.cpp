@@ -1,17 +1,10 @@
 #include "mcp/http_transport.hpp"
 
 #include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLManager.h>
-#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/ThreadPool.h>
 #include <sys/random.h>
 
 #include <algorithm>
@@ -20,6 +13,7 @@
 #include <thread>
 
 #include "log/log.hpp"
+#include "mcp/http_server.hpp"
 #include "util/base64.hpp"
 
 namespace pgmcp::mcp {
@@ -32,7 +26,6 @@ namespace {
 
 constexpr std::size_t kHistoryEvents = 512;   // events kept per stream for resumption
 constexpr std::size_t kFinishedStreams = 64;  // finished streams kept per session
-constexpr auto kKeepAlive = std::chrono::seconds(15);
 
 std::string random_id() {
   unsigned char bytes[24];
@@ -117,14 +110,14 @@ class SseStream {
     if (history_.size() > kHistoryEvents) history_.pop_front();
     bool delivered = write_locked(seq, data);
     if (final) finished_ = true;
-    cv_.notify_all();
     return delivered;
   }
 
   // Attaches a connection and replays every event after `after`.
-  bool attach(std::ostream *out, std::uint64_t after) {
+  bool attach(std::ostream *out, std::shared_ptr<HttpConnection> connection, std::uint64_t after) {
     std::lock_guard lock(mutex_);
     out_ = out;
+    connection_ = std::move(connection);
     for (const auto &[seq, data] : history_) {
       if (seq > after && !data.empty() && !write_locked(seq, data)) return false;
     }
@@ -133,25 +126,30 @@ class SseStream {
 
   void detach(std::ostream *out) {
     std::lock_guard lock(mutex_);
-    if (out_ == out) out_ = nullptr;
-    cv_.notify_all();
-  }
-
-  // Keeps a GET connection open until the stream finishes, the connection
-  // breaks or is replaced, or `stop` says so; writes keep-alive comments.
-  void hold(std::ostream *out, const std::function<bool()> &stop) {
-    std::unique_lock lock(mutex_);
-    while (!finished_ && out_ == out && !stop()) {
-      if (cv_.wait_for(lock, kKeepAlive) == std::cv_status::timeout && out_ == out) {
-        *out_ << ": keep-alive\n\n";
-        out_->flush();
-        if (!out_->good()) out_ = nullptr;
-      }
+    if (out_ == out) {
+      out_ = nullptr;
+      connection_.reset();
     }
-    if (out_ == out) out_ = nullptr;
   }
 
-  void wake() { cv_.notify_all(); }
+  // Whether `out` still carries this stream, which has not finished.
+  bool carried_by(std::ostream *out) {
+    std::lock_guard lock(mutex_);
+    return out_ == out && !finished_;
+  }
+
+  // A comment that keeps proxies from closing an idle stream; false once
+  // `out` no longer carries it.
+  bool keepalive(std::ostream *out) {
+    std::lock_guard lock(mutex_);
+    if (out_ != out) return false;
+    WriteDeadline deadline(connection_);
+    *out_ << ": keep-alive\n\n";
+    out_->flush();
+    if (!out_->good()) out_ = nullptr;
+    return out_ != nullptr;
+  }
+
   bool attached() {
     std::lock_guard lock(mutex_);
     return out_ != nullptr;
@@ -164,6 +162,7 @@ class SseStream {
  private:
   bool write_locked(std::uint64_t seq, const std::string &data) {
     if (out_ == nullptr) return false;
+    WriteDeadline deadline(connection_);
     *out_ << "id: " << id_ << '.' << seq << "\ndata: " << data << "\n\n";
     out_->flush();
     if (!out_->good()) {
@@ -175,10 +174,10 @@ class SseStream {
 
   std::string id_;
   std::mutex mutex_;
-  std::condition_variable cv_;
   std::deque<std::pair<std::uint64_t, std::string>> history_;
   std::uint64_t next_ = 1;
   std::ostream *out_ = nullptr;
+  std::shared_ptr<HttpConnection> connection_;  // of out_, for its write deadline
   bool finished_ = false;
 };
 
@@ -221,9 +220,6 @@ class HttpSession : public Session {
     closed = true;
     cancel_all();
     fail_pending("the session ended");
-    standalone_->wake();
-    std::lock_guard lock(mutex_);
-    for (auto &[id, s] : streams_) s->wake();
   }
 
   std::atomic<bool> closed{false};
@@ -242,7 +238,7 @@ class HttpSession : public Session {
 class LazyResponse final : public Outbound {
  public:
   LazyResponse(HTTPServerResponse &r, std::shared_ptr<SseStream> stream, bool priming)
-      : r_(r), stream_(std::move(stream)), priming_(priming) {}
+      : r_(r), stream_(std::move(stream)), priming_(priming), connection_(HttpServer::current()) {}
 
   bool send(const json &message) override {
     return send_text(message.dump(-1, ' ', false, json::error_handler_t::replace), false);
@@ -252,6 +248,7 @@ class LazyResponse final : public Outbound {
     {
       std::lock_guard lock(mutex_);
       if (!started_) {
+        WriteDeadline deadline(connection_);
         r_.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
         r_.setContentType("application/json");
         r_.sendBuffer(text.data(), text.size());
@@ -275,11 +272,12 @@ class LazyResponse final : public Outbound {
  private:
   bool send_text(const std::string &text, bool final) {
     std::lock_guard lock(mutex_);
+    WriteDeadline deadline(connection_);
     if (!started_) {
       started_ = true;
       os_ = &open_event_stream(r_);
       if (stream_) {
-        stream_->attach(os_, 0);
+        stream_->attach(os_, connection_, 0);
         // 2025-11-25: an id with empty data first, so a client that loses the
         // connection can resume with Last-Event-ID.
         if (priming_) stream_->publish("", false);
@@ -299,6 +297,7 @@ class LazyResponse final : public Outbound {
   HTTPServerResponse &r_;
   std::shared_ptr<SseStream> stream_;
   bool priming_;
+  std::shared_ptr<HttpConnection> connection_;
   std::mutex mutex_;
   bool started_ = false;
   std::ostream *os_ = nullptr;
@@ -308,6 +307,7 @@ void send_json(HTTPServerResponse &r, int status, const json &body) {
   // A message may echo what the client sent; invalid UTF-8 in it is replaced
   // rather than thrown (which would drop the connection without an answer).
   std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  WriteDeadline deadline(HttpServer::current());
   r.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
   r.setContentType("application/json");
   r.sendBuffer(text.data(), text.size());
@@ -329,32 +329,27 @@ struct Listener {
   json id;
   json honoured;
   std::mutex mutex;
-  std::condition_variable cv;
   std::ostream *out = nullptr;
+  std::shared_ptr<HttpConnection> connection;  // of out, for its write deadline
   bool write(const std::string &text) {
     std::lock_guard lock(mutex);
-    if (out == nullptr) return false;
-    *out << "data: " << text << "\n\n";
-    out->flush();
-    if (!out->good()) {
-      out = nullptr;
-      cv.notify_all();
-      return false;
-    }
-    return true;
+    return write_locked("data: " + text + "\n\n");
   }
-  void close() {
-    std::lock_guard lock(mutex);
-    cv.notify_all();
+  bool write_locked(const std::string &frame) {
+    if (out == nullptr) return false;
+    WriteDeadline deadline(connection);
+    *out << frame;
+    out->flush();
+    if (!out->good()) out = nullptr;
+    return out != nullptr;
   }
 };
 
 struct HttpTransport::Impl {
   McpServer &server;
   HttpOptions opt;
-  std::unique_ptr<Poco::ThreadPool> pool;
-  std::unique_ptr<Poco::Net::ServerSocket> socket;
-  std::unique_ptr<Poco::Net::HTTPServer> http;
+  std::uint16_t bound_port = 0;
+  std::unique_ptr<HttpServer> http;
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<HttpSession>> sessions;
   std::vector<std::shared_ptr<Listener>> listeners;
@@ -653,6 +648,7 @@ struct HttpTransport::Impl {
     if (listener->honoured.is_null()) listener->honoured = json::object();
     std::ostream &os = open_event_stream(resp);
     listener->out = &os;
+    listener->connection = HttpServer::current();
     json ack = notification("notifications/subscriptions/acknowledged",
                             {{"notifications", listener->honoured},
                              {"_meta", {{"io.modelcontextprotocol/subscriptionId", m.id}}}});
@@ -661,28 +657,32 @@ struct HttpTransport::Impl {
       std::lock_guard lock(mutex);
       listeners.push_back(listener);
     }
-    {
-      std::unique_lock lock(listener->mutex);
-      while (listener->out != nullptr && !stopping.load()) {
-        if (listener->cv.wait_for(lock, kKeepAlive) == std::cv_status::timeout &&
-            listener->out != nullptr) {
-          *listener->out << ": keep-alive\n\n";
-          listener->out->flush();
-          if (!listener->out->good()) listener->out = nullptr;
-        }
-      }
-      if (listener->out != nullptr) {
-        // A graceful end (server stopping): the response closes the stream.
-        json done =
-            result_response(m.id, {{"resultType", "complete"},
-                                   {"_meta", {{"io.modelcontextprotocol/subscriptionId", m.id}}}});
-        *listener->out << "data: " << done.dump() << "\n\n";
-        listener->out->flush();
-        listener->out = nullptr;
-      }
-    }
-    std::lock_guard lock(mutex);
-    listeners.erase(std::remove(listeners.begin(), listeners.end(), listener), listeners.end());
+    // The stream stays open without a worker until the client leaves or the
+    // server stops.
+    HttpServer::park({[this, listener] {
+                        std::lock_guard lock(listener->mutex);
+                        return listener->out != nullptr && !stopping.load();
+                      },
+                      [listener] {
+                        std::lock_guard lock(listener->mutex);
+                        return listener->write_locked(": keep-alive\n\n");
+                      },
+                      [this, listener, id = m.id] {
+                        {
+                          std::lock_guard lock(listener->mutex);
+                          // A graceful end (server stopping): the response closes the stream.
+                          json done = result_response(
+                              id, {{"resultType", "complete"},
+                                   {"_meta", {{"io.modelcontextprotocol/subscriptionId", id}}}});
+                          if (stopping.load())
+                            listener->write_locked("data: " + done.dump() + "\n\n");
+                          listener->out = nullptr;
+                          listener->connection.reset();
+                        }
+                        std::lock_guard lock(mutex);
+                        listeners.erase(std::remove(listeners.begin(), listeners.end(), listener),
+                                        listeners.end());
+                      }});
   }
 
   void deliver(const json &message) {
@@ -754,6 +754,7 @@ struct HttpTransport::Impl {
   }
 
   void accepted(HTTPServerResponse &resp) {
+    WriteDeadline deadline(HttpServer::current());
     resp.setStatusAndReason(HTTPResponse::HTTP_ACCEPTED);
     resp.setContentLength(0);
     resp.send();
@@ -800,9 +801,17 @@ struct HttpTransport::Impl {
     }
     std::ostream &os = open_event_stream(resp);
     os.flush();
-    if (!stream->attach(&os, after)) return;
-    stream->hold(&os, [&] { return stopping.load() || s->closed.load(); });
-    s->touch();
+    if (!stream->attach(&os, HttpServer::current(), after)) return;
+    // Held open without a worker until the stream ends, is taken over by a
+    // newer connection, the session ends or the server stops.
+    HttpServer::park({[this, stream, s, out = &os] {
+                        return !stopping.load() && !s->closed.load() && stream->carried_by(out);
+                      },
+                      [stream, out = &os] { return stream->keepalive(out); },
+                      [stream, s, out = &os] {
+                        stream->detach(out);
+                        s->touch();
+                      }});
   }
 
   void remove(HTTPServerRequest &req, HTTPServerResponse &resp) {
@@ -822,38 +831,6 @@ struct HttpTransport::Impl {
   }
 };
 
-namespace {
-
-class Handler final : public Poco::Net::HTTPRequestHandler {
- public:
-  explicit Handler(HttpTransport::Impl &impl) : impl_(impl) {}
-  void handleRequest(HTTPServerRequest &req, HTTPServerResponse &resp) override {
-    try {
-      impl_.handle(req, resp);
-    } catch (const Poco::Exception &e) {
-      log::debug("http", "request ended: " + e.displayText());
-    } catch (const std::exception &e) {
-      log::warning("http", std::string("request failed: ") + e.what());
-    }
-  }
-
- private:
-  HttpTransport::Impl &impl_;
-};
-
-class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit Factory(HttpTransport::Impl &impl) : impl_(impl) {}
-  Poco::Net::HTTPRequestHandler *createRequestHandler(const HTTPServerRequest &) override {
-    return new Handler(impl_);
-  }
-
- private:
-  HttpTransport::Impl &impl_;
-};
-
-}  // namespace
-
 HttpTransport::HttpTransport(McpServer &server, HttpOptions options)
     : impl_(std::make_unique<Impl>(server, std::move(options))) {}
 
@@ -862,32 +839,33 @@ HttpTransport::~HttpTransport() { stop(); }
 void HttpTransport::start() {
   Impl &i = *impl_;
   Poco::Net::SocketAddress address(i.opt.listen.host, i.opt.listen.port);
+  Poco::Net::ServerSocket socket;
+  Poco::Net::Context::Ptr tls;
   try {
     if (!i.opt.tls_cert.empty()) {
-      Poco::Net::Context::Ptr ctx =
-          new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, i.opt.tls_key, i.opt.tls_cert,
-                                 "", Poco::Net::Context::VERIFY_NONE);
-      ctx->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-      i.socket = std::make_unique<Poco::Net::SecureServerSocket>(ctx);
-    } else {
-      i.socket = std::make_unique<Poco::Net::ServerSocket>();
+      tls = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, i.opt.tls_key,
+                                   i.opt.tls_cert, "", Poco::Net::Context::VERIFY_NONE);
+      tls->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
     }
     // Not SO_REUSEPORT (Poco's default): a second instance must fail, not share.
-    i.socket->bind(address, true, false);
-    i.socket->listen(256);
+    socket.bind(address, true, false);
+    socket.listen(256);
   } catch (const Poco::Exception &e) {
     throw std::runtime_error("cannot listen on " + i.opt.listen.text() + ": " + e.displayText());
   }
-  auto *params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(i.opt.max_threads);
-  params->setMaxQueued(1024);
-  params->setKeepAlive(true);
-  params->setMaxKeepAliveRequests(0);
-  params->setKeepAliveTimeout(Poco::Timespan(60, 0));
-  params->setTimeout(Poco::Timespan(60, 0));
-  params->setServerName("pg-mcp");
-  i.pool = std::make_unique<Poco::ThreadPool>(2, i.opt.max_threads, 60);
-  i.http = std::make_unique<Poco::Net::HTTPServer>(new Factory(i), *i.pool, *i.socket, params);
+  i.bound_port = socket.address().port();
+  HttpLimits limits = i.opt.limits;
+  limits.max_body_bytes = i.opt.max_body_bytes;
+  i.http = std::make_unique<HttpServer>(
+      socket, tls, limits, [&i](HTTPServerRequest &req, HTTPServerResponse &resp) {
+        try {
+          i.handle(req, resp);
+        } catch (const Poco::Exception &e) {
+          log::debug("http", "request ended: " + e.displayText());
+        } catch (const std::exception &e) {
+          log::warning("http", std::string("request failed: ") + e.what());
+        }
+      });
   i.http->start();
   i.sink = i.server.add_sink([this](const json &m) { broadcast(m); });
   i.janitor = std::thread([&i] {
@@ -914,17 +892,10 @@ void HttpTransport::stop() {
     for (auto &[id, s] : i.sessions) ids.push_back(id);
   }
   for (auto &id : ids) i.end_session(id);
-  {
-    std::lock_guard lock(i.mutex);
-    for (auto &l : i.listeners) l->close();
-  }
-  i.http->stopAll(true);
-  i.pool->joinAll();
+  i.http->stop();
 }
 
-std::uint16_t HttpTransport::port() const {
-  return impl_->socket ? impl_->socket->address().port() : 0;
-}
+std::uint16_t HttpTransport::port() const { return impl_->bound_port; }
 
 std::string HttpTransport::url() const {
   config::Endpoint e = impl_->opt.listen;

@@ -12,6 +12,7 @@
 
 #include "config/settings.hpp"
 #include "mcp/http_auth.hpp"
+#include "mcp/http_server.hpp"
 #include "mcp/server.hpp"
 
 namespace pgmcp::mcp {
@@ -26,7 +27,7 @@ struct HttpOptions {
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   std::chrono::seconds session_idle_timeout{1800};
   std::size_t max_sessions = 10000;
-  int max_threads = 128;
+  HttpLimits limits;     // connections, workers and deadlines (max_body_bytes is above)
   std::string tls_cert;  // PEM files; both set = HTTPS
   std::string tls_key;
   std::shared_ptr<Authenticator> auth;  // null: no authentication

@@ -54,6 +54,11 @@ struct Metrics::Impl {
           .Name("pg_mcp_query_attempts")
           .Help("SQL generations one query tool call took")
           .Register(*registry);
+  prometheus::Family<prometheus::Counter> &http_dropped =
+      prometheus::BuildCounter()
+          .Name("pg_mcp_http_dropped_total")
+          .Help("HTTP connections refused or cut to protect the server, by reason")
+          .Register(*registry);
 };
 
 Metrics &Metrics::instance() {
@@ -107,6 +112,10 @@ void Metrics::llm_tokens(const std::string &llm, std::uint64_t prompt, std::uint
 void Metrics::query_attempts(int attempts) {
   static const prometheus::Histogram::BucketBoundaries buckets = {1, 2, 3, 4, 5, 7, 10};
   impl_->query_attempts.Add({}, buckets).Observe(attempts);
+}
+
+void Metrics::http_dropped(const std::string &reason) {
+  impl_->http_dropped.Add({{"reason", reason}}).Increment();
 }
 
 std::string Metrics::text() {

@@ -37,6 +37,11 @@ class Metrics {
   // pg_mcp_query_attempts: SQL generations one query tool call took.
   void query_attempts(int attempts);
 
+  // pg_mcp_http_dropped_total{reason}: connections the HTTP transport refused
+  // or cut to protect itself (max_connections, max_connections_per_client,
+  // busy, header_timeout, body_timeout, write_timeout, header_too_large).
+  void http_dropped(const std::string &reason);
+
   // The Prometheus text exposition of every metric.
   std::string text();
   std::shared_ptr<prometheus::Registry> registry();
