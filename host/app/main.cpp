@@ -4,6 +4,7 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -388,8 +389,15 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       if (*draining) return pgmcp::mcp::json{{"ready", false}, {"draining", true}};
       pgmcp::mcp::json out = pgmcp::mcp::json::object();
       bool ready = true;
+      // Every database is probed at once, and the answer comes within
+      // kReadyWithin whatever the servers do.
+      constexpr auto kReadyWithin = std::chrono::milliseconds(2000);
+      auto deadline = std::chrono::steady_clock::now() + kReadyWithin;
+      for (const auto &e : dbs->entries) e.db->check(std::chrono::milliseconds(0));
       for (const auto &e : dbs->entries) {
-        auto error = e.db->check();
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        auto error = e.db->check(std::max(left, std::chrono::milliseconds(0)));
         ready = ready && !error;
         out[e.db->name()] = error ? pgmcp::mcp::json{{"ok", false}, {"error", *error}}
                                   : pgmcp::mcp::json{{"ok", true}};
@@ -574,6 +582,11 @@ class PgMcpApp : public Poco::Util::ServerApplication {
 }  // namespace
 
 int main(int argc, char **argv) {
+  // Large buffers (a big row, a big response) go back to the system when
+  // freed instead of staying in the heap; and fewer arenas keep what many
+  // worker threads free from piling up.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  mallopt(M_ARENA_MAX, 4);
   PgMcpApp app;
   try {
     // init() parses the options; ServerApplication::run(argc, argv) would turn

@@ -116,16 +116,21 @@ struct Collector {
       }
       size_t mark = json.size();
       json += out->row_count == 0 ? "[" : ",[";
-      for (size_t c = 0; c < ncols; ++c) {
+      bool fits = true;
+      for (size_t c = 0; c < ncols && fits; ++c) {
         if (c > 0) json += ',';
         const pgmcp_value &v = values[r * ncols + c];
+        // A value's JSON is at least as long as its text: one that cannot fit
+        // is not copied at all.
+        fits = static_cast<long long>(json.size() + v.len) <= limits.max_bytes;
+        if (!fits) break;
         if (v.is_null)
           json += "null";
         else
           append_json(json, std::string_view(v.data, v.len), types[c]);
       }
       json += ']';
-      if (static_cast<long long>(json.size()) > limits.max_bytes) {
+      if (!fits || static_cast<long long>(json.size()) > limits.max_bytes) {
         json.resize(mark);  // this row does not fit
         out->truncated = true;
         out->truncated_by = "max_result_bytes";
@@ -179,6 +184,7 @@ Database::Database(const config::InstanceSpec &spec,
 }
 
 Database::~Database() {
+  if (probe_thread_.joinable()) probe_thread_.join();
   std::lock_guard lock(mutex_);
   for (auto *c : idle_) driver_->table().disconnect(c);
   idle_.clear();
@@ -304,6 +310,25 @@ std::optional<std::string> Database::check() {
   } catch (const DbError &e) {
     return e.what();
   }
+}
+
+std::optional<std::string> Database::check(std::chrono::milliseconds within) {
+  std::unique_lock lock(probe_mutex_);
+  if (!probing_) {
+    if (probe_thread_.joinable()) probe_thread_.join();  // the last one, finished
+    probing_ = true;
+    probe_thread_ = std::thread([this] {
+      auto result = check();
+      std::lock_guard done(probe_mutex_);
+      probe_result_ = std::move(result);
+      probing_ = false;
+      probe_cv_.notify_all();
+    });
+  }
+  if (!probe_cv_.wait_for(lock, within, [&] { return !probing_; }))
+    return "database '" + name_ + "' did not answer within " + std::to_string(within.count()) +
+           " ms";
+  return probe_result_;
 }
 
 QueryResult Database::run(const std::string &sql,

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "config/settings.hpp"
@@ -137,6 +138,10 @@ class Database {
 
   // Whether the database answers (SELECT 1, no rate limit); the error otherwise.
   std::optional<std::string> check();
+  // The same, for probes: waits at most `within` (a server that does not
+  // answer must not hang /ready). One check runs at a time; a probe that
+  // finds one running waits for it. `within` 0 only starts one.
+  std::optional<std::string> check(std::chrono::milliseconds within);
 
   // Opens the pool's minimum; returns the error instead of throwing.
   std::optional<std::string> warm_up();
@@ -152,6 +157,11 @@ class Database {
  private:
   struct Conn;
   class Lease;
+  std::mutex probe_mutex_;
+  std::condition_variable probe_cv_;
+  std::thread probe_thread_;
+  bool probing_ = false;
+  std::optional<std::string> probe_result_;
   Lease acquire();
   void release(pgmcp_connection *conn, bool reusable);
   void admit(mcp::RequestContext *ctx);

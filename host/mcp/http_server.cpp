@@ -328,7 +328,8 @@ struct HttpServer::Impl {
                    static_cast<suseconds_t>((t.count() % 1000) * 1000)};
         ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
       };
-      set_timeout(SO_SNDTIMEO, limits.write_timeout);
+      // A backstop: the event loop's write deadline fires first (and counts).
+      set_timeout(SO_SNDTIMEO, limits.write_timeout * 2);
       set_timeout(SO_RCVTIMEO, limits.header_timeout);
       Poco::Net::StreamSocket socket(new Poco::Net::StreamSocketImpl(fd));
       std::shared_ptr<HttpConnection> c;

@@ -750,7 +750,7 @@ struct HttpTransport::Impl {
     ex.out = &out;
     auto reply = server.handle_request(m, ex);
     if (!reply) return out.abandon();
-    out.finish(reply->text(), reply->http_status);
+    out.finish(reply->take_text(), reply->http_status);
   }
 
   void accepted(HTTPServerResponse &resp) {

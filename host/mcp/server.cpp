@@ -437,9 +437,17 @@ std::optional<McpServer::Reply> McpServer::handle_request(const Message &m, Exch
       if (call->cancelled()) return std::nullopt;
     }
     if (result.is_object() && result.contains(kRawResult)) {
+      // Large results: one copy, and the result's own text freed at once.
+      std::string body = std::move(result[kRawResult].get_ref<std::string &>());
+      result = nullptr;
       Reply r;
-      r.raw = "{\"jsonrpc\":\"2.0\",\"id\":" + m.id.dump() +
-              ",\"result\":" + result[kRawResult].get_ref<const std::string &>() + "}";
+      std::string head = "{\"jsonrpc\":\"2.0\",\"id\":" + m.id.dump() + ",\"result\":";
+      r.raw.reserve(head.size() + body.size() + 1);
+      r.raw += head;
+      r.raw += body;
+      body.clear();
+      body.shrink_to_fit();
+      r.raw += '}';
       return r;
     }
     return Reply{result_response(m.id, std::move(result)), 200, {}};
@@ -636,7 +644,9 @@ json McpServer::call_tool(const Message &, const json &params, Exchange &ex, Cal
   }
   if (r.structured_text) {
     // Large results: splice the text in rather than parse and re-serialize it.
-    std::string text = "{\"content\":[{\"type\":\"text\",\"text\":";
+    std::string text;
+    text.reserve(2 * r.structured_text->size() + 256);
+    text = "{\"content\":[{\"type\":\"text\",\"text\":";
     util::append_json_string(text, *r.structured_text);
     text += "}],\"structuredContent\":";
     text += *r.structured_text;

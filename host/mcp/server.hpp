@@ -127,8 +127,10 @@ class McpServer {
     json message;
     int http_status = 200;
     std::string raw;  // the whole message as text, when built without JSON values
-    std::string text() const {
-      return raw.empty() ? message.dump(-1, ' ', false, json::error_handler_t::replace) : raw;
+    // The text to send; takes it (a large raw result is not copied).
+    std::string take_text() {
+      return raw.empty() ? message.dump(-1, ' ', false, json::error_handler_t::replace)
+                         : std::move(raw);
     }
   };
   // Handles one request and returns its response, or nullopt when the request

@@ -127,7 +127,7 @@ class Connection {
   void run(json doc) {
     Message m = classify(doc);
     Exchange ex = exchange();
-    if (auto reply = server_.handle_request(m, ex)) out_.send_text(reply->text());
+    if (auto reply = server_.handle_request(m, ex)) out_.send_text(reply->take_text());
   }
 
   void enqueue(json doc) {

@@ -124,10 +124,15 @@ mcp::ToolResult run_query(const DatabaseEntry &e, const std::string &sql,
                          e.db->options().max_result_bytes};
   db::QueryResult r = checked_query(e, sql, params, limits, ctx);
   // The rows are JSON text already: splice them in rather than build values.
-  std::string out = "{\"database\":" + json(e.db->name()).dump() +
-                    ",\"columns\":" + r.columns.dump() + ",\"rows\":" + r.rows_json +
-                    ",\"row_count\":" + std::to_string(r.row_count) +
-                    ",\"truncated\":" + (r.truncated ? "true" : "false");
+  std::string out;
+  out.reserve(r.rows_json.size() + 512);
+  out = "{\"database\":" + json(e.db->name()).dump() + ",\"columns\":" + r.columns.dump() +
+        ",\"rows\":";
+  out += r.rows_json;
+  r.rows_json.clear();
+  r.rows_json.shrink_to_fit();
+  out += ",\"row_count\":" + std::to_string(r.row_count) +
+         ",\"truncated\":" + (r.truncated ? "true" : "false");
   if (r.truncated) out += ",\"truncated_by\":\"" + r.truncated_by + "\"";
   out += ",\"duration_ms\":" + json(std::round(r.duration_ms * 1000) / 1000).dump() + "}";
   return mcp::structured_text_result(std::move(out));

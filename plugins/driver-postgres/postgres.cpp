@@ -635,6 +635,10 @@ class PgConnection final : public pgmcp::sdk::Connection {
                               null ? 0 : static_cast<size_t>(PQgetlength(r.get(), 0, c)),
                               null ? 1 : 0});
           }
+          // libpq never shrinks its input buffer: a connection that held a
+          // large row is not pooled, so the memory goes back with it.
+          if (static_cast<std::size_t>(PQgetlength(r.get(), 0, 0)) > kLargeRow || ncols > 1)
+            note_row_size(r.get(), ncols);
           held.push_back(std::move(r));
           if (held.size() >= chunk) flush();
         } else if (st == PGRES_TUPLES_OK) {
@@ -659,6 +663,12 @@ class PgConnection final : public pgmcp::sdk::Connection {
       }
     }
     cancelled_by_us_ = false;
+  }
+
+  void note_row_size(const PGresult *r, int ncols) {
+    std::size_t bytes = 0;
+    for (int c = 0; c < ncols; ++c) bytes += static_cast<std::size_t>(PQgetlength(r, 0, c));
+    if (bytes > kLargeRow) broken_ = true;
   }
 
   // The sink wants no more: ask the server to stop, then discard what comes.
@@ -826,6 +836,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
   Clock::time_point deadline_;  // for the call under way
   bool broken_ = false;
   bool cancelled_by_us_ = false;
+  static constexpr std::size_t kLargeRow = 1 << 20;
   bool capturing_ = false;      // a Parse is being analysed: keep its tree
   bool prepared_ = false;       // pgmcp_statement exists until send_finish
   bool check_pending_ = false;  // the last cleanliness check's answer is unread
