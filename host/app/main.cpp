@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <future>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -254,63 +255,187 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     }
   }
 
+  // What one configuration builds and a reload replaces: the plugin
+  // instances, the databases and the tools over them. Calls in flight keep
+  // the one they started with until they end.
+  struct World {
+    pgmcp::config::Settings settings;
+    pgmcp::plugins::Instances instances;
+    std::shared_ptr<pgmcp::tools::Databases> databases;
+    std::shared_ptr<pgmcp::mcp::Registry> registry;
+    std::unique_ptr<pgmcp::db::SchemaWatcher> watcher;  // last: stopped first
+  };
+
+  // The current world, and the databases of replaced ones still in use (a
+  // drain must cancel their statements too).
+  struct Worlds {
+    std::mutex mutex;
+    std::shared_ptr<World> current;
+    std::vector<std::weak_ptr<pgmcp::tools::Databases>> retired;
+    std::shared_ptr<World> get() {
+      std::lock_guard lock(mutex);
+      return current;
+    }
+    void replace(std::shared_ptr<World> next) {
+      std::lock_guard lock(mutex);
+      if (current) retired.push_back(current->databases);
+      current = std::move(next);
+    }
+    std::vector<std::shared_ptr<pgmcp::tools::Databases>> all_databases() {
+      std::lock_guard lock(mutex);
+      std::vector<std::shared_ptr<pgmcp::tools::Databases>> out{current->databases};
+      for (const auto &w : retired)
+        if (auto d = w.lock()) out.push_back(d);
+      return out;
+    }
+  };
+
+  // Builds a world from settings. Throws ConfigError (instances the plugins
+  // refuse); a database that is down is logged and served with its error.
+  std::shared_ptr<World> build_world(pgmcp::config::Settings s) {
+    auto w = std::make_shared<World>();
+    w->instances = pgmcp::plugins::create_instances(s, registry_);
+    w->databases = open_databases(s, w->instances);
+    w->registry = std::make_shared<pgmcp::mcp::Registry>();
+    w->registry->add_tool(pgmcp::tools::list_databases_tool(s));
+    pgmcp::tools::add_database_tools(*w->registry, w->databases);
+    if (auto llm = query_llm(s, w->instances); llm && !w->databases->entries.empty())
+      pgmcp::pipeline::add_query_tool(*w->registry, w->databases, llm, s.query);
+    w->registry->add_resource_provider(pgmcp::tools::database_resources(w->databases));
+    w->settings = std::move(s);
+    return w;
+  }
+
+  static void watch_schemas(World &w, const std::shared_ptr<pgmcp::mcp::McpServer> &server) {
+    std::vector<pgmcp::db::SchemaWatcher::Watched> watched;
+    for (const auto &e : w.databases->entries) watched.push_back({e.db, e.schema});
+    std::weak_ptr<pgmcp::mcp::McpServer> weak = server;
+    w.watcher = std::make_unique<pgmcp::db::SchemaWatcher>(
+        std::move(watched), [weak](const std::string &name) {
+          auto live = weak.lock();
+          if (!live) return;
+          live->broadcast(
+              pgmcp::mcp::notification("notifications/resources/list_changed", nullptr));
+          live->broadcast(pgmcp::mcp::notification("notifications/resources/updated",
+                                                   {{"uri", "pgmcp://" + name + "/schema"}}));
+        });
+  }
+
+  // Settings a running server cannot take over: they need a restart.
+  static std::vector<std::string> restart_only(const pgmcp::config::Settings &a,
+                                               const pgmcp::config::Settings &b) {
+    std::vector<std::string> keys;
+    auto differ = [&](bool changed, const char *key) {
+      if (changed) keys.push_back(key);
+    };
+    differ(a.transport != b.transport, "server.transport");
+    differ(a.plugin_dir != b.plugin_dir, "server.plugin_dir");
+    differ(a.http_listen.text() != b.http_listen.text(), "http.listen");
+    differ(a.http_path != b.http_path, "http.path");
+    differ(a.http_allowed_origins != b.http_allowed_origins, "http.allowed_origins");
+    differ(a.http_allowed_hosts != b.http_allowed_hosts, "http.allowed_hosts");
+    differ(a.http_max_body_bytes != b.http_max_body_bytes ||
+               a.http_max_threads != b.http_max_threads ||
+               a.http_max_connections != b.http_max_connections ||
+               a.http_max_connections_per_client != b.http_max_connections_per_client ||
+               a.http_max_queued != b.http_max_queued ||
+               a.http_header_timeout_ms != b.http_header_timeout_ms ||
+               a.http_body_timeout_ms != b.http_body_timeout_ms ||
+               a.http_idle_timeout_ms != b.http_idle_timeout_ms ||
+               a.http_write_timeout_ms != b.http_write_timeout_ms ||
+               a.http_max_sessions != b.http_max_sessions ||
+               a.http_session_idle_timeout_s != b.http_session_idle_timeout_s,
+           "http limits");
+    differ(a.http_tls_cert != b.http_tls_cert || a.http_tls_key != b.http_tls_key,
+           "http.tls_cert/tls_key");
+    differ(a.auth.mode != b.auth.mode || a.auth.tokens != b.auth.tokens ||
+               a.auth.issuer != b.auth.issuer || a.auth.audiences != b.auth.audiences ||
+               a.auth.jwks_file != b.auth.jwks_file || a.auth.jwks_url != b.auth.jwks_url ||
+               a.auth.resource != b.auth.resource ||
+               a.auth.required_scopes != b.auth.required_scopes,
+           "[auth]");
+    differ((a.observability_listen ? a.observability_listen->text() : "") !=
+               (b.observability_listen ? b.observability_listen->text() : ""),
+           "observability.listen");
+    return keys;
+  }
+
+  // SIGHUP: the file is read and validated again; on success its databases,
+  // policies, limits and LLMs serve every new call, and sessions stay. A file
+  // that fails validation changes nothing.
+  void reload(Worlds &worlds, const std::shared_ptr<pgmcp::mcp::McpServer> &server) {
+    if (config_path_.empty()) {
+      pgmcp::log::warning("host", "SIGHUP: there is no --config file to reload; nothing changed");
+      return;
+    }
+    auto old = worlds.get();
+    try {
+      auto s = settings();
+      add_default_llm(s);
+      if (s.transport == pgmcp::config::Transport::http) http_options(s);  // validates [auth]
+      auto fixed = restart_only(old->settings, s);
+      auto next = build_world(std::move(s));
+      watch_schemas(*next, server);
+      pgmcp::log::configure(next->settings.log_level, next->settings.log_format);
+      worlds.replace(next);
+      server->replace_registry(next->registry);
+      std::string note;
+      for (const auto &k : fixed) note += (note.empty() ? "" : ", ") + k;
+      pgmcp::log::info("host", "SIGHUP: reloaded " + config_path_ + " (" +
+                                   std::to_string(next->settings.databases.size()) +
+                                   " database(s), " + std::to_string(next->settings.llms.size()) +
+                                   " LLM(s)); new calls use it, sessions are kept");
+      if (!note.empty())
+        pgmcp::log::warning(
+            "host", "SIGHUP: " + note + " changed; that takes a restart, the running values stay");
+    } catch (const pgmcp::config::ConfigError &e) {
+      pgmcp::log::error("host", std::string("SIGHUP: the configuration is refused, and the one "
+                                            "loaded before goes on serving: ") +
+                                    e.what());
+    } catch (const std::exception &e) {
+      pgmcp::log::error("host", std::string("SIGHUP: reloading failed, and the configuration "
+                                            "loaded before goes on serving: ") +
+                                    e.what());
+    }
+  }
+
   int serve() {
-    // SIGTERM and SIGINT drain, SIGHUP is reported: one thread takes them all
+    // SIGTERM and SIGINT drain, SIGHUP reloads: one thread takes them all
     // (sigwait), so they are blocked here, before any other thread exists.
     sigset_t signals;
     sigemptyset(&signals);
     for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, sig);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    pgmcp::config::Settings s;
-    pgmcp::plugins::Instances instances;
+    auto worlds = std::make_shared<Worlds>();
+    pgmcp::mcp::HttpOptions http;
     try {
-      s = configured();
+      auto s = configured();
       add_default_llm(s);
-      instances = pgmcp::plugins::create_instances(s, registry_);
+      if (s.transport == pgmcp::config::Transport::http) http = http_options(s);
+      worlds->current = build_world(std::move(s));
     } catch (const pgmcp::config::ConfigError &e) {
       std::cerr << e.what() << "\n";
       return kExitConfig;
     }
-    pgmcp::mcp::HttpOptions http;
-    if (s.transport == pgmcp::config::Transport::http) {
-      try {
-        http = http_options(s);
-      } catch (const pgmcp::config::ConfigError &e) {
-        std::cerr << e.what() << "\n";
-        return kExitConfig;
-      }
-    }
-    auto databases = open_databases(s, instances);
-    auto registry = std::make_shared<pgmcp::mcp::Registry>();
-    registry->add_tool(pgmcp::tools::list_databases_tool(s));
-    pgmcp::tools::add_database_tools(*registry, databases);
-    if (auto llm = query_llm(s, instances); llm && !databases->entries.empty())
-      pgmcp::pipeline::add_query_tool(*registry, databases, llm, s.query);
-    registry->add_resource_provider(pgmcp::tools::database_resources(databases));
-    pgmcp::mcp::McpServer server(server_info(), registry);
+    auto first = worlds->current;  // what start-up needs of it outlives a reload
+    const pgmcp::config::Settings &s = first->settings;
+    auto server = std::make_shared<pgmcp::mcp::McpServer>(server_info(), worlds->current->registry);
+    watch_schemas(*worlds->current, server);
     auto draining = std::make_shared<std::atomic<bool>>(false);
-    auto observability = start_observability(s, databases, draining);
-    std::vector<pgmcp::db::SchemaWatcher::Watched> watched;
-    for (const auto &e : databases->entries) watched.push_back({e.db, e.schema});
-    pgmcp::db::SchemaWatcher watcher(std::move(watched), [&server](const std::string &name) {
-      server.broadcast(pgmcp::mcp::notification("notifications/resources/list_changed", nullptr));
-      server.broadcast(pgmcp::mcp::notification("notifications/resources/updated",
-                                                {{"uri", "pgmcp://" + name + "/schema"}}));
-    });
+    auto observability = start_observability(s, worlds, draining);
     std::promise<void> stop;
     bool stdio = s.transport == pgmcp::config::Transport::stdio;
-    std::thread([signals, databases, draining, &stop, stdio,
-                 timeout = std::chrono::seconds(s.shutdown_timeout_s)] {
+    std::thread([this, signals, worlds, server, draining, &stop, stdio] {
       for (;;) {
         int sig = 0;
         if (sigwait(&signals, &sig) != 0) continue;
         if (sig == SIGHUP) {
-          pgmcp::log::warning("host",
-                              "SIGHUP: reloading the configuration is not supported yet; "
-                              "pg-mcp goes on serving with the one it has");
+          reload(*worlds, server);
           continue;
         }
-        drain(*databases, *draining, timeout, sig == SIGINT ? "SIGINT" : "SIGTERM");
+        drain(worlds->all_databases(), *draining,
+              std::chrono::seconds(worlds->get()->settings.shutdown_timeout_s),
+              sig == SIGINT ? "SIGINT" : "SIGTERM");
         if (stdio) {  // the reader of standard input cannot be woken: leave now
           std::fflush(nullptr);
           std::_Exit(EXIT_OK);
@@ -322,10 +447,10 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     if (stdio) {
       pgmcp::log::info("host", "pg-mcp " PGMCP_VERSION " serving MCP on stdio (plugins: " +
                                    registry_.ids() + ")");
-      pgmcp::mcp::serve_stdio(server, STDIN_FILENO, STDOUT_FILENO);
+      pgmcp::mcp::serve_stdio(*server, STDIN_FILENO, STDOUT_FILENO);
       return EXIT_OK;
     }
-    pgmcp::mcp::HttpTransport transport(server, http);
+    pgmcp::mcp::HttpTransport transport(*server, http);
     try {
       transport.start();
     } catch (const std::exception &e) {
@@ -342,20 +467,23 @@ class PgMcpApp : public Poco::Util::ServerApplication {
 
   // Refuses new statements, cancels the running ones in PostgreSQL (their
   // callers are told why), and waits for them to end, at most `timeout`.
-  static void drain(pgmcp::tools::Databases &dbs, std::atomic<bool> &draining,
-                    std::chrono::seconds timeout, const char *why) {
+  static void drain(const std::vector<std::shared_ptr<pgmcp::tools::Databases>> &all,
+                    std::atomic<bool> &draining, std::chrono::seconds timeout, const char *why) {
     draining = true;  // /ready answers 503 from now on
     pgmcp::log::info("host", std::string(why) +
                                  ": draining: new statements are refused and running ones "
                                  "cancelled (at most " +
                                  std::to_string(timeout.count()) + " s)");
-    for (const auto &e : dbs.entries) e.db->begin_drain();
+    for (const auto &dbs : all)
+      for (const auto &e : dbs->entries) e.db->begin_drain();
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (int round = 0;; ++round) {
       int running = 0;
-      for (const auto &e : dbs.entries) {
-        if (round % 25 == 0) e.db->cancel_running();  // again, in case one slipped in
-        running += e.db->running();
+      for (const auto &dbs : all) {
+        for (const auto &e : dbs->entries) {
+          if (round % 25 == 0) e.db->cancel_running();  // again, in case one slipped in
+          running += e.db->running();
+        }
       }
       if (running == 0 || std::chrono::steady_clock::now() >= deadline) {
         if (running > 0)
@@ -373,20 +501,22 @@ class PgMcpApp : public Poco::Util::ServerApplication {
   // /metrics, /health and /ready. A port already taken is reported and MCP
   // goes on being served: several stdio servers may share one default.
   static std::unique_ptr<pgmcp::observability::ObservabilityServer> start_observability(
-      const pgmcp::config::Settings &s, std::shared_ptr<pgmcp::tools::Databases> dbs,
+      const pgmcp::config::Settings &s, std::shared_ptr<Worlds> worlds,
       std::shared_ptr<std::atomic<bool>> draining) {
     if (!s.observability_listen) return nullptr;
     pgmcp::observability::Probes probes;
-    probes.before_scrape = [dbs] {
+    probes.before_scrape = [worlds] {
       auto &m = pgmcp::observability::Metrics::instance();
+      auto dbs = worlds->get()->databases;
       for (const auto &e : dbs->entries) {
         auto st = e.db->stats();
         m.pool(e.db->name(), st.idle, st.busy, st.max);
         m.schema_age(e.db->name(), e.schema->age_seconds());
       }
     };
-    probes.readiness = [dbs, draining] {
+    probes.readiness = [worlds, draining] {
       if (*draining) return pgmcp::mcp::json{{"ready", false}, {"draining", true}};
+      auto dbs = worlds->get()->databases;
       pgmcp::mcp::json out = pgmcp::mcp::json::object();
       bool ready = true;
       // Every database is probed at once, and the answer comes within

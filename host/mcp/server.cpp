@@ -377,6 +377,20 @@ std::optional<ModernMeta> modern_meta(const Message &m) {
 McpServer::McpServer(ServerInfo info, std::shared_ptr<Registry> registry)
     : info_(std::move(info)), registry_(std::move(registry)) {}
 
+std::shared_ptr<const Registry> McpServer::current_registry() const {
+  std::lock_guard lock(registry_mutex_);
+  return registry_;
+}
+
+void McpServer::replace_registry(std::shared_ptr<Registry> registry) {
+  {
+    std::lock_guard lock(registry_mutex_);
+    registry_ = std::move(registry);
+  }
+  broadcast(notification("notifications/tools/list_changed", nullptr));
+  broadcast(notification("notifications/resources/list_changed", nullptr));
+}
+
 int McpServer::add_sink(Sink sink) {
   std::lock_guard lock(sinks_mutex_);
   sinks_[next_sink_] = std::move(sink);
@@ -584,12 +598,14 @@ json McpServer::discover(Exchange &ex) {
 }
 
 json McpServer::list_tools(const json &params, Exchange &ex) {
-  return finish(page(params, registry_->tool_descriptors(), "tools"), ex, true);
+  const auto registry = current_registry();  // kept for the whole request
+  return finish(page(params, registry->tool_descriptors(), "tools"), ex, true);
 }
 
 json McpServer::call_tool(const Message &, const json &params, Exchange &ex, CallState *call) {
+  const auto registry = current_registry();  // kept for the whole request
   std::string name = string_param(params, "name");
-  const Tool *tool = registry_->find_tool(name);
+  const Tool *tool = registry->find_tool(name);
   if (tool == nullptr)
     throw ProtocolError(code::invalid_params, "Invalid params: unknown tool '" + name + "'");
   json args = json::object();
@@ -665,8 +681,9 @@ json McpServer::call_tool(const Message &, const json &params, Exchange &ex, Cal
 }
 
 json McpServer::list_prompts(const json &params, Exchange &ex) {
+  const auto registry = current_registry();  // kept for the whole request
   std::vector<json> items;
-  for (const auto &p : registry_->prompts()) {
+  for (const auto &p : registry->prompts()) {
     json d = {{"name", p.name}, {"description", p.description}};
     if (!p.title.empty()) d["title"] = p.title;
     json args = json::array();
@@ -679,8 +696,9 @@ json McpServer::list_prompts(const json &params, Exchange &ex) {
 }
 
 json McpServer::get_prompt(const json &params, Exchange &ex) {
+  const auto registry = current_registry();  // kept for the whole request
   std::string name = string_param(params, "name");
-  const Prompt *p = registry_->find_prompt(name);
+  const Prompt *p = registry->find_prompt(name);
   if (p == nullptr)
     throw ProtocolError(code::invalid_params, "Invalid params: unknown prompt '" + name + "'");
   std::map<std::string, std::string> args;
@@ -702,8 +720,9 @@ json McpServer::get_prompt(const json &params, Exchange &ex) {
 }
 
 json McpServer::list_resources(const json &params, Exchange &ex) {
+  const auto registry = current_registry();  // kept for the whole request
   std::vector<json> items;
-  for (const auto &provider : registry_->resource_providers()) {
+  for (const auto &provider : registry->resource_providers()) {
     auto l = provider->list();
     items.insert(items.end(), std::make_move_iterator(l.begin()), std::make_move_iterator(l.end()));
   }
@@ -713,8 +732,9 @@ json McpServer::list_resources(const json &params, Exchange &ex) {
 }
 
 json McpServer::list_resource_templates(const json &params, Exchange &ex) {
+  const auto registry = current_registry();  // kept for the whole request
   std::vector<json> items;
-  for (const auto &provider : registry_->resource_providers()) {
+  for (const auto &provider : registry->resource_providers()) {
     for (const auto &t : provider->templates()) {
       json d = {{"uriTemplate", t.uri_template}, {"name", t.name}, {"description", t.description}};
       if (!t.title.empty()) d["title"] = t.title;
@@ -726,9 +746,10 @@ json McpServer::list_resource_templates(const json &params, Exchange &ex) {
 }
 
 json McpServer::read_resource(const Message &, const json &params, Exchange &ex, CallState *call) {
+  const auto registry = current_registry();  // kept for the whole request
   std::string uri = string_param(params, "uri");
   CallContext ctx(ex, call, progress_token(params));
-  for (const auto &provider : registry_->resource_providers()) {
+  for (const auto &provider : registry->resource_providers()) {
     if (auto contents = provider->read(uri, ctx)) {
       json r = {{"contents", std::move(*contents)}, {"ttlMs", 30000}, {"cacheScope", "private"}};
       return finish(std::move(r), ex, true);
@@ -740,6 +761,7 @@ json McpServer::read_resource(const Message &, const json &params, Exchange &ex,
 }
 
 json McpServer::complete(const json &params, Exchange &ex) {
+  const auto registry = current_registry();  // kept for the whole request
   auto ref = params.find("ref");
   auto arg = params.find("argument");
   if (ref == params.end() || !ref->is_object() || arg == params.end() || !arg->is_object()) {
@@ -754,14 +776,14 @@ json McpServer::complete(const json &params, Exchange &ex) {
     context_args = c->value("arguments", json::object());
   Completer completer;
   if (type == "ref/prompt") {
-    const Prompt *p = registry_->find_prompt(string_param(*ref, "name"));
+    const Prompt *p = registry->find_prompt(string_param(*ref, "name"));
     if (p == nullptr) throw ProtocolError(code::invalid_params, "Invalid params: unknown prompt");
     for (const auto &a : p->arguments)
       if (a.name == arg_name) completer = a.complete;
   } else if (type == "ref/resource") {
     std::string uri = string_param(*ref, "uri");
     bool found = false;
-    for (const auto &provider : registry_->resource_providers()) {
+    for (const auto &provider : registry->resource_providers()) {
       for (const auto &t : provider->templates()) {
         if (t.uri_template != uri) continue;
         found = true;

@@ -149,7 +149,11 @@ class McpServer {
   void broadcast(const json &notification);
 
   const ServerInfo &info() const { return info_; }
-  const Registry &registry() const { return *registry_; }
+  // The tools, prompts and resources new requests see. A request keeps the
+  // one it started with; replacing it (a configuration reload) tells clients
+  // that the lists changed.
+  std::shared_ptr<const Registry> current_registry() const;
+  void replace_registry(std::shared_ptr<Registry> registry);
   json capabilities() const;
 
   // Log levels as MCP names them, lowest first.
@@ -170,6 +174,7 @@ class McpServer {
   json finish(json result, const Exchange &ex, bool cacheable) const;
 
   ServerInfo info_;
+  mutable std::mutex registry_mutex_;
   std::shared_ptr<Registry> registry_;
   std::mutex sinks_mutex_;
   std::map<int, Sink> sinks_;

@@ -32,6 +32,7 @@ export function startHttp(extraIni = '', { env = {}, listen = '127.0.0.1:0', htt
         clearTimeout(timer);
         resolve({
           url: m[1],
+          config,
           metricsUrl: () => /metrics and health at (\S+)/.exec(stderr)?.[1],
           proc,
           stderr: () => stderr,

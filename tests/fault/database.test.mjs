@@ -212,3 +212,55 @@ test('PostgreSQL frozen under load: every call ends within its deadline, /ready 
   }
   assert.ok(ok, 'no call succeeded after the server thawed');
 });
+
+test('SIGHUP with a query in flight: the query finishes, sessions stay, new calls get the new configuration; a broken file changes nothing', async () => {
+  const base = `[database.demo]\nplugin = postgres\ndsn = ${env.PGMCP_PG_DSN}\nstatement_timeout_ms = 5000\n`;
+  const s = await startHttp(base + 'max_rows = 5\n', { observability: '127.0.0.1:0' });
+  const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'fault', version: '1' } } };
+  const waitFor = async (re) => {
+    for (let i = 0; i < 250 && !re.test(s.stderr()); i++) await sleep(20);
+    assert.match(s.stderr(), re);
+  };
+  try {
+    const init = await post(s.url, INIT);
+    const sid = init.headers.get('mcp-session-id');
+    let id = 10;
+    const inSession = (name, args) => post(s.url, { jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name, arguments: args } },
+      { 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': '2025-11-25' });
+    const rows = async (sql) => {
+      const r = await inSession('execute_sql', { sql, database: 'demo' });
+      assert.ok(r.json?.result?.structuredContent || r.json?.result?.isError, `${r.status} ${r.text.slice(0, 400)}`);
+      return r.json.result;
+    };
+    assert.equal((await rows('SELECT g FROM generate_series(1, 10) g')).structuredContent.row_count, 5);
+
+    const inFlight = inSession('execute_sql', { sql: 'SELECT count(*), 42 AS answer FROM generate_series(1, 20000000)' });
+    await sleep(300);
+    writeFileSync(s.config, readFileSync(s.config, 'utf8').replace('max_rows = 5\n',
+      `max_rows = 2\nblocked_tables = shop.customers\n[database.second]\nplugin = postgres\ndsn = ${env.PGMCP_PG_DSN}\n`));
+    s.proc.kill('SIGHUP');
+    await waitFor(/SIGHUP: reloaded .*2 database\(s\)/);
+    const finished = (await inFlight).json.result;
+    assert.equal(finished.isError, undefined, JSON.stringify(finished));
+    assert.equal(finished.structuredContent.rows[0][1], 42);
+
+    // the same session, the new configuration
+    const after = await rows('SELECT g FROM generate_series(1, 10) g');
+    assert.equal(after.structuredContent?.row_count, 2, JSON.stringify(after));
+    const blocked = await rows('SELECT * FROM shop.customers');
+    assert.equal(blocked.isError, true);
+    assert.match(blocked.content[0].text, /blocked table/);
+    const names = (await inSession('list_databases', {})).json.result.structuredContent.databases.map((d) => d.name);
+    assert.deepEqual(names.sort(), ['demo', 'second']);
+
+    // a file that fails validation: refused with the reason, the last good one serves
+    writeFileSync(s.config, readFileSync(s.config, 'utf8') + 'no_such_key = 1\n');
+    s.proc.kill('SIGHUP');
+    await waitFor(/SIGHUP: the configuration is refused.*no_such_key/);
+    assert.equal((await rows('SELECT g FROM generate_series(1, 10) g')).structuredContent.row_count, 2);
+    assert.equal((await post(s.url, { jsonrpc: '2.0', id: 99, method: 'ping' }, { 'Mcp-Session-Id': sid })).status, 200);
+    assert.equal(s.proc.exitCode, null);
+  } finally {
+    await s.stop();
+  }
+});

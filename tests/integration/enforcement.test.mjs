@@ -263,16 +263,3 @@ test('SIGTERM with a query in flight: /ready turns 503, the query is cancelled i
   assert.match(s.stderr(), /SIGTERM: draining/);
 });
 
-test('SIGHUP is reported and the server keeps serving', async () => {
-  const s = await startHttp(section(readerDsn));
-  try {
-    s.proc.kill('SIGHUP');
-    for (let i = 0; i < 50 && !/SIGHUP/.test(s.stderr()); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.match(s.stderr(), /SIGHUP: reloading the configuration is not supported yet/);
-    const r = await post(s.url, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'execute_sql', arguments: { sql: 'SELECT 1 AS alive' }, _meta: MODERN_META } },
-      modernHeaders('tools/call', 'execute_sql'));
-    assert.deepEqual(r.json.result.structuredContent.rows, [[1]]);
-  } finally {
-    await s.stop();
-  }
-});
