@@ -55,6 +55,24 @@ TEST(SettingsTest, ReadsEveryServerKey) {
   EXPECT_FALSE(s.observability_listen.has_value());
 }
 
+TEST(SettingsTest, ReadsTheConnectionLimitsAndRefusesOutOfRange) {
+  auto s = load_settings(parse_ini("[http]\nmax_connections = 64\nmax_connections_per_client = 8\n"
+                                   "max_queued = 3\nheader_timeout_ms = 1500\n"
+                                   "body_timeout_ms = 2500\nidle_timeout_ms = 3500\n"
+                                   "write_timeout_ms = 4500\n",
+                                   "t.ini"),
+                         no_env());
+  EXPECT_EQ(s.http_max_connections, 64u);
+  EXPECT_EQ(s.http_max_connections_per_client, 8u);
+  EXPECT_EQ(s.http_max_queued, 3u);
+  EXPECT_EQ(s.http_header_timeout_ms, 1500);
+  EXPECT_EQ(s.http_body_timeout_ms, 2500);
+  EXPECT_EQ(s.http_idle_timeout_ms, 3500);
+  EXPECT_EQ(s.http_write_timeout_ms, 4500);
+  EXPECT_THAT(problems_of("[http]\nheader_timeout_ms = 5\n"), HasSubstr("http.header_timeout_ms"));
+  EXPECT_THAT(problems_of("[http]\nmax_connections = 0\n"), HasSubstr("http.max_connections"));
+}
+
 TEST(SettingsTest, RelativePluginDirIsRelativeToTheConfigFile) {
   auto s = load_settings(parse_ini("[server]\nplugin_dir = ../plugins\n", "/etc/pg-mcp/a.ini"),
                          no_env());
