@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "db/values.hpp"
 #include "log/log.hpp"
@@ -259,7 +260,7 @@ void Database::admit(mcp::RequestContext *ctx) {
 QueryResult Database::query(const AdmittedStatement &statement,
                             const std::vector<std::optional<std::string>> &params,
                             QueryLimits limits, mcp::RequestContext *ctx) {
-  const std::string &sql = statement.sql();
+  const std::string &sql = statement.client_sql();  // what the audit shows
   using observability::QueryStatus;
   auto start = std::chrono::steady_clock::now();
   std::string subject = ctx != nullptr ? ctx->subject() : "";
@@ -284,12 +285,18 @@ QueryResult Database::query(const AdmittedStatement &statement,
     throw;
   }
   try {
-    QueryResult r = run(sql, params, limits, ctx, statement.mode(), &statement);
+    QueryResult r = run(statement.sql(), params, limits, ctx, statement.mode(), &statement);
     if (!statement.analyze_only())
       record(QueryStatus::ok, r.row_count,
              r.truncated ? "ok, truncated by " + r.truncated_by : "ok");
     return r;
-  } catch (const DbError &e) {
+  } catch (DbError &e) {
+    // A position inside the row guard's text is one in the client's statement.
+    if (statement.guard_offset() > 0 && !e.position.empty()) {
+      long long p = std::atoll(e.position.c_str());
+      if (p > static_cast<long long>(statement.guard_offset()))
+        e.position = std::to_string(p - static_cast<long long>(statement.guard_offset()));
+    }
     QueryStatus st = e.status == PGMCP_ERR_TIMEOUT       ? QueryStatus::timeout
                      : e.status == PGMCP_ERR_CANCELLED   ? QueryStatus::cancelled
                      : e.status == PGMCP_ERR_UNAVAILABLE ? QueryStatus::unavailable
@@ -405,6 +412,15 @@ QueryResult Database::run(const std::string &sql,
     }
     if (st == PGMCP_OK) {
       result.rows_json += ']';
+      return result;
+    }
+    // The row guard stopped a row larger than the byte budget in PostgreSQL:
+    // the rows before it are the result, cut where the limit cut it.
+    if (admitted != nullptr && admitted->guard_offset() > 0 && st == PGMCP_ERR_REMOTE &&
+        err.message.find(kRowGuardMarker) != std::string::npos) {
+      result.rows_json += ']';
+      result.truncated = true;
+      result.truncated_by = "max_result_bytes";
       return result;
     }
     if (collector.judged && collector.judgement == Judgement::refuse) throw Refused();

@@ -67,6 +67,10 @@ enum class Judgement { run, run_and_discard, refuse };
 // with the judge of the server's analysis that must pass it too. Only the
 // policy's gate makes one, so a statement that was not checked cannot reach
 // Database::query.
+// What PostgreSQL's error says when the row guard stopped a row larger than
+// the byte budget (see sql::row_guard_sql).
+inline constexpr const char *kRowGuardMarker = "pgmcp-row-over-limit:";
+
 class AdmittedStatement {
  public:
   const std::string &sql() const { return sql_; }
@@ -75,6 +79,11 @@ class AdmittedStatement {
   const std::string &analysis_sql() const { return analysis_sql_; }
   bool analyze_only() const { return analyze_only_; }
   Judgement judge(std::string_view analysis) const { return judge_(analysis); }
+  // The statement as the client sent it (sql() may wrap it in the row guard).
+  const std::string &client_sql() const { return client_sql_.empty() ? sql_ : client_sql_; }
+  // Where the client's statement begins in sql(): error positions are shifted
+  // back by it. 0 when sql() is not a row guard.
+  std::size_t guard_offset() const { return guard_offset_; }
 
  private:
   friend class sql::Gate;
@@ -85,7 +94,8 @@ class AdmittedStatement {
         mode_(mode),
         judge_(std::move(judge)),
         analyze_only_(analyze_only) {}
-  std::string sql_, analysis_sql_;
+  std::string sql_, analysis_sql_, client_sql_;
+  std::size_t guard_offset_ = 0;
   RunMode mode_;
   std::function<Judgement(std::string_view)> judge_;
   bool analyze_only_;  // judge the analysis, run nothing

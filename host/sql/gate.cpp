@@ -47,9 +47,15 @@ db::QueryResult Gate::run(const std::string &sql,
       if (options.on_run && !options.analyze_only) options.on_run();
       return verdict->discard_connection ? db::Judgement::run_and_discard : db::Judgement::run;
     };
-    db::AdmittedStatement admitted(sql, passed.analysis_sql,
+    // A plain query runs inside the row guard: a row larger than the whole
+    // byte budget stops it in PostgreSQL instead of arriving whole.
+    const bool guarded = !passed.guardable.empty() && !options.analyze_only && !passed.writes;
+    std::string text = guarded ? row_guard_sql(passed.guardable, limits.max_bytes) : sql;
+    db::AdmittedStatement admitted(text, guarded ? text : passed.analysis_sql,
                                    {passed.writes, passed.discard_connection}, judge,
                                    options.analyze_only);
+    admitted.client_sql_ = sql;
+    admitted.guard_offset_ = guarded ? row_guard_offset() : 0;
     try {
       return db.query(admitted, params, limits, ctx);
     } catch (const db::Refused &) {

@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "db/database.hpp"
 #include "sql/builtin_functions.hpp"
 #include "sql/parse_tree.hpp"
 #include "sql/tokens.hpp"
@@ -469,6 +470,55 @@ PolicyOptions policy_options(const config::DatabaseOptions &d) {
 // under AddressSanitizer.
 constexpr size_t kMaxNesting = 5000, kCheapNesting = 5000;
 
+namespace {
+
+constexpr const char *kGuardHead = "SELECT pgmcp_row.* FROM (\n";
+
+// The one statement of sql, when it reads the same inside a subquery: not
+// SELECT INTO and no data-modifying WITH (both writes, refused elsewhere with
+// their own reason), nothing that does not scan.
+std::string guardable_query(const std::string &sql, const PgQuerySplitStmt &stmt) {
+  std::size_t from = static_cast<std::size_t>(std::max(0, stmt.stmt_location));
+  std::size_t len = stmt.stmt_len > 0 ? static_cast<std::size_t>(stmt.stmt_len) : std::string::npos;
+  std::string text = sql.substr(std::min(from, sql.size()), len);
+  std::vector<Token> tokens;
+  try {
+    tokens = scan(text);
+  } catch (const std::invalid_argument &) {
+    return "";
+  }
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const Token &t = tokens[i];
+    if (t.kind == token::kSemicolon) {
+      // a trailing semicolon (and comments after it) is left out
+      for (std::size_t j = i + 1; j < tokens.size(); ++j)
+        if (tokens[j].kind != token::kSqlComment && tokens[j].kind != token::kCComment) return "";
+      return text.substr(0, static_cast<std::size_t>(t.start));
+    }
+    std::string word =
+        text.substr(static_cast<std::size_t>(t.start), static_cast<std::size_t>(t.end - t.start));
+    std::transform(word.begin(), word.end(), word.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (word == "into" || word == "insert" || word == "update" || word == "delete" ||
+        word == "merge")
+      return "";
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string row_guard_sql(const std::string &statement, long long max_bytes) {
+  const std::string size =
+      "pg_catalog.octet_length(pg_catalog.textin(pg_catalog.record_out(pgmcp_row.*)))";
+  return std::string(kGuardHead) + statement + "\n) AS pgmcp_row WHERE CASE WHEN " + size + " > " +
+         std::to_string(max_bytes) +
+         " THEN pg_catalog.int4in(pg_catalog.textout(pg_catalog.concat('" + db::kRowGuardMarker +
+         "', " + size + "))) = 0 ELSE true END";
+}
+
+std::size_t row_guard_offset() { return std::char_traits<char>::length(kGuardHead); }
+
 Verdict SqlPolicy::check(const std::string &sql) const {
   Verdict v;
   auto refuse = [&](std::string rule, std::string object, std::string message) {
@@ -511,6 +561,7 @@ Verdict SqlPolicy::check(const std::string &sql) const {
     v.kind = "SelectStmt";
     v.analysis_sql = sql;
     v.allowed = true;
+    v.guardable = guardable_query(sql, *split.stmts[0]);
     return v;
   }
   // libpg_query prints its tree recursively, one stack frame per level: a

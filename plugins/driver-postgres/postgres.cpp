@@ -649,8 +649,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
         flush();
         if (!stopped) sink.complete(PQcmdStatus(r.get()));
       } else if (st == PGRES_FATAL_ERROR) {
-        held.clear();
-        buffer.clear();
+        flush();  // the rows before the error: the host decides what they are worth
         if (!(stopped && cancelled_by_us_)) fail(server_error(r.get(), "statement failed"));
       } else if (st == PGRES_PIPELINE_ABORTED) {
         fail(Error(PGMCP_ERR_REMOTE, "statement skipped after an earlier error"));

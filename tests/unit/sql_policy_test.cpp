@@ -270,3 +270,27 @@ TEST(ParseTree, ReadsJsonAndRefusesMalformedText) {
     EXPECT_THROW(ParseTree{bad}, std::invalid_argument) << bad;
   EXPECT_THROW(ParseTree(std::string(5000, '[') + std::string(5000, ']')), std::invalid_argument);
 }
+
+TEST(SqlPolicyText, PlainQueriesRunInsideTheRowGuardAndWritesDoNot) {
+  SqlPolicy p(options(), "shop");
+  auto guardable = [&](const char *sql) { return p.check(sql).guardable; };
+  EXPECT_EQ(guardable("SELECT 1"), "SELECT 1");
+  EXPECT_EQ(guardable("  SELECT 1 ;  "), "  SELECT 1 ");
+  EXPECT_EQ(guardable("SELECT 1; -- done"), "SELECT 1");
+  EXPECT_EQ(guardable("SELECT 'delete' AS word -- update"), "SELECT 'delete' AS word -- update");
+  EXPECT_EQ(guardable("VALUES (1), (2) ORDER BY 1"), "VALUES (1), (2) ORDER BY 1");
+  EXPECT_EQ(guardable("SELECT \"into\" FROM t"), "SELECT \"into\" FROM t");
+  // what reads differently (or not at all) inside a subquery is left as it is
+  EXPECT_EQ(guardable("SELECT * INTO copy FROM orders"), "");
+  EXPECT_EQ(guardable("WITH d AS (DELETE FROM orders RETURNING *) SELECT * FROM d"), "");
+  EXPECT_EQ(guardable("SELECT * FROM orders FOR UPDATE"), "");
+  EXPECT_EQ(guardable("SHOW search_path"), "");
+  EXPECT_EQ(guardable("EXPLAIN SELECT 1"), "");
+
+  std::string wrapped = pgmcp::sql::row_guard_sql("SELECT 1 -- a comment", 1000);
+  EXPECT_EQ(wrapped.substr(pgmcp::sql::row_guard_offset(), 21), "SELECT 1 -- a comment");
+  EXPECT_NE(wrapped.find("\n) AS pgmcp_row WHERE"), std::string::npos);  // after the comment's line
+  EXPECT_NE(wrapped.find("> 1000 THEN"), std::string::npos);
+  // the guarded text is itself one plain query
+  EXPECT_TRUE(p.check(wrapped).allowed);
+}
