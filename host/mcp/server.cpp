@@ -12,6 +12,7 @@ namespace pgmcp::mcp {
 
 // The key under which a handler returns a result that is already JSON text.
 static constexpr const char *kRawResult = "\x01pgmcp-raw-result";
+static constexpr std::size_t kEnvelopeGap = 128;  // room for {"jsonrpc":"2.0","id":…,"result":
 
 // ---------------------------------------------------------------- call state
 
@@ -451,16 +452,16 @@ std::optional<McpServer::Reply> McpServer::handle_request(const Message &m, Exch
       if (call->cancelled()) return std::nullopt;
     }
     if (result.is_object() && result.contains(kRawResult)) {
-      // Large results: one copy, and the result's own text freed at once.
-      std::string body = std::move(result[kRawResult].get_ref<std::string &>());
-      result = nullptr;
+      // Large results: the envelope goes into the gap left in front of the
+      // result, so the result is never copied.
       Reply r;
+      r.raw = std::move(result[kRawResult].get_ref<std::string &>());
+      result = nullptr;
       std::string head = "{\"jsonrpc\":\"2.0\",\"id\":" + m.id.dump() + ",\"result\":";
-      r.raw.reserve(head.size() + body.size() + 1);
-      r.raw += head;
-      r.raw += body;
-      body.clear();
-      body.shrink_to_fit();
+      if (head.size() <= kEnvelopeGap && r.raw.size() >= kEnvelopeGap)
+        r.raw.replace(0, head.size(), head);
+      else
+        r.raw = head + r.raw.substr(std::min(r.raw.size(), kEnvelopeGap));
       r.raw += '}';
       return r;
     }
@@ -660,12 +661,15 @@ json McpServer::call_tool(const Message &, const json &params, Exchange &ex, Cal
   }
   if (r.structured_text) {
     // Large results: splice the text in rather than parse and re-serialize it.
-    std::string text;
-    text.reserve(2 * r.structured_text->size() + 256);
-    text = "{\"content\":[{\"type\":\"text\",\"text\":";
+    // A gap in front, where handle_request writes the envelope without
+    // copying the result (JSON allows the blanks it leaves).
+    std::string text(kEnvelopeGap, ' ');
+    text.reserve(kEnvelopeGap + 2 * r.structured_text->size() + 256);
+    text += "{\"content\":[{\"type\":\"text\",\"text\":";
     util::append_json_string(text, *r.structured_text);
     text += "}],\"structuredContent\":";
     text += *r.structured_text;
+    r.structured_text.reset();  // its memory back before the response is sent
     if (r.is_error) text += ",\"isError\":true";
     if (ex.modern) {
       text += ",\"resultType\":\"complete\",\"_meta\":";

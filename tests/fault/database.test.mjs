@@ -119,7 +119,7 @@ test('a value far past the byte limit: never copied, peak RSS under 150 MB, memo
 test('a client that stops reading is cut at the write deadline; memory stays bounded', async () => {
   const before = await dropped('write_timeout');
   resetPeak();
-  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'execute_sql', arguments: { sql: "SELECT repeat('y', 7000000) AS wide" }, _meta: MODERN_META } });
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'execute_sql', arguments: { sql: "SELECT repeat('y', 6000000) AS wide" }, _meta: MODERN_META } });
   const u = new URL(server.url);
   const sockets = await Promise.all(Array.from({ length: 6 }, () => new Promise((resolve) => {
     const s = net.connect({ host: u.hostname, port: Number(u.port) }, () => {
@@ -133,7 +133,7 @@ test('a client that stops reading is cut at the write deadline; memory stays bou
   while (await dropped('write_timeout') < before + 6 && Date.now() - t0 < 15000) await sleep(200);
   const cut = (await dropped('write_timeout')) - before;
   const m = memory();
-  console.log(`# 6 clients not reading 7 MB answers: ${cut} cut after ${(Date.now() - t0) / 1000} s; peak RSS ${m.peak.toFixed(1)} MB, RSS ${m.rss.toFixed(1)} MB`);
+  console.log(`# 6 clients not reading 6 MB answers: ${cut} cut after ${(Date.now() - t0) / 1000} s; peak RSS ${m.peak.toFixed(1)} MB, RSS ${m.rss.toFixed(1)} MB`);
   for (const s of sockets) s.destroy();
   assert.equal(cut, 6);
   assert.ok(m.peak < 150, `peak RSS ${m.peak} MB`);
