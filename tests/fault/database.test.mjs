@@ -40,18 +40,18 @@ after(async () => {
 });
 
 // /proc figures of the server process, in MB; the peak since the last reset.
-function resetPeak() {
-  writeFileSync(`/proc/${server.proc.pid}/clear_refs`, '5');
+function resetPeak(s = server) {
+  writeFileSync(`/proc/${s.proc.pid}/clear_refs`, '5');
 }
-function memory() {
-  const status = readFileSync(`/proc/${server.proc.pid}/status`, 'utf8');
+function memory(s = server) {
+  const status = readFileSync(`/proc/${s.proc.pid}/status`, 'utf8');
   const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)[1]);
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
-async function call(sql) {
+async function call(sql, s = server) {
   const t0 = performance.now();
-  const r = await post(server.url,
+  const r = await post(s.url,
     { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'execute_sql', arguments: { sql }, _meta: MODERN_META } },
     modernHeaders('tools/call', 'execute_sql'));
   const ms = performance.now() - t0;
@@ -90,30 +90,36 @@ function postmaster() {
 }
 
 test('values far past the byte limit never reach pg-mcp: peak RSS under 150 MB, six at once too', async () => {
-  const warm = await call('SELECT 1');
-  assert.equal(warm.error, null);
-  const base = memory();
-  resetPeak();
-  const one = await call("SELECT repeat('x', 50000000) AS big");
-  assert.equal(one.error, null, one.error);
-  assert.equal(one.s.truncated, true);
-  assert.equal(one.s.truncated_by, 'max_result_bytes');
-  assert.equal(one.s.row_count, 0);
-  const afterOne = memory();
-  resetPeak();
-  const six = await Promise.all(Array.from({ length: 6 }, () => call("SELECT repeat('x', 50000000) AS big")));
-  for (const r of six) assert.equal(r.s.truncated, true);
-  const afterSix = memory();
-  console.log(`# 50 MB value: RSS ${base.rss.toFixed(1)} MB before; peak ${afterOne.peak.toFixed(1)} MB for one, ${afterSix.peak.toFixed(1)} MB for six at once; ${afterSix.rss.toFixed(1)} MB after`);
-  // The row guard stops such a row in PostgreSQL: it never reaches pg-mcp.
-  assert.ok(afterOne.peak < 150, `peak RSS ${afterOne.peak} MB`);
-  assert.ok(afterSix.peak < 150, `peak RSS ${afterSix.peak} MB with six at once`);
-  assert.ok(afterSix.rss < base.rss + 40, `RSS ${afterSix.rss} MB after, ${base.rss} MB before`);
-  // Rows before the huge one are kept.
-  const mixed = await call("SELECT g, CASE WHEN g = 3 THEN repeat('x', 50000000) ELSE 'small' END FROM generate_series(1, 5) g");
-  assert.equal(mixed.s.truncated, true);
-  assert.equal(mixed.s.row_count, 2);
-  assert.equal((await call('SELECT 1')).error, null);
+  // PostgreSQL builds and measures each 50 MB row: a generous statement timeout
+  const big = await startHttp(`[database.demo]\nplugin = postgres\ndsn = ${env.PGMCP_PG_DSN}\nstatement_timeout_ms = 60000\npool_max = 8\n`);
+  try {
+    const warm = await call('SELECT 1', big);
+    assert.equal(warm.error, null);
+    const base = memory(big);
+    resetPeak(big);
+    const one = await call("SELECT repeat('x', 50000000) AS big", big);
+    assert.equal(one.error, null, one.error);
+    assert.equal(one.s.truncated, true);
+    assert.equal(one.s.truncated_by, 'max_result_bytes');
+    assert.equal(one.s.row_count, 0);
+    const afterOne = memory(big);
+    resetPeak(big);
+    const six = await Promise.all(Array.from({ length: 6 }, () => call("SELECT repeat('x', 50000000) AS big", big)));
+    for (const r of six) assert.equal(r.s?.truncated, true, r.error);
+    const afterSix = memory(big);
+    console.log(`# 50 MB value: RSS ${base.rss.toFixed(1)} MB before; peak ${afterOne.peak.toFixed(1)} MB for one, ${afterSix.peak.toFixed(1)} MB for six at once; ${afterSix.rss.toFixed(1)} MB after`);
+    // The row guard stops such a row in PostgreSQL: it never reaches pg-mcp.
+    assert.ok(afterOne.peak < 150, `peak RSS ${afterOne.peak} MB`);
+    assert.ok(afterSix.peak < 150, `peak RSS ${afterSix.peak} MB with six at once`);
+    assert.ok(afterSix.rss < base.rss + 40, `RSS ${afterSix.rss} MB after, ${base.rss} MB before`);
+    // Rows before the huge one are kept.
+    const mixed = await call("SELECT g, CASE WHEN g = 3 THEN repeat('x', 50000000) ELSE 'small' END FROM generate_series(1, 5) g", big);
+    assert.equal(mixed.s.truncated, true);
+    assert.equal(mixed.s.row_count, 2);
+    assert.equal((await call('SELECT 1', big)).error, null);
+  } finally {
+    await big.stop();
+  }
 });
 
 test('a client that stops reading is cut at the write deadline; memory stays bounded', async () => {
