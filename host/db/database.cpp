@@ -417,6 +417,7 @@ QueryResult Database::run(const std::string &sql,
     // The row guard stopped a row larger than the byte budget in PostgreSQL:
     // the rows before it are the result, cut where the limit cut it.
     if (admitted != nullptr && admitted->guard_offset() > 0 && st == PGMCP_ERR_REMOTE &&
+        err.field("sqlstate") == "22P02" &&
         err.message.find(kRowGuardMarker) != std::string::npos) {
       result.rows_json += ']';
       result.truncated = true;

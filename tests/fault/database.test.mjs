@@ -85,6 +85,15 @@ async function load(workers, stop) {
   return outcomes;
 }
 
+// Whether a call succeeds again within 5 s.
+async function recovers() {
+  for (let i = 0; i < 20; i++) {
+    if (!(await call('SELECT 1')).error) return true;
+    await sleep(250);
+  }
+  return false;
+}
+
 function postmaster() {
   return Number(readFileSync(`${dir}/data/postmaster.pid`, 'utf8').split('\n')[0]);
 }
@@ -175,13 +184,7 @@ test('PostgreSQL stopped: calls and /ready fail fast with the reason; it recover
   } finally {
     clusterCmd('up', dir);
   }
-  let ok = null;
-  for (let i = 0; i < 20 && !ok; i++) {
-    const r = await call('SELECT 1');
-    if (!r.error) ok = r;
-    else await sleep(250);
-  }
-  assert.ok(ok, 'no call succeeded after the server came back');
+  assert.ok(await recovers(), 'no call succeeded after the server came back');
   assert.equal((await ready()).status, 200);
 });
 
@@ -192,13 +195,13 @@ test('PostgreSQL frozen under load: every call ends within its deadline, /ready 
   // the postmaster and every backend, those serving the load among them
   const pids = [postmaster(), ...execFileSync('pgrep', ['-P', String(postmaster())], { encoding: 'utf8' }).trim().split('\n').map(Number)];
   for (const pid of pids) process.kill(pid, 'SIGSTOP');
-  let probe;
+  let probe, outcomes;
   try {
     await sleep(500);
     probe = await ready();
     await sleep(3500);
     done = true;
-    var outcomes = await running;
+    outcomes = await running;
   } finally {
     for (const pid of pids) process.kill(pid, 'SIGCONT');
   }
@@ -210,13 +213,7 @@ test('PostgreSQL frozen under load: every call ends within its deadline, /ready 
   for (const o of outcomes) assert.ok(o.ms < 9000, `a call took ${o.ms} ms`);
   assert.equal(probe.status, 503);
   assert.ok(probe.ms < 3000, `/ready took ${probe.ms} ms`);
-  let ok = null;
-  for (let i = 0; i < 20 && !ok; i++) {
-    const r = await call('SELECT 1');
-    if (!r.error) ok = r;
-    else await sleep(250);
-  }
-  assert.ok(ok, 'no call succeeded after the server thawed');
+  assert.ok(await recovers(), 'no call succeeded after the server thawed');
 });
 
 test('SIGHUP with a query in flight: the query finishes, sessions stay, new calls get the new configuration; a broken file changes nothing', async () => {
