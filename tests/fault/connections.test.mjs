@@ -175,3 +175,24 @@ test('a body that arrives too slowly is cut at the body deadline', async () => {
     await quick.stop();
   }
 });
+
+test('slow clients on the observability port do not keep /health and /metrics from answering', async () => {
+  const base = server.metricsUrl();
+  const slow = [];
+  for (let i = 0; i < 100; i++) {
+    const s = await connect(base);
+    s.write('GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    slow.push(s);
+  }
+  try {
+    for (const path of ['/health', '/metrics', '/ready']) {
+      const t0 = performance.now();
+      const res = await fetch(new URL(path, base));
+      await res.text();
+      assert.equal(res.status, 200);
+      assert.ok(performance.now() - t0 < 2000, `${path} took ${performance.now() - t0} ms`);
+    }
+  } finally {
+    for (const s of slow) s.destroy();
+  }
+});
