@@ -7,6 +7,7 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/StreamSocketImpl.h>
+#include <Poco/String.h>
 #include <Poco/Timestamp.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,19 +35,19 @@
 #include <nlohmann/json.hpp>
 
 #include "log/log.hpp"
+#include "mcp/http_head.hpp"
 #include "observability/metrics.hpp"
 
 namespace pgmcp::mcp {
 
 using Clock = std::chrono::steady_clock;
+using http_head::Arrived;
+using http_head::assess;
+using http_head::kPeekBytes;
 using Poco::Net::HTTPResponse;
 
 namespace {
 
-// How much of a waiting request the event loop looks at: a head (and small
-// body) must fit, else the head is refused as too large (431) or the body is
-// read by a worker under the body deadline.
-constexpr std::size_t kPeekBytes = 64 * 1024;
 constexpr std::uint64_t kListenerId = 0;
 constexpr std::uint64_t kWakeId = 1;
 constexpr auto kScanEvery = std::chrono::milliseconds(100);
@@ -83,73 +84,6 @@ class BufferedRequest final : public Poco::Net::HTTPServerRequest {
   Poco::Net::HTTPServerResponse &response_;
   std::istringstream body_;
 };
-
-// Where a head ends in `data` (the offset after the blank line), or npos.
-std::size_t head_end(std::string_view data) {
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    if (data[i] != '\n') continue;
-    if (i + 1 < data.size() && data[i + 1] == '\n') return i + 2;
-    if (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n') return i + 3;
-  }
-  return std::string_view::npos;
-}
-
-bool iequals_prefix(std::string_view line, std::string_view name) {
-  if (line.size() < name.size()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return false;
-  return true;
-}
-
-// What a complete head says about its body, as far as the event loop needs.
-struct BodyHint {
-  bool unknown = false;  // chunked, unparsable, or waits for 100-continue: a worker decides
-  std::size_t length = 0;
-};
-
-BodyHint body_hint(std::string_view head) {
-  BodyHint hint;
-  std::size_t pos = 0;
-  while (pos < head.size()) {
-    std::size_t eol = head.find('\n', pos);
-    if (eol == std::string_view::npos) eol = head.size();
-    std::string_view line = head.substr(pos, eol - pos);
-    pos = eol + 1;
-    if (iequals_prefix(line, "transfer-encoding:") || iequals_prefix(line, "expect:")) {
-      hint.unknown = true;
-    } else if (iequals_prefix(line, "content-length:")) {
-      std::string_view v = line.substr(15);
-      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-      while (!v.empty() && (v.back() == '\r' || v.back() == ' ' || v.back() == '\t'))
-        v.remove_suffix(1);
-      if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != v.npos) {
-        hint.unknown = true;  // the worker answers 400
-      } else {
-        hint.length = std::stoull(std::string(v));
-      }
-    }
-  }
-  return hint;
-}
-
-// How much of a request the peeked bytes hold.
-enum class Arrived {
-  part_of_head,
-  head_too_large,
-  whole,
-  head_of_large_body,
-  head_and_part_of_body
-};
-
-Arrived assess(std::string_view data) {
-  std::size_t end = head_end(data);
-  if (end == std::string_view::npos)
-    return data.size() >= kPeekBytes ? Arrived::head_too_large : Arrived::part_of_head;
-  BodyHint hint = body_hint(data.substr(0, end));
-  if (hint.unknown || end + hint.length <= data.size()) return Arrived::whole;
-  if (end + hint.length > kPeekBytes) return Arrived::head_of_large_body;
-  return Arrived::head_and_part_of_body;
-}
 
 // Waits up to `ms` for a whole next request on a kept-alive connection.
 bool whole_request_within(int fd, int ms) {
@@ -656,6 +590,18 @@ struct HttpServer::Impl {
         WriteDeadline w(self);
         answer_error(*c.session, 400,
                      "Bad Request: this is not an HTTP/1.1 request; pg-mcp speaks HTTP/1.1");
+        return Outcome::linger;
+      }
+      // Two ways of framing one body is how requests are smuggled past proxies.
+      int lengths = 0;
+      for (const auto &field : *raw)
+        if (Poco::icompare(field.first, "Content-Length") == 0) ++lengths;
+      if (lengths > 1 || (lengths == 1 && raw->has("Transfer-Encoding"))) {
+        c.disarm();
+        WriteDeadline w(self);
+        answer_error(*c.session, 400,
+                     "Bad Request: the body is framed twice (Content-Length with another "
+                     "Content-Length or with Transfer-Encoding); send one");
         return Outcome::linger;
       }
       // The body, whole, under the body deadline; one larger than the limit

@@ -144,6 +144,10 @@ test('broken framing gets a 400 with a JSON-RPC error; the next client is served
   assert.match(bigHead, /^HTTP\/1\.1 (431 Request Header Fields Too Large|400 Bad Request)\r\n/);
   const garbage = await raw(server.url, '\x16\x03\x01\x02\x00 not http at all\r\n\r\n', /\}\s*$/);
   assert.match(garbage, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  const twoLengths = await raw(server.url, head + 'Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}', /\}\s*$/);
+  assert.match(twoLengths, /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*framed twice/);
+  const lengthAndChunks = await raw(server.url, head + 'Content-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n', /\}\s*$/);
+  assert.match(lengthAndChunks, /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*framed twice/);
   // Two requests in one write (pipelined) are both answered, in order.
   const body = JSON.stringify(LIST);
   const one = head + `MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/list\r\nAccept: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
