@@ -45,6 +45,7 @@ const std::map<std::string, std::set<std::string>> kInstanceHostKeys = {
       "max_rows",
       "max_result_bytes",
       "allow_explain_analyze",
+      "row_guard",
       "schema_ttl_s",
       "schema_load",
       "rate_limit_wait_ms",
@@ -120,6 +121,8 @@ void database_option(DatabaseOptions &d, const std::string &key, const std::stri
     d.max_result_bytes = whole_number(value, 1024, 1LL << 31);
   else if (key == "allow_explain_analyze")
     d.allow_explain_analyze = boolean(value);
+  else if (key == "row_guard")
+    d.row_guard = boolean(value);
   else if (key == "allow_write")
     d.allow_write = boolean(value);
   else if (key == "allow_explain")

@@ -36,6 +36,9 @@ struct DatabaseOptions {
   long long max_rows = 1000;
   long long max_result_bytes = 8 * 1024 * 1024;
   bool allow_explain_analyze = false;
+  // Plain queries run inside the row guard: PostgreSQL stops a row larger
+  // than max_result_bytes before sending it (see docs/operations.md).
+  bool row_guard = true;
   // The SQL policy (docs/security.md). Names as in SQL; checked at start-up.
   bool allow_write = false;
   bool allow_explain = true;

@@ -49,7 +49,8 @@ db::QueryResult Gate::run(const std::string &sql,
     };
     // A plain query runs inside the row guard: a row larger than the whole
     // byte budget stops it in PostgreSQL instead of arriving whole.
-    const bool guarded = !passed.guardable.empty() && !options.analyze_only && !passed.writes;
+    const bool guarded = db.options().row_guard && !passed.guardable.empty() &&
+                         !options.analyze_only && !passed.writes;
     std::string text = guarded ? row_guard_sql(passed.guardable, limits.max_bytes) : sql;
     db::AdmittedStatement admitted(text, guarded ? text : passed.analysis_sql,
                                    {passed.writes, passed.discard_connection}, judge,
