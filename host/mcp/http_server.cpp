@@ -53,7 +53,7 @@ constexpr std::uint64_t kWakeId = 1;
 constexpr auto kScanEvery = std::chrono::milliseconds(100);
 constexpr auto kKeeperTick = std::chrono::milliseconds(250);
 constexpr auto kLingerAfterRefusal = std::chrono::seconds(1);
-constexpr int kQuickNextMs = 2;
+constexpr int kQuickNextMs = 20;
 
 std::int64_t ticks(Clock::time_point t) { return t.time_since_epoch().count(); }
 
@@ -665,7 +665,7 @@ struct HttpServer::Impl {
       if (c.session->read_ahead() > 0 || (c.tls && c.socket.available() > 0)) continue;
       // A client that sends its next request at once (a loop, a benchmark)
       // is served by this worker without a round through the event loop; a
-      // whole request only, so waiting costs at most kQuickNext.
+      // whole request only, so waiting costs at most kQuickNextMs.
       if (!c.tls && whole_request_within(c.fd, kQuickNextMs)) continue;
       return Outcome::keep;
     }
