@@ -1,21 +1,92 @@
 #include "plugins/instances.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace pgmcp::plugins {
 namespace {
 
-// Copies a plugin's capability table into a zeroed host struct, trusting only
-// struct_size bytes; refuses a table smaller than the v1 layout.
+// What the host requires of each capability table: its ABI 1.0 size and the
+// functions in it, which must not be NULL (plugin.h's growth rule).
 template <class Table>
-bool copy_table(const void *raw, Table &out) {
+struct Required;
+template <>
+struct Required<pgmcp_ratelimit_v1> {
+  static constexpr std::size_t size = PGMCP_RATELIMIT_V1_MIN_SIZE;
+  static const char *missing(const pgmcp_ratelimit_v1 &t) {
+    return t.create == nullptr        ? "create"
+           : t.destroy == nullptr     ? "destroy"
+           : t.try_acquire == nullptr ? "try_acquire"
+           : t.acquire == nullptr     ? "acquire"
+                                      : nullptr;
+  }
+};
+template <>
+struct Required<pgmcp_driver_v1> {
+  static constexpr std::size_t size = PGMCP_DRIVER_V1_MIN_SIZE;
+  static const char *missing(const pgmcp_driver_v1 &t) {
+    return t.create == nullptr            ? "create"
+           : t.destroy == nullptr         ? "destroy"
+           : t.connect == nullptr         ? "connect"
+           : t.disconnect == nullptr      ? "disconnect"
+           : t.healthy == nullptr         ? "healthy"
+           : t.execute == nullptr         ? "execute"
+           : t.cancel == nullptr          ? "cancel"
+           : t.describe_schema == nullptr ? "describe_schema"
+                                          : nullptr;
+  }
+};
+template <>
+struct Required<pgmcp_llm_v1> {
+  static constexpr std::size_t size = PGMCP_LLM_V1_MIN_SIZE;
+  static const char *missing(const pgmcp_llm_v1 &t) {
+    return t.create == nullptr     ? "create"
+           : t.destroy == nullptr  ? "destroy"
+           : t.complete == nullptr ? "complete"
+                                   : nullptr;
+  }
+};
+
+// Copies a plugin's capability table into a zeroed host struct, trusting
+// only struct_size bytes: a table from an older minor is shorter (what it
+// lacks reads as zero), one from a newer minor longer (what this host does
+// not know is not read). Returns what is wrong with it, or an empty string.
+template <class Table>
+std::string copy_table(const void *raw, Table &out) {
   const auto *t = static_cast<const Table *>(raw);
-  if (t == nullptr || t->struct_size < sizeof(Table)) return false;
+  if (t->struct_size < Required<Table>::size)
+    return "struct_size " + std::to_string(t->struct_size) +
+           " is smaller than the ABI 1.0 layout (" + std::to_string(Required<Table>::size) +
+           " bytes)";
   std::memset(&out, 0, sizeof out);
-  std::memcpy(&out, t, sizeof(Table));
-  return true;
+  std::memcpy(&out, t, std::min<std::size_t>(t->struct_size, sizeof(Table)));
+  if (const char *f = Required<Table>::missing(out))
+    return std::string("its required function ") + f + " is NULL";
+  return "";
 }
+
+}  // namespace
+
+std::string capability_problem(std::string_view id, const void *table) {
+  if (table == nullptr) return "";
+  if (id == PGMCP_RATELIMIT_V1) {
+    pgmcp_ratelimit_v1 t;
+    return copy_table(table, t);
+  }
+  if (id == PGMCP_DRIVER_V1) {
+    pgmcp_driver_v1 t;
+    return copy_table(table, t);
+  }
+  if (id == PGMCP_LLM_V1) {
+    pgmcp_llm_v1 t;
+    return copy_table(table, t);
+  }
+  return "";
+}
+
+namespace {
 
 template <class Table, class Handle>
 std::unique_ptr<Instance<Table, Handle>> make(const config::InstanceSpec &spec,
@@ -32,9 +103,9 @@ std::unique_ptr<Instance<Table, Handle>> make(const config::InstanceSpec &spec,
     throw std::runtime_error("plugin '" + spec.plugin + "' is not " + what +
                              " (it offers: " + library->info().kinds() + ")");
   }
-  if (!copy_table(raw, table)) {
+  if (std::string problem = copy_table(raw, table); !problem.empty()) {
     throw std::runtime_error("plugin '" + spec.plugin + "' has a malformed " + capability +
-                             " table (struct_size too small)");
+                             " table: " + problem + "; rebuild it against the pgmcp SDK");
   }
   auto config = std::make_unique<pgmcp_config>();
   config->name = spec.section();

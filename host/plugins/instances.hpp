@@ -76,6 +76,11 @@ struct Instances {
   std::map<std::string, std::shared_ptr<LlmInstance>> llms;
 };
 
+// What is wrong with a plugin's table for capability `id` under the ABI's
+// growth rule (smaller than its 1.0 layout, a required function NULL), or an
+// empty string; also empty for capabilities this host does not know.
+std::string capability_problem(std::string_view id, const void *table);
+
 // Creates every instance in settings with the registry's plugins. Throws
 // config::ConfigError listing each instance that could not be made and why.
 Instances create_instances(const config::Settings &settings, const PluginRegistry &registry);

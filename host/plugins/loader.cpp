@@ -1,5 +1,7 @@
 #include "plugins/loader.hpp"
 
+#include "plugins/instances.hpp"
+
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -152,7 +154,12 @@ std::optional<LoadProblem> PluginRegistry::load_file(const std::filesystem::path
   info.abi_major = d.abi_major;
   info.abi_minor = d.abi_minor;
   for (const auto &cap : known_capabilities()) {
-    if (d.get_capability(cap.c_str()) != nullptr) info.capabilities.push_back(cap);
+    const void *table = d.get_capability(cap.c_str());
+    if (table == nullptr) continue;
+    if (std::string problem = capability_problem(cap, table); !problem.empty())
+      return refuse("plugin '" + info.id + "' has a malformed " + cap + " table: " + problem +
+                    " (rebuild it against the pgmcp SDK)");
+    info.capabilities.push_back(cap);
   }
   if (info.capabilities.empty()) {
     return refuse("plugin '" + info.id + "' offers no capability this host knows (" +

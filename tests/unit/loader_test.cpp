@@ -86,8 +86,8 @@ TEST(LoaderTest, ADirectoryOfBadPluginsStillLoadsTheGoodOnes) {
   PluginRegistry r;
   auto problems = r.load_directory(kCases);
   // Every bad case is refused with its own reason; the good ones load.
-  EXPECT_EQ(problems.size(), 10u);
-  EXPECT_EQ(r.ids(), "c-grant-all, duplicate");
+  EXPECT_EQ(problems.size(), 11u);
+  EXPECT_EQ(r.ids(), "abi10-grant-all, c-grant-all, duplicate, newer-minor");
   for (const auto &p : problems) EXPECT_FALSE(p.reason.empty()) << p.file;
 }
 
@@ -146,6 +146,42 @@ TEST(LoaderTest, ALibraryStaysLoadedWhileAnInstanceLivesAndUnloadsAfter) {
   ::dlclose(h);
   instances.rate_limiters.clear();
   EXPECT_FALSE(library_loaded(file));
+}
+
+// The ABI's growth rule, proven both ways: a plugin built against the frozen
+// 1.0 headers works in today's host, and one built against a newer minor
+// (descriptor and table with a field appended) works in a host that does not
+// know the field.
+TEST(LoaderTest, PluginsOfAnOlderAndANewerMinorLoadAndWork) {
+  for (const char *id : {"abi10-grant-all", "newer-minor"}) {
+    PluginRegistry r;
+    auto problem = r.load_file(kCases / (std::string(id) + ".so"));
+    ASSERT_FALSE(problem.has_value()) << problem->message();
+    auto lib = r.find(id);
+    ASSERT_TRUE(lib);
+    EXPECT_EQ(lib->info().kinds(), "rate limiter");
+    auto instances = pgmcp::plugins::create_instances(
+        settings_for(std::string("[rate_limiter.x]\nplugin = ") + id + "\n"), r);
+    auto &limiter = *instances.rate_limiters.at("x");
+    EXPECT_TRUE(limiter.try_acquire("k").granted) << id;
+    EXPECT_TRUE(limiter.acquire("k", 1, std::chrono::milliseconds(10)).granted) << id;
+  }
+  PluginRegistry r;
+  ASSERT_FALSE(r.load_file(kCases / "abi10-grant-all.so").has_value());
+  EXPECT_EQ(r.find("abi10-grant-all")->info().abi_minor, 0u);
+  ASSERT_FALSE(r.load_file(kCases / "newer-minor.so").has_value());
+  EXPECT_EQ(r.find("newer-minor")->info().abi_minor, PGMCP_ABI_MINOR + 1u);
+}
+
+TEST(LoaderTest, RefusesATableWithARequiredFunctionMissing) {
+  PluginRegistry r;
+  auto problem = r.load_file(kCases / "null-function.so");
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_THAT(problem->message(),
+              HasSubstr("malformed pgmcp.ratelimit/1 table: its required function try_acquire is "
+                        "NULL"));
+  // the table check is the host's: a NULL is never called
+  EXPECT_EQ(pgmcp::plugins::capability_problem("pgmcp.ratelimit/1", nullptr), "");
 }
 
 TEST(InstancesTest, ReportsUnknownPluginsWrongKindsAndPluginRefusals) {

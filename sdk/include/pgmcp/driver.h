@@ -177,6 +177,11 @@ typedef struct pgmcp_driver_v1 {
                                             pgmcp_error *err);
 } pgmcp_driver_v1;
 
+/* The ABI 1.0 layout of the table: every function in it is required (not
+ * NULL). A host refuses a smaller table; fields appended by later minors are
+ * optional and read only when struct_size covers them (see plugin.h). */
+#define PGMCP_DRIVER_V1_MIN_SIZE (offsetof(pgmcp_driver_v1, describe_schema) + sizeof(void *))
+
 #ifdef __cplusplus
 }
 #endif

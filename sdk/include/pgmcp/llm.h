@@ -79,6 +79,11 @@ typedef struct pgmcp_llm_v1 {
                                      const pgmcp_llm_sink *out, pgmcp_error *err);
 } pgmcp_llm_v1;
 
+/* The ABI 1.0 layout of the table: every function in it is required (not
+ * NULL). A host refuses a smaller table; fields appended by later minors are
+ * optional and read only when struct_size covers them (see plugin.h). */
+#define PGMCP_LLM_V1_MIN_SIZE (offsetof(pgmcp_llm_v1, complete) + sizeof(void *))
+
 #ifdef __cplusplus
 }
 #endif

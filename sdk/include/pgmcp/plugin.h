@@ -6,7 +6,13 @@
  *  - C only crosses this boundary. No C++ type, exception or allocator does.
  *  - A plugin exports exactly one symbol, pgmcp_plugin_entry (PGMCP_ENTRY_SYMBOL).
  *  - Every struct starts with struct_size and only ever grows at its end; a
- *    reader trusts a field only if it lies within struct_size.
+ *    reader trusts a field only if it lies within struct_size. The host
+ *    copies min(struct_size, its own sizeof) bytes of a plugin's descriptor
+ *    and tables into zeroed ones: what an older plugin lacks reads as zero.
+ *    Everything in a table's ABI 1.0 layout (PGMCP_*_V1_MIN_SIZE) is
+ *    required; a field appended later is optional, and a function pointer
+ *    among them is checked for NULL before it is called. A smaller table,
+ *    or a required function left NULL, is refused when loading.
  *  - Capabilities are looked up by string id with a revision ("pgmcp.llm/1").
  *    A changed table gets a new id; the old one keeps being served.
  *  - Ownership is written on every pointer: "borrowed" means valid for the
