@@ -1,6 +1,7 @@
 #include "plugins/instances.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -10,44 +11,39 @@ namespace {
 
 // What the host requires of each capability table: its ABI 1.0 size and the
 // functions in it, which must not be NULL (plugin.h's growth rule).
+struct Field {
+  const char *name;
+  std::size_t offset;
+};
+#define PGMCP_FIELD(table, name) \
+  Field { #name, offsetof(table, name) }
+
 template <class Table>
 struct Required;
 template <>
 struct Required<pgmcp_ratelimit_v1> {
   static constexpr std::size_t size = PGMCP_RATELIMIT_V1_MIN_SIZE;
-  static const char *missing(const pgmcp_ratelimit_v1 &t) {
-    return t.create == nullptr        ? "create"
-           : t.destroy == nullptr     ? "destroy"
-           : t.try_acquire == nullptr ? "try_acquire"
-           : t.acquire == nullptr     ? "acquire"
-                                      : nullptr;
-  }
+  static constexpr Field functions[] = {
+      PGMCP_FIELD(pgmcp_ratelimit_v1, create), PGMCP_FIELD(pgmcp_ratelimit_v1, destroy),
+      PGMCP_FIELD(pgmcp_ratelimit_v1, try_acquire), PGMCP_FIELD(pgmcp_ratelimit_v1, acquire)};
 };
 template <>
 struct Required<pgmcp_driver_v1> {
   static constexpr std::size_t size = PGMCP_DRIVER_V1_MIN_SIZE;
-  static const char *missing(const pgmcp_driver_v1 &t) {
-    return t.create == nullptr            ? "create"
-           : t.destroy == nullptr         ? "destroy"
-           : t.connect == nullptr         ? "connect"
-           : t.disconnect == nullptr      ? "disconnect"
-           : t.healthy == nullptr         ? "healthy"
-           : t.execute == nullptr         ? "execute"
-           : t.cancel == nullptr          ? "cancel"
-           : t.describe_schema == nullptr ? "describe_schema"
-                                          : nullptr;
-  }
+  static constexpr Field functions[] = {
+      PGMCP_FIELD(pgmcp_driver_v1, create),  PGMCP_FIELD(pgmcp_driver_v1, destroy),
+      PGMCP_FIELD(pgmcp_driver_v1, connect), PGMCP_FIELD(pgmcp_driver_v1, disconnect),
+      PGMCP_FIELD(pgmcp_driver_v1, healthy), PGMCP_FIELD(pgmcp_driver_v1, execute),
+      PGMCP_FIELD(pgmcp_driver_v1, cancel),  PGMCP_FIELD(pgmcp_driver_v1, describe_schema)};
 };
 template <>
 struct Required<pgmcp_llm_v1> {
   static constexpr std::size_t size = PGMCP_LLM_V1_MIN_SIZE;
-  static const char *missing(const pgmcp_llm_v1 &t) {
-    return t.create == nullptr     ? "create"
-           : t.destroy == nullptr  ? "destroy"
-           : t.complete == nullptr ? "complete"
-                                   : nullptr;
-  }
+  static constexpr Field functions[] = {PGMCP_FIELD(pgmcp_llm_v1, create),
+                                        PGMCP_FIELD(pgmcp_llm_v1, destroy),
+                                        PGMCP_FIELD(pgmcp_llm_v1, complete)};
 };
+#undef PGMCP_FIELD
 
 // Copies a plugin's capability table into a zeroed host struct, trusting
 // only struct_size bytes: a table from an older minor is shorter (what it
@@ -62,8 +58,11 @@ std::string copy_table(const void *raw, Table &out) {
            " bytes)";
   std::memset(&out, 0, sizeof out);
   std::memcpy(&out, t, std::min<std::size_t>(t->struct_size, sizeof(Table)));
-  if (const char *f = Required<Table>::missing(out))
-    return std::string("its required function ") + f + " is NULL";
+  for (const Field &f : Required<Table>::functions) {
+    void (*fn)() = nullptr;  // every function pointer has one size and representation here
+    std::memcpy(&fn, reinterpret_cast<const char *>(&out) + f.offset, sizeof fn);
+    if (fn == nullptr) return std::string("its required function ") + f.name + " is NULL";
+  }
   return "";
 }
 
