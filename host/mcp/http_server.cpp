@@ -194,6 +194,7 @@ struct HttpServer::Impl {
   std::unordered_map<std::uint64_t, std::shared_ptr<HttpConnection>> connections;
   std::unordered_map<std::string, std::size_t> per_client;
   std::deque<std::shared_ptr<HttpConnection>> queue;
+  std::atomic<std::size_t> queued{0};  // queue.size(), readable without the mutex
   std::condition_variable work_cv;
   int idle_workers = 0;
   std::size_t large_bodies = 0;  // workers reading a body the event loop could not wait for
@@ -373,7 +374,11 @@ struct HttpServer::Impl {
       } else {
         c->state = HttpConnection::State::queued;
         queue.push_back(c);
-        if (idle_workers == 0 && static_cast<int>(workers.size()) < limits.max_threads)
+        queued = queue.size();
+        // Idle workers count until they take something: more queued requests
+        // than idle workers means one more worker, up to max_threads.
+        if (queue.size() > static_cast<std::size_t>(idle_workers) &&
+            static_cast<int>(workers.size()) < limits.max_threads)
           workers.emplace_back([this] { work_loop(); });
       }
     }
@@ -492,6 +497,7 @@ struct HttpServer::Impl {
         if (stopping.load()) return;
         c = std::move(queue.front());
         queue.pop_front();
+        queued = queue.size();
         c->state = HttpConnection::State::working;
       }
       tl_current = c;
@@ -666,7 +672,9 @@ struct HttpServer::Impl {
       // A client that sends its next request at once (a loop, a benchmark)
       // is served by this worker without a round through the event loop; a
       // whole request only, so waiting costs at most kQuickNextMs.
-      if (!c.tls && whole_request_within(c.fd, kQuickNextMs)) continue;
+      // Never while other requests wait for a worker: one busy client must
+      // not keep this worker from them.
+      if (!c.tls && queued.load() == 0 && whole_request_within(c.fd, kQuickNextMs)) continue;
       return Outcome::keep;
     }
   }
@@ -761,6 +769,7 @@ void HttpServer::stop() {
     std::lock_guard lock(i.mutex);
     for (auto &entry : i.connections) all.push_back(entry.second);
     i.queue.clear();
+    i.queued = 0;
   }
   // Connections still running a request are shut down: their handler's
   // reads and writes fail and it returns.

@@ -117,6 +117,31 @@ TEST_F(HttpServerTest, AFullQueueIsRefusedWith503AndRetryAfterAndTheServerRecove
   EXPECT_THAT(later.read("done"), HasSubstr("done"));
 }
 
+TEST_F(HttpServerTest, AClientInATightLoopDoesNotKeepItsWorkerFromOthers) {
+  HttpLimits limits;
+  limits.max_threads = 1;  // one worker: fairness has to come from the server
+  start(limits, [](Poco::Net::HTTPServerRequest &, Poco::Net::HTTPServerResponse &resp) {
+    answer(resp, "done");
+  });
+  std::atomic<bool> stop{false};
+  std::thread busy([this, &stop] {
+    Raw c(port);
+    while (!stop.load()) {  // the next request as soon as the answer is in
+      c.send(kGet);
+      if (c.read("done").empty()) break;
+    }
+  });
+  std::this_thread::sleep_for(200ms);
+  auto t0 = std::chrono::steady_clock::now();
+  Raw other(port);
+  other.send(kGet);
+  EXPECT_THAT(other.read("done"), HasSubstr("done"));
+  auto waited = std::chrono::steady_clock::now() - t0;
+  stop = true;
+  busy.join();
+  EXPECT_LT(waited, 1500ms);  // not until the busy client stops
+}
+
 TEST_F(HttpServerTest, PartialHeadsHoldNoWorkerAndAreCutAtTheHeaderDeadline) {
   HttpLimits limits;
   limits.max_threads = 4;
