@@ -469,6 +469,10 @@ PolicyOptions policy_options(const config::DatabaseOptions &d) {
 // ones are scanned first. 5,000 levels parse on a small thread stack, even
 // under AddressSanitizer.
 constexpr size_t kMaxNesting = 5000, kCheapNesting = 5000;
+// The server's analysis of a statement takes a few hundred bytes per token,
+// and arrives whole: 100,000 list items would be about 100 MB of it. Longer
+// lists belong in an array parameter, which analyses as one node.
+constexpr size_t kMaxTokens = 50000;
 
 namespace {
 
@@ -534,6 +538,23 @@ Verdict SqlPolicy::check(const std::string &sql) const {
                   "the statement contains a NUL byte (U+0000) at character " +
                       std::to_string(nul + 1) +
                       ", which PostgreSQL cannot read; remove it (rule syntax)");
+  // A statement shorter than kMaxTokens bytes cannot have more tokens.
+  if (sql.size() > kMaxTokens) {
+    std::size_t tokens = 0;
+    try {
+      tokens = scan(sql).size();
+    } catch (const std::invalid_argument &e) {
+      return refuse("syntax", "",
+                    std::string(e.what()) + "; the statement was not run (rule syntax)");
+    }
+    if (tokens > kMaxTokens)
+      return refuse("complexity", "",
+                    "the statement has " + std::to_string(tokens) + " tokens, more than the " +
+                        std::to_string(kMaxTokens) +
+                        " pg-mcp has PostgreSQL analyse (rule complexity); pass a long list as "
+                        "one array parameter (WHERE id = ANY($1::int[]) with params "
+                        "[\"{1,2,3}\"]), or split the statement");
+  }
   if (!options_.allow_write && begins_like_a_query(sql)) {
     // Where nothing may write, a statement that begins like a query needs
     // from the text only its syntax and that it is one statement: whatever

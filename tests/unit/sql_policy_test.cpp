@@ -181,7 +181,11 @@ TEST(SqlPolicyText, ALongFlatExpressionIsRefusedBeforeThePrinterOverflowsTheStac
   for (int i = 0; i < 5000; ++i) rows += ", (1, 'a')";
   EXPECT_TRUE(p.check(rows).allowed) << p.check(rows).message;
   // where nothing writes, the raw parse does not recurse; the server refuses it
-  EXPECT_TRUE(SqlPolicy(options(), "shop").check("SELECT " + terms).allowed);
+  std::string fewer = "1";
+  for (int i = 0; i < 20000; ++i) fewer += "+1";
+  EXPECT_TRUE(SqlPolicy(options(), "shop").check("SELECT " + fewer).allowed);
+  // and one this long is refused for its length first
+  EXPECT_EQ(SqlPolicy(options(), "shop").check("SELECT " + terms).rule, "complexity");
 }
 
 TEST(SqlPolicyText, AllowWriteMarksWritesAndRefusesWhatCannotBeChecked) {
@@ -293,4 +297,21 @@ TEST(SqlPolicyText, PlainQueriesRunInsideTheRowGuardAndWritesDoNot) {
   EXPECT_NE(wrapped.find("> 1000 THEN"), std::string::npos);
   // the guarded text is itself one plain query
   EXPECT_TRUE(p.check(wrapped).allowed);
+}
+
+TEST(SqlPolicyText, AStatementTooLongToAnalyseIsRefusedWithTheWayAround) {
+  SqlPolicy p(options(), "shop");
+  std::string list;
+  for (int i = 0; i < 30000; ++i) list += (i ? "," : "") + std::to_string(i);
+  Verdict v = p.check("SELECT count(*) FROM orders WHERE id IN (" + list + ")");
+  EXPECT_FALSE(v.allowed);
+  EXPECT_EQ(v.rule, "complexity");
+  EXPECT_NE(v.message.find("ANY($1::int[])"), std::string::npos) << v.message;
+  // a long statement of few tokens (a long string) is not refused for its length
+  Verdict text = p.check("SELECT '" + std::string(200000, 'x') + "' AS long_text");
+  EXPECT_TRUE(text.allowed) << text.message;
+  // and a list of 10,000 passes
+  list.clear();
+  for (int i = 0; i < 10000; ++i) list += (i ? "," : "") + std::to_string(i);
+  EXPECT_TRUE(p.check("SELECT count(*) FROM orders WHERE id IN (" + list + ")").allowed);
 }
