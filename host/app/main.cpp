@@ -23,23 +23,23 @@
 #include <unistd.h>
 
 #include "config/settings.hpp"
+#include "core/scheduler.hpp"
 #include "db/database.hpp"
 #include "db/schema.hpp"
 #include "db/schema_watcher.hpp"
-#include "llm/client.hpp"
+#include "llm/providers.hpp"
 #include "log/log.hpp"
 #include "mcp/auth.hpp"
 #include "mcp/http_transport.hpp"
 #include "mcp/server.hpp"
 #include "mcp/stdio_transport.hpp"
 #include "observability/metrics.hpp"
-#include "observability/server.hpp"
-#include "pipeline/query.hpp"
+#include "ops/server.hpp"
+#include "pipeline/databases.hpp"
 #include "plugins/instances.hpp"
 #include "plugins/loader.hpp"
 #include "sql/privileges.hpp"
-#include "tools/database_tools.hpp"
-#include "tools/list_databases.hpp"
+#include "tools/tools.hpp"
 
 namespace {
 
@@ -195,7 +195,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     if (!has_config("--check-config")) return kExitUsage;
     try {
       auto s = configured();
-      add_default_llm(s);
+      pgmcp::llm::add_client_model(s, registry_);
       auto instances = pgmcp::plugins::create_instances(s, registry_);
       http_options(s);
       // Connects to each database to say what its roles may do beyond the policy.
@@ -261,8 +261,9 @@ class PgMcpApp : public Poco::Util::ServerApplication {
   struct World {
     pgmcp::config::Settings settings;
     pgmcp::plugins::Instances instances;
-    std::shared_ptr<pgmcp::tools::Databases> databases;
+    std::shared_ptr<pgmcp::pipeline::Databases> databases;
     std::shared_ptr<pgmcp::mcp::Registry> registry;
+    std::shared_ptr<pgmcp::core::Scheduler> scheduler;  // outlives the watcher
     std::unique_ptr<pgmcp::db::SchemaWatcher> watcher;  // last: stopped first
   };
 
@@ -271,7 +272,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
   struct Worlds {
     std::mutex mutex;
     std::shared_ptr<World> current;
-    std::vector<std::weak_ptr<pgmcp::tools::Databases>> retired;
+    std::vector<std::weak_ptr<pgmcp::pipeline::Databases>> retired;
     std::shared_ptr<World> get() {
       std::lock_guard lock(mutex);
       return current;
@@ -281,9 +282,9 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       if (current) retired.push_back(current->databases);
       current = std::move(next);
     }
-    std::vector<std::shared_ptr<pgmcp::tools::Databases>> all_databases() {
+    std::vector<std::shared_ptr<pgmcp::pipeline::Databases>> all_databases() {
       std::lock_guard lock(mutex);
-      std::vector<std::shared_ptr<pgmcp::tools::Databases>> out{current->databases};
+      std::vector<std::shared_ptr<pgmcp::pipeline::Databases>> out{current->databases};
       for (const auto &w : retired)
         if (auto d = w.lock()) out.push_back(d);
       return out;
@@ -294,13 +295,15 @@ class PgMcpApp : public Poco::Util::ServerApplication {
   // refuse); a database that is down is logged and served with its error.
   std::shared_ptr<World> build_world(pgmcp::config::Settings s) {
     auto w = std::make_shared<World>();
+    w->scheduler = scheduler_;
     w->instances = pgmcp::plugins::create_instances(s, registry_);
     w->databases = open_databases(s, w->instances);
     w->registry = std::make_shared<pgmcp::mcp::Registry>();
     w->registry->add_tool(pgmcp::tools::list_databases_tool(s));
     pgmcp::tools::add_database_tools(*w->registry, w->databases);
-    if (auto llm = query_llm(s, w->instances); llm && !w->databases->entries.empty())
-      pgmcp::pipeline::add_query_tool(*w->registry, w->databases, llm, s.query);
+    if (auto llm = pgmcp::llm::query_client(s, w->instances, metrics_.get());
+        llm && !w->databases->entries.empty())
+      w->registry->add_tool(pgmcp::tools::query_tool(w->databases, llm, s.query, metrics_));
     w->registry->add_resource_provider(pgmcp::tools::database_resources(w->databases));
     w->settings = std::move(s);
     return w;
@@ -311,14 +314,16 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     for (const auto &e : w.databases->entries) watched.push_back({e.db, e.schema});
     std::weak_ptr<pgmcp::mcp::McpServer> weak = server;
     w.watcher = std::make_unique<pgmcp::db::SchemaWatcher>(
-        std::move(watched), [weak](const std::string &name) {
+        std::move(watched),
+        [weak](const std::string &name) {
           auto live = weak.lock();
           if (!live) return;
           live->broadcast(
               pgmcp::mcp::notification("notifications/resources/list_changed", nullptr));
           live->broadcast(pgmcp::mcp::notification("notifications/resources/updated",
                                                    {{"uri", "pgmcp://" + name + "/schema"}}));
-        });
+        },
+        *w.scheduler);
   }
 
   // Settings a running server cannot take over: they need a restart.
@@ -371,7 +376,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     auto old = worlds.get();
     try {
       auto s = settings();
-      add_default_llm(s);
+      pgmcp::llm::add_client_model(s, registry_);
       if (s.transport == pgmcp::config::Transport::http) http_options(s);  // validates [auth]
       auto fixed = restart_only(old->settings, s);
       auto next = build_world(std::move(s));
@@ -410,7 +415,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     pgmcp::mcp::HttpOptions http;
     try {
       auto s = configured();
-      add_default_llm(s);
+      pgmcp::llm::add_client_model(s, registry_);
       if (s.transport == pgmcp::config::Transport::http) http = http_options(s);
       worlds->current = build_world(std::move(s));
     } catch (const pgmcp::config::ConfigError &e) {
@@ -450,7 +455,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       pgmcp::mcp::serve_stdio(*server, STDIN_FILENO, STDOUT_FILENO);
       return EXIT_OK;
     }
-    pgmcp::mcp::HttpTransport transport(*server, http);
+    pgmcp::mcp::HttpTransport transport(*server, http, *scheduler_);
     try {
       transport.start();
     } catch (const std::exception &e) {
@@ -467,7 +472,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
 
   // Refuses new statements, cancels the running ones in PostgreSQL (their
   // callers are told why), and waits for them to end, at most `timeout`.
-  static void drain(const std::vector<std::shared_ptr<pgmcp::tools::Databases>> &all,
+  static void drain(const std::vector<std::shared_ptr<pgmcp::pipeline::Databases>> &all,
                     std::atomic<bool> &draining, std::chrono::seconds timeout, const char *why) {
     draining = true;  // /ready answers 503 from now on
     pgmcp::log::info("host", std::string(why) +
@@ -500,13 +505,14 @@ class PgMcpApp : public Poco::Util::ServerApplication {
 
   // /metrics, /health and /ready. A port already taken is reported and MCP
   // goes on being served: several stdio servers may share one default.
-  static std::unique_ptr<pgmcp::observability::ObservabilityServer> start_observability(
+  std::unique_ptr<pgmcp::ops::ObservabilityServer> start_observability(
       const pgmcp::config::Settings &s, std::shared_ptr<Worlds> worlds,
       std::shared_ptr<std::atomic<bool>> draining) {
     if (!s.observability_listen) return nullptr;
-    pgmcp::observability::Probes probes;
-    probes.before_scrape = [worlds] {
-      auto &m = pgmcp::observability::Metrics::instance();
+    pgmcp::ops::Probes probes;
+    probes.metrics = metrics_;
+    probes.before_scrape = [worlds, metrics = metrics_] {
+      auto &m = *metrics;
       auto dbs = worlds->get()->databases;
       for (const auto &e : dbs->entries) {
         auto st = e.db->stats();
@@ -515,9 +521,9 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       }
     };
     probes.readiness = [worlds, draining] {
-      if (*draining) return pgmcp::mcp::json{{"ready", false}, {"draining", true}};
+      if (*draining) return pgmcp::json{{"ready", false}, {"draining", true}};
       auto dbs = worlds->get()->databases;
-      pgmcp::mcp::json out = pgmcp::mcp::json::object();
+      pgmcp::json out = pgmcp::json::object();
       bool ready = true;
       // Every database is probed at once, and the answer comes within
       // kReadyWithin whatever the servers do.
@@ -529,13 +535,13 @@ class PgMcpApp : public Poco::Util::ServerApplication {
             deadline - std::chrono::steady_clock::now());
         auto error = e.db->check(std::max(left, std::chrono::milliseconds(0)));
         ready = ready && !error;
-        out[e.db->name()] = error ? pgmcp::mcp::json{{"ok", false}, {"error", *error}}
-                                  : pgmcp::mcp::json{{"ok", true}};
+        out[e.db->name()] =
+            error ? pgmcp::json{{"ok", false}, {"error", *error}} : pgmcp::json{{"ok", true}};
       }
-      return pgmcp::mcp::json{{"ready", ready}, {"databases", out}};
+      return pgmcp::json{{"ready", ready}, {"databases", out}};
     };
-    auto server = std::make_unique<pgmcp::observability::ObservabilityServer>(
-        *s.observability_listen, probes);
+    auto server =
+        std::make_unique<pgmcp::ops::ObservabilityServer>(*s.observability_listen, probes);
     try {
       server->start();
       pgmcp::log::info("host",
@@ -545,51 +551,6 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       pgmcp::log::warning("host", std::string(e.what()) + "; serving MCP without it");
       return nullptr;
     }
-  }
-
-  // With no [llm.NAME] at all (or query.llm = sampling without such a section),
-  // the query tool asks the client's own model: an implicit [llm.sampling]
-  // (when the sampling plugin is installed).
-  void add_default_llm(pgmcp::config::Settings &s) {
-    bool named = std::any_of(s.llms.begin(), s.llms.end(),
-                             [](const auto &l) { return l.name == "sampling"; });
-    bool wanted = s.llms.empty() || s.query.llm == "sampling";
-    if (named || !wanted || !registry_.find("sampling")) return;
-    pgmcp::config::InstanceSpec spec;
-    spec.kind = "llm";
-    spec.name = "sampling";
-    spec.plugin = "sampling";
-    spec.description = "the MCP client's own model";
-    spec.where = "(built in)";
-    s.llms.push_back(spec);
-  }
-
-  // The LLM the query tool uses: [tools] query.llm, else the only one configured.
-  static std::shared_ptr<pgmcp::llm::Client> query_llm(const pgmcp::config::Settings &s,
-                                                       pgmcp::plugins::Instances &instances) {
-    const pgmcp::config::InstanceSpec *chosen = nullptr;
-    for (const auto &l : s.llms) {
-      if (s.query.llm.empty() ? s.llms.size() == 1 : l.name == s.query.llm) chosen = &l;
-    }
-    if (chosen == nullptr && s.query.llm.empty()) {
-      for (const auto &l : s.llms)
-        if (l.name == "sampling") chosen = &l;
-    }
-    if (chosen == nullptr) {
-      if (!s.llms.empty())
-        pgmcp::log::warning("host",
-                            "several [llm.NAME] sections and no [tools] query.llm: the "
-                            "query tool is off until query.llm names one");
-      else
-        pgmcp::log::warning("host",
-                            "no LLM is configured and the sampling plugin is missing: the "
-                            "query tool is off");
-      return nullptr;
-    }
-    std::shared_ptr<pgmcp::plugins::RateLimiter> limiter;
-    if (!chosen->rate_limiter.empty()) limiter = instances.rate_limiters.at(chosen->rate_limiter);
-    return std::make_shared<pgmcp::llm::Client>(chosen->name, instances.llms.at(chosen->name),
-                                                limiter, chosen->llm);
   }
 
   // Says loudly what the roles behind a database may do beyond the policy.
@@ -610,14 +571,14 @@ class PgMcpApp : public Poco::Util::ServerApplication {
 
   // One Database per [database.NAME]. A database that is down now is logged
   // and keeps reporting its error on use; the others serve regardless.
-  static std::shared_ptr<pgmcp::tools::Databases> open_databases(
-      const pgmcp::config::Settings &s, pgmcp::plugins::Instances &instances) {
-    auto dbs = std::make_shared<pgmcp::tools::Databases>();
+  std::shared_ptr<pgmcp::pipeline::Databases> open_databases(const pgmcp::config::Settings &s,
+                                                             pgmcp::plugins::Instances &instances) {
+    auto dbs = std::make_shared<pgmcp::pipeline::Databases>();
     for (const auto &spec : s.databases) {
       std::shared_ptr<pgmcp::plugins::RateLimiter> limiter;
       if (!spec.rate_limiter.empty()) limiter = instances.rate_limiters.at(spec.rate_limiter);
-      auto db =
-          std::make_shared<pgmcp::db::Database>(spec, instances.databases.at(spec.name), limiter);
+      auto db = std::make_shared<pgmcp::db::Database>(spec, instances.databases.at(spec.name),
+                                                      limiter, metrics_.get());
       auto cache = std::make_shared<pgmcp::db::SchemaCache>(*db);
       bool up = true;
       if (auto error = db->warm_up()) {
@@ -641,7 +602,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
   }
 
   // The HTTP transport's options; throws ConfigError for an unsafe or broken setup.
-  static pgmcp::mcp::HttpOptions http_options(const pgmcp::config::Settings &s) {
+  pgmcp::mcp::HttpOptions http_options(const pgmcp::config::Settings &s) {
     pgmcp::mcp::HttpOptions o;
     o.listen = s.http_listen;
     o.path = s.http_path;
@@ -650,6 +611,7 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     o.max_body_bytes = s.http_max_body_bytes;
     o.session_idle_timeout = std::chrono::seconds(s.http_session_idle_timeout_s);
     o.max_sessions = s.http_max_sessions;
+    o.limits.metrics = metrics_.get();
     o.limits.max_threads = s.http_max_threads;
     o.limits.max_connections = s.http_max_connections;
     o.limits.max_connections_per_client = s.http_max_connections_per_client;
@@ -707,6 +669,11 @@ class PgMcpApp : public Poco::Util::ServerApplication {
   bool apply_ = false;
   Action action_ = Action::serve;
   pgmcp::plugins::PluginRegistry registry_;
+  // The process's metrics, handed to what counts.
+  std::shared_ptr<pgmcp::observability::Metrics> metrics_ =
+      std::make_shared<pgmcp::observability::Metrics>();
+  // Background work of every world: session expiry, schema refreshes.
+  std::shared_ptr<pgmcp::core::Scheduler> scheduler_ = std::make_shared<pgmcp::core::Scheduler>();
 };
 
 }  // namespace

@@ -1,6 +1,6 @@
 #include "config/settings.hpp"
 
-#include "sql/policy.hpp"
+#include "config/names.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -495,10 +495,10 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
   }
 
   // Rules that span keys.
-  if (!s.query.llm.empty() && s.query.llm != "sampling" &&
+  if (!s.query.llm.empty() && s.query.llm != kClientModel &&
       std::none_of(s.llms.begin(), s.llms.end(),
                    [&](const InstanceSpec &l) { return l.name == s.query.llm; })) {
-    std::set<std::string> defined{"sampling (the client's model)"};
+    std::set<std::string> defined{std::string(kClientModel) + " (the client's model)"};
     for (const auto &l : s.llms) defined.insert(l.name);
     problems.push_back(file.where("tools.query.llm") + ": tools.query.llm: '" + s.query.llm +
                        "' names no [llm." + s.query.llm +
@@ -506,7 +506,13 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
   }
   for (const auto &db : s.databases) {
     try {
-      sql::SqlPolicy check(sql::policy_options(db.database), db.name);
+      const DatabaseOptions &o = db.database;
+      name_patterns(o.blocked_tables, "blocked_tables", false);
+      name_patterns(o.blocked_functions, "blocked_functions", true);
+      name_patterns(o.allowed_functions, "allowed_functions", true);
+      name_patterns(o.allowed_tables, "allowed_tables", true);
+      column_patterns(o.blocked_columns, "blocked_columns", 1);
+      column_patterns(o.allowed_columns, "allowed_columns", 2);
     } catch (const std::invalid_argument &e) {
       problems.push_back(db.where + ": [" + db.section() + "]: " + e.what());
     }

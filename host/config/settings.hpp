@@ -14,6 +14,11 @@
 
 namespace pgmcp::config {
 
+// The LLM provider that asks the caller's own model through its client
+// (sampling/createMessage): its plugin id, and the [llm.NAME] it is known by
+// when the configuration names no provider.
+inline constexpr const char *kClientModel = "sampling";
+
 enum class Transport { stdio, http };
 
 struct Endpoint {

@@ -168,12 +168,13 @@ class Database::Lease {
 
 Database::Database(const config::InstanceSpec &spec,
                    std::shared_ptr<plugins::DatabaseInstance> driver,
-                   std::shared_ptr<plugins::RateLimiter> limiter)
+                   std::shared_ptr<plugins::RateLimiter> limiter, observability::Metrics *metrics)
     : name_(spec.name),
       description_(spec.description),
       options_(spec.database),
       driver_(std::move(driver)),
-      limiter_(std::move(limiter)) {
+      limiter_(std::move(limiter)),
+      metrics_(metrics) {
   before_ = {"BEGIN READ ONLY",
              "SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout_ms)};
   if (!options_.role.empty()) before_.push_back("SET LOCAL ROLE " + quote_ident(options_.role));
@@ -242,7 +243,7 @@ void Database::release(pgmcp_connection *conn, bool reusable) {
   cv_.notify_one();
 }
 
-void Database::admit(mcp::RequestContext *ctx) {
+void Database::admit(core::RequestContext *ctx) {
   if (!limiter_) return;
   std::string key = "database:" + name_;
   if (ctx != nullptr && !ctx->subject().empty()) key += "|" + ctx->subject();
@@ -259,7 +260,7 @@ void Database::admit(mcp::RequestContext *ctx) {
 
 QueryResult Database::query(const AdmittedStatement &statement,
                             const std::vector<std::optional<std::string>> &params,
-                            QueryLimits limits, mcp::RequestContext *ctx) {
+                            QueryLimits limits, core::RequestContext *ctx) {
   const std::string &sql = statement.client_sql();  // what the audit shows
   using observability::QueryStatus;
   auto start = std::chrono::steady_clock::now();
@@ -267,7 +268,7 @@ QueryResult Database::query(const AdmittedStatement &statement,
   auto record = [&](QueryStatus status, long long rows, const std::string &outcome) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    observability::Metrics::instance().query(name_, status, seconds);
+    if (metrics_ != nullptr) metrics_->query(name_, status, seconds);
     log::audit({{"subject", subject},
                 {"database", name_},
                 {"statement", sql},
@@ -340,7 +341,7 @@ std::optional<std::string> Database::check(std::chrono::milliseconds within) {
 
 QueryResult Database::run(const std::string &sql,
                           const std::vector<std::optional<std::string>> &params, QueryLimits limits,
-                          mcp::RequestContext *ctx, RunMode mode,
+                          core::RequestContext *ctx, RunMode mode,
                           const AdmittedStatement *admitted) {
   std::vector<pgmcp_value> values;
   for (const auto &p : params)

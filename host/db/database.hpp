@@ -17,7 +17,8 @@
 #include <vector>
 
 #include "config/settings.hpp"
-#include "mcp/context.hpp"
+#include "core/context.hpp"
+#include "observability/metrics.hpp"
 #include "plugins/instances.hpp"
 
 namespace pgmcp::sql {
@@ -44,8 +45,8 @@ struct QueryLimits {
 };
 
 struct QueryResult {
-  mcp::json columns = mcp::json::array();  // [{name, type}]
-  std::string rows_json = "[]";            // [[...], ...] as JSON text, written as rows arrive
+  json columns = json::array();  // [{name, type}]
+  std::string rows_json = "[]";  // [[...], ...] as JSON text, written as rows arrive
   long long row_count = 0;
   bool truncated = false;
   std::string truncated_by;  // "max_rows" or "max_result_bytes"
@@ -116,8 +117,10 @@ struct PoolStats {
 
 class Database {
  public:
+  // metrics (may be null) counts statements and refusals.
   Database(const config::InstanceSpec &spec, std::shared_ptr<plugins::DatabaseInstance> driver,
-           std::shared_ptr<plugins::RateLimiter> limiter);
+           std::shared_ptr<plugins::RateLimiter> limiter,
+           observability::Metrics *metrics = nullptr);
   ~Database();
   Database(const Database &) = delete;
   Database &operator=(const Database &) = delete;
@@ -125,6 +128,7 @@ class Database {
   const std::string &name() const { return name_; }
   const std::string &description() const { return description_; }
   const config::DatabaseOptions &options() const { return options_; }
+  observability::Metrics *metrics() const { return metrics_; }
 
   // Runs one admitted statement: the server analyses it first, the judge
   // decides, then it runs as its mode says (read-only unless a write was
@@ -132,7 +136,7 @@ class Database {
   // cancellation and the client's subject for the rate limit.
   QueryResult query(const AdmittedStatement &statement,
                     const std::vector<std::optional<std::string>> &params, QueryLimits limits,
-                    mcp::RequestContext *ctx);
+                    core::RequestContext *ctx);
 
   // Runs the host's own read-only statement (catalog look-ups): no rate
   // limit, no audit line. Throws DbError.
@@ -174,9 +178,9 @@ class Database {
   std::optional<std::string> probe_result_;
   Lease acquire();
   void release(pgmcp_connection *conn, bool reusable);
-  void admit(mcp::RequestContext *ctx);
+  void admit(core::RequestContext *ctx);
   QueryResult run(const std::string &sql, const std::vector<std::optional<std::string>> &params,
-                  QueryLimits limits, mcp::RequestContext *ctx, RunMode mode = {},
+                  QueryLimits limits, core::RequestContext *ctx, RunMode mode = {},
                   const AdmittedStatement *admitted = nullptr);
 
   std::string name_;
@@ -184,6 +188,7 @@ class Database {
   config::DatabaseOptions options_;
   std::shared_ptr<plugins::DatabaseInstance> driver_;
   std::shared_ptr<plugins::RateLimiter> limiter_;
+  observability::Metrics *metrics_;
   std::vector<std::string> before_, before_write_, before_admin_;
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config/names.hpp"
 #include "db/database.hpp"
 
 namespace pgmcp::db {
@@ -132,13 +133,7 @@ class SchemaCache {
 const char *policy_facts_sql();
 void read_policy_facts(const std::string &rows_json, PolicyFacts &facts);
 
-// Splits a dotted SQL name into at most max_parts parts, honouring double
-// quotes and folding unquoted parts to lower case, as PostgreSQL does. Blanks
-// around parts are dropped. Throws std::invalid_argument.
-std::vector<std::string> split_name(std::string_view text, size_t max_parts);
-
-// Splits "schema.table" honouring double quotes: "My Schema"."Tbl" -> {My Schema, Tbl}.
-// Unquoted parts fold to lower case, as PostgreSQL does. Throws std::invalid_argument.
-std::pair<std::string, std::string> parse_qualified_name(std::string_view text);
+using config::parse_qualified_name;
+using config::split_name;
 
 }  // namespace pgmcp::db

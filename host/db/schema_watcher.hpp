@@ -1,15 +1,14 @@
-// Refreshes each loaded schema cache when it is older than its TTL, in the
-// background, and reports databases whose set of objects changed.
+// Refreshes each loaded schema cache when it is older than its TTL, as a
+// task of the server's scheduler, and reports databases whose set of objects
+// changed.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "core/scheduler.hpp"
 #include "db/schema.hpp"
 
 namespace pgmcp::db {
@@ -20,18 +19,18 @@ class SchemaWatcher {
     std::shared_ptr<Database> db;
     std::shared_ptr<SchemaCache> cache;
   };
+  // Looks every second; `scheduler` must outlive the watcher.
   SchemaWatcher(std::vector<Watched> watched,
-                std::function<void(const std::string &database)> on_change);
-  ~SchemaWatcher();
+                std::function<void(const std::string &database)> on_change,
+                core::Scheduler &scheduler);
+
+  // One look: refreshes what is due. Public for tests.
+  void check();
 
  private:
-  void loop();
   std::vector<Watched> watched_;
   std::function<void(const std::string &)> on_change_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  core::ScheduledTask task_;  // last: cancelled before the rest goes
 };
 
 }  // namespace pgmcp::db

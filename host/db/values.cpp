@@ -1,6 +1,6 @@
 #include "db/values.hpp"
 
-#include "util/json_text.hpp"
+#include "core/json_text.hpp"
 
 #include <charconv>
 #include <cstdlib>
@@ -56,7 +56,7 @@ std::uint32_t element_of(std::uint32_t oid) {
   }
 }
 
-mcp::json scalar(std::string_view text, ValueKind kind) {
+json scalar(std::string_view text, ValueKind kind) {
   switch (kind) {
     case ValueKind::integer: {
       long long v = 0;
@@ -78,8 +78,8 @@ mcp::json scalar(std::string_view text, ValueKind kind) {
     case ValueKind::boolean:
       return text == "t" || text == "true";
     case ValueKind::json: {
-      mcp::json j = mcp::json::parse(text, nullptr, false);
-      return j.is_discarded() ? mcp::json(std::string(text)) : j;
+      json j = json::parse(text, nullptr, false);
+      return j.is_discarded() ? json(std::string(text)) : j;
     }
     default:
       return std::string(text);
@@ -93,26 +93,26 @@ struct ArrayParser {
   ValueKind element;
   bool ok = true;
 
-  mcp::json parse() {
+  json parse() {
     // Arrays with explicit bounds start with [1:2]={...}; skip the bounds.
     if (!s.empty() && s[0] == '[') {
       auto eq = s.find('=');
       if (eq == std::string_view::npos) return fail();
       i = eq + 1;
     }
-    mcp::json out = level();
+    json out = level();
     return ok && i == s.size() ? out : fail();
   }
 
-  mcp::json fail() {
+  json fail() {
     ok = false;
     return nullptr;
   }
 
-  mcp::json level() {
+  json level() {
     if (i >= s.size() || s[i] != '{') return fail();
     ++i;
-    mcp::json arr = mcp::json::array();
+    json arr = json::array();
     if (i < s.size() && s[i] == '}') {
       ++i;
       return arr;
@@ -134,7 +134,7 @@ struct ArrayParser {
         size_t start = i;
         while (i < s.size() && s[i] != ',' && s[i] != '}') ++i;
         std::string_view v = s.substr(start, i - start);
-        arr.push_back(v == "NULL" ? mcp::json(nullptr) : scalar(v, element));
+        arr.push_back(v == "NULL" ? json(nullptr) : scalar(v, element));
       }
       if (i >= s.size()) return fail();
       if (s[i] == ',') {
@@ -165,11 +165,11 @@ ColumnType classify_type(std::uint32_t oid, std::string_view name) {
   return t;
 }
 
-mcp::json to_json(std::string_view text, const ColumnType &type) {
+json to_json(std::string_view text, const ColumnType &type) {
   if (type.kind != ValueKind::array) return scalar(text, type.kind);
   ArrayParser p{text, 0, type.element};
-  mcp::json out = p.parse();
-  return p.ok ? out : mcp::json(std::string(text));
+  json out = p.parse();
+  return p.ok ? out : json(std::string(text));
 }
 
 namespace {
@@ -191,7 +191,7 @@ void append_json(std::string &out, std::string_view text, const ColumnType &type
       if (plain_number(text))
         out.append(text);
       else
-        util::append_json_string(out, text);
+        core::append_json_string(out, text);
       return;
     case ValueKind::boolean:
       out += (text == "t" || text == "true") ? "true" : "false";
@@ -201,19 +201,19 @@ void append_json(std::string &out, std::string_view text, const ColumnType &type
       // A json value keeps its source formatting: line breaks, which valid
       // JSON has only between tokens, become blanks so that the message stays
       // on one line (stdio frames messages by line).
-      if (mcp::json::accept(text)) {
+      if (json::accept(text)) {
         size_t from = out.size();
         out.append(text);
         for (size_t i = from; i < out.size(); ++i)
           if (out[i] == '\n' || out[i] == '\r') out[i] = ' ';
       } else
-        util::append_json_string(out, text);
+        core::append_json_string(out, text);
       return;
     case ValueKind::array:
-      out += to_json(text, type).dump(-1, ' ', false, mcp::json::error_handler_t::replace);
+      out += to_json(text, type).dump(-1, ' ', false, json::error_handler_t::replace);
       return;
     case ValueKind::text:
-      util::append_json_string(out, text);
+      core::append_json_string(out, text);
       return;
   }
 }

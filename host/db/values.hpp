@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "mcp/protocol.hpp"
+#include "core/json.hpp"
 
 namespace pgmcp::db {
 
@@ -22,7 +22,7 @@ struct ColumnType {
 // Classifies by type OID, falling back on the name ("_int4" is an array).
 ColumnType classify_type(std::uint32_t oid, std::string_view name);
 
-mcp::json to_json(std::string_view text, const ColumnType &type);
+json to_json(std::string_view text, const ColumnType &type);
 
 // Appends the same value as JSON text to out (one pass, no intermediate JSON).
 void append_json(std::string &out, std::string_view text, const ColumnType &type);

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "log/log.hpp"
-#include "observability/metrics.hpp"
+
 #include "pgmcp/llm.h"
 #include "plugins/call.hpp"
 #include "plugins/host_services.hpp"
@@ -14,7 +14,7 @@ namespace pgmcp::llm {
 
 namespace {
 
-bool sleep_unless_cancelled(std::chrono::milliseconds d, mcp::RequestContext *ctx) {
+bool sleep_unless_cancelled(std::chrono::milliseconds d, core::RequestContext *ctx) {
   auto until = std::chrono::steady_clock::now() + d;
   while (std::chrono::steady_clock::now() < until) {
     if (ctx != nullptr && ctx->cancelled()) return false;
@@ -68,19 +68,21 @@ thread_local std::mt19937_64 rng{std::random_device{}()};
 }  // namespace
 
 Client::Client(std::string name, std::shared_ptr<plugins::LlmInstance> instance,
-               std::shared_ptr<plugins::RateLimiter> limiter, config::LlmOptions options)
+               std::shared_ptr<plugins::RateLimiter> limiter, config::LlmOptions options,
+               observability::Metrics *metrics)
     : name_(std::move(name)),
       instance_(std::move(instance)),
       limiter_(std::move(limiter)),
-      options_(options) {}
+      options_(options),
+      metrics_(metrics) {}
 
-Completion Client::attempt(const Request &request, mcp::RequestContext *ctx, pgmcp_status &status,
+Completion Client::attempt(const Request &request, core::RequestContext *ctx, pgmcp_status &status,
                            std::string &error, long long &retry_after_ms) {
   std::vector<pgmcp_llm_message> messages;
   for (const auto &m : request.messages)
     messages.push_back({sizeof(pgmcp_llm_message),
                         m.assistant ? PGMCP_LLM_ASSISTANT : PGMCP_LLM_USER, m.text.c_str()});
-  pgmcp_call call{ctx, std::nullopt};
+  pgmcp_call call{ctx, nullptr};
   pgmcp_llm_request req{};
   req.struct_size = sizeof req;
   req.system_prompt = request.system.empty() ? nullptr : request.system.c_str();
@@ -98,15 +100,17 @@ Completion Client::attempt(const Request &request, mcp::RequestContext *ctx, pgm
                       &Sink::usage,           &Sink::model, &Sink::stop};
   pgmcp_error err;
   status = instance_->table().complete(instance_->handle(), &req, &sink, &err);
-  if (call.input_required) throw std::move(*call.input_required);  // not a failure: ask the client
+  if (call.deferred) std::rethrow_exception(call.deferred);  // the plugin was told; not its failure
   error = err.message;
   std::string after = err.field("retry_after_ms");
   retry_after_ms = after.empty() ? -1 : std::atoll(after.c_str());
   return c;
 }
 
-Completion Client::complete(const Request &request, mcp::RequestContext *ctx) {
-  auto &metrics = observability::Metrics::instance();
+Completion Client::complete(const Request &request, core::RequestContext *ctx) {
+  auto count = [&](const char *status, double seconds) {
+    if (metrics_ != nullptr) metrics_->llm_call(name_, status, seconds);
+  };
   for (int n = 0;; ++n) {
     {
       std::lock_guard lock(mutex_);
@@ -114,7 +118,7 @@ Completion Client::complete(const Request &request, mcp::RequestContext *ctx) {
       if (failures_ >= options_.breaker_failures && now < open_until_) {
         long long s =
             std::chrono::duration_cast<std::chrono::seconds>(open_until_ - now).count() + 1;
-        metrics.llm_call(name_, "circuit_open", 0);
+        count("circuit_open", 0);
         throw LlmError(PGMCP_ERR_UNAVAILABLE,
                        "LLM '" + name_ + "' failed " + std::to_string(failures_) +
                            " times in a row, so its circuit is open: failing fast for another " +
@@ -131,7 +135,7 @@ Completion Client::complete(const Request &request, mcp::RequestContext *ctx) {
                        "rate limiter '" + limiter_->name() + "' failed: " + a.error);
       if (!a.granted) {
         long long s = std::max<long long>(1, (a.retry_after.count() + 999999) / 1000000);
-        metrics.llm_call(name_, "rate_limited", 0);
+        count("rate_limited", 0);
         throw LlmError(PGMCP_ERR_RATE_LIMITED, "rate limited on LLM '" + name_ + "', retry after " +
                                                    std::to_string(s) + " s; nothing was sent");
       }
@@ -143,9 +147,9 @@ Completion Client::complete(const Request &request, mcp::RequestContext *ctx) {
     Completion c = attempt(request, ctx, st, error, retry_after_ms);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    metrics.llm_call(name_, status_label(st), seconds);
+    count(status_label(st), seconds);
     if (st == PGMCP_OK) {
-      metrics.llm_tokens(name_, c.prompt_tokens, c.completion_tokens);
+      if (metrics_ != nullptr) metrics_->llm_tokens(name_, c.prompt_tokens, c.completion_tokens);
       std::lock_guard lock(mutex_);
       failures_ = 0;
       return c;

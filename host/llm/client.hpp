@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "config/settings.hpp"
-#include "mcp/context.hpp"
+#include "core/context.hpp"
+#include "observability/metrics.hpp"
 #include "plugins/instances.hpp"
 
 namespace pgmcp::llm {
@@ -44,19 +45,22 @@ class LlmError : public std::runtime_error {
 
 class Client {
  public:
+  // metrics (may be null) counts calls, latency and tokens.
   Client(std::string name, std::shared_ptr<plugins::LlmInstance> instance,
-         std::shared_ptr<plugins::RateLimiter> limiter, config::LlmOptions options);
+         std::shared_ptr<plugins::RateLimiter> limiter, config::LlmOptions options,
+         observability::Metrics *metrics = nullptr);
   const std::string &name() const { return name_; }
   // Throws LlmError with a message that says what to do.
-  Completion complete(const Request &request, mcp::RequestContext *ctx);
+  Completion complete(const Request &request, core::RequestContext *ctx);
 
  private:
-  Completion attempt(const Request &request, mcp::RequestContext *ctx, pgmcp_status &status,
+  Completion attempt(const Request &request, core::RequestContext *ctx, pgmcp_status &status,
                      std::string &error, long long &retry_after_ms);
   std::string name_;
   std::shared_ptr<plugins::LlmInstance> instance_;
   std::shared_ptr<plugins::RateLimiter> limiter_;
   config::LlmOptions options_;
+  observability::Metrics *metrics_;
   std::mutex mutex_;  // the breaker
   int failures_ = 0;
   std::chrono::steady_clock::time_point open_until_{};

@@ -5,15 +5,13 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
-#include <sys/random.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
-#include <thread>
 
 #include "log/log.hpp"
-#include "mcp/http_server.hpp"
+#include "mcp/http_sessions.hpp"
+#include "mcp/http_streams.hpp"
+#include "mcp/subscriptions.hpp"
 #include "util/base64.hpp"
 
 namespace pgmcp::mcp {
@@ -23,25 +21,6 @@ using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
 namespace {
-
-constexpr std::size_t kHistoryEvents = 512;   // events kept per stream for resumption
-constexpr std::size_t kFinishedStreams = 64;  // finished streams kept per session
-
-std::string random_id() {
-  unsigned char bytes[24];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error("getrandom failed");
-    }
-    got += static_cast<size_t>(n);
-  }
-  std::string id =
-      util::base64url_encode(std::string_view(reinterpret_cast<char *>(bytes), sizeof bytes));
-  return id;
-}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -83,234 +62,32 @@ std::string decode_header_value(const std::string &v) {
   return util::base64_decode(body).value_or("\x01undecodable");
 }
 
-// Starts an event-stream answer and returns its body.
-std::ostream &open_event_stream(HTTPServerResponse &r) {
-  r.setStatusAndReason(HTTPResponse::HTTP_OK);
-  r.setContentType("text/event-stream");
-  r.set("Cache-Control", "no-cache");
-  r.set("X-Accel-Buffering", "no");  // proxies must not buffer events
-  r.setChunkedTransferEncoding(true);
-  return r.send();
+// The HTTP status of an error response, by its kind.
+int http_status(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::in_body:
+      return 200;
+    case ErrorKind::bad_request:
+      return 400;
+    case ErrorKind::not_found:
+      return 404;
+    case ErrorKind::internal:
+      return 500;
+  }
+  return 500;
 }
 
-// One logical event stream: a POST's response stream or a session's GET
-// stream. Legacy sessions keep recent events so a client can resume with
-// Last-Event-ID on a new connection.
-class SseStream {
- public:
-  explicit SseStream(std::string id) : id_(std::move(id)) {}
-  const std::string &id() const { return id_; }
-
-  // Records an event and writes it to the attached connection, if any.
-  // Returns whether it reached a connection.
-  bool publish(const std::string &data, bool final) {
-    std::lock_guard lock(mutex_);
-    std::uint64_t seq = next_++;
-    history_.emplace_back(seq, data);
-    if (history_.size() > kHistoryEvents) history_.pop_front();
-    bool delivered = write_locked(seq, data);
-    if (final) finished_ = true;
-    return delivered;
-  }
-
-  // Attaches a connection and replays every event after `after`.
-  bool attach(std::ostream *out, std::shared_ptr<HttpConnection> connection, std::uint64_t after) {
-    std::lock_guard lock(mutex_);
-    out_ = out;
-    connection_ = std::move(connection);
-    for (const auto &[seq, data] : history_) {
-      if (seq > after && !data.empty() && !write_locked(seq, data)) return false;
-    }
-    return out_ != nullptr;
-  }
-
-  void detach(std::ostream *out) {
-    std::lock_guard lock(mutex_);
-    if (out_ == out) {
-      out_ = nullptr;
-      connection_.reset();
-    }
-  }
-
-  // Whether `out` still carries this stream, which has not finished.
-  bool carried_by(std::ostream *out) {
-    std::lock_guard lock(mutex_);
-    return out_ == out && !finished_;
-  }
-
-  // A comment that keeps proxies from closing an idle stream; false once
-  // `out` no longer carries it.
-  bool keepalive(std::ostream *out) {
-    std::lock_guard lock(mutex_);
-    if (out_ != out) return false;
-    WriteDeadline deadline(connection_);
-    *out_ << ": keep-alive\n\n";
-    out_->flush();
-    if (!out_->good()) out_ = nullptr;
-    return out_ != nullptr;
-  }
-
-  bool attached() {
-    std::lock_guard lock(mutex_);
-    return out_ != nullptr;
-  }
-  bool finished() {
-    std::lock_guard lock(mutex_);
-    return finished_;
-  }
-
- private:
-  bool write_locked(std::uint64_t seq, const std::string &data) {
-    if (out_ == nullptr) return false;
-    WriteDeadline deadline(connection_);
-    *out_ << "id: " << id_ << '.' << seq << "\ndata: " << data << "\n\n";
-    out_->flush();
-    if (!out_->good()) {
-      out_ = nullptr;
-      return false;
-    }
-    return true;
-  }
-
-  std::string id_;
-  std::mutex mutex_;
-  std::deque<std::pair<std::uint64_t, std::string>> history_;
-  std::uint64_t next_ = 1;
-  std::ostream *out_ = nullptr;
-  std::shared_ptr<HttpConnection> connection_;  // of out_, for its write deadline
-  bool finished_ = false;
-};
-
-class HttpSession : public Session {
- public:
-  using Session::Session;
-
-  std::shared_ptr<SseStream> new_stream() {
-    std::lock_guard lock(mutex_);
-    auto s = std::make_shared<SseStream>("p" + std::to_string(next_stream_++));
-    streams_[s->id()] = s;
-    order_.push_back(s->id());
-    while (order_.size() > kFinishedStreams) {
-      auto it = streams_.find(order_.front());
-      if (it != streams_.end() && !it->second->finished()) break;
-      if (it != streams_.end()) streams_.erase(it);
-      order_.pop_front();
-    }
-    return s;
-  }
-
-  std::shared_ptr<SseStream> find_stream(const std::string &id) {
-    std::lock_guard lock(mutex_);
-    if (id == standalone_->id()) return standalone_;
-    auto it = streams_.find(id);
-    return it == streams_.end() ? nullptr : it->second;
-  }
-
-  SseStream &standalone() { return *standalone_; }
-
-  void touch() { last_used_ = std::chrono::steady_clock::now().time_since_epoch().count(); }
-  bool idle_longer_than(std::chrono::seconds limit) const {
-    auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-    auto limit_ticks =
-        std::chrono::duration_cast<std::chrono::steady_clock::duration>(limit).count();
-    return now - last_used_.load() > limit_ticks;
-  }
-
-  void close() {
-    closed = true;
-    cancel_all();
-    fail_pending("the session ended");
-  }
-
-  std::atomic<bool> closed{false};
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<SseStream>> streams_;
-  std::deque<std::string> order_;
-  std::uint64_t next_stream_ = 1;
-  std::shared_ptr<SseStream> standalone_ = std::make_shared<SseStream>("g");
-  std::atomic<std::int64_t> last_used_{std::chrono::steady_clock::now().time_since_epoch().count()};
-};
-
-// Answers with JSON unless something is sent before the response, in which
-// case the answer becomes an event stream carrying both.
-class LazyResponse final : public Outbound {
- public:
-  LazyResponse(HTTPServerResponse &r, std::shared_ptr<SseStream> stream, bool priming)
-      : r_(r), stream_(std::move(stream)), priming_(priming), connection_(HttpServer::current()) {}
-
-  bool send(const json &message) override {
-    return send_text(message.dump(-1, ' ', false, json::error_handler_t::replace), false);
-  }
-
-  void finish(const std::string &text, int status) {
-    {
-      std::lock_guard lock(mutex_);
-      if (!started_) {
-        WriteDeadline deadline(connection_);
-        r_.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
-        r_.setContentType("application/json");
-        r_.sendBuffer(text.data(), text.size());
-        return;
-      }
-    }
-    send_text(text, true);
-  }
-
-  // Ends a stream that will carry no response (the request was cancelled).
-  void abandon() {
-    std::lock_guard lock(mutex_);
-    if (!started_) {
-      r_.setStatusAndReason(HTTPResponse::HTTP_ACCEPTED);
-      r_.setContentLength(0);
-      r_.send();
-    }
-    if (stream_) stream_->publish("", true);
-  }
-
- private:
-  bool send_text(const std::string &text, bool final) {
-    std::lock_guard lock(mutex_);
-    WriteDeadline deadline(connection_);
-    if (!started_) {
-      started_ = true;
-      os_ = &open_event_stream(r_);
-      if (stream_) {
-        stream_->attach(os_, connection_, 0);
-        // 2025-11-25: an id with empty data first, so a client that loses the
-        // connection can resume with Last-Event-ID.
-        if (priming_) stream_->publish("", false);
-      }
-    }
-    if (stream_) {
-      bool delivered = stream_->publish(text, final);
-      if (final) stream_->detach(os_);
-      return delivered || !final;
-    }
-    if (os_ == nullptr || !os_->good()) return false;
-    *os_ << "data: " << text << "\n\n";
-    os_->flush();
-    return os_->good();
-  }
-
-  HTTPServerResponse &r_;
-  std::shared_ptr<SseStream> stream_;
-  bool priming_;
-  std::shared_ptr<HttpConnection> connection_;
-  std::mutex mutex_;
-  bool started_ = false;
-  std::ostream *os_ = nullptr;
-};
+void send_text(HTTPServerResponse &r, int status, const std::string &text) {
+  http::WriteDeadline deadline(http::HttpServer::current());
+  r.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
+  r.setContentType("application/json");
+  r.sendBuffer(text.data(), text.size());
+}
 
 void send_json(HTTPServerResponse &r, int status, const json &body) {
   // A message may echo what the client sent; invalid UTF-8 in it is replaced
   // rather than thrown (which would drop the connection without an answer).
-  std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  WriteDeadline deadline(HttpServer::current());
-  r.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
-  r.setContentType("application/json");
-  r.sendBuffer(text.data(), text.size());
+  send_text(r, status, body.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 void send_error(HTTPServerResponse &r, int status, const json &id, int code,
@@ -322,22 +99,26 @@ void send_error(HTTPServerResponse &r, int status, const json &id, int code,
   send_json(r, status, error_response(id, code, message, data));
 }
 
-}  // namespace
+// A protocol error that answers the whole POST; at least 400.
+void send_error(HTTPServerResponse &r, const json &id, const ProtocolError &e) {
+  send_error(r, std::max(400, http_status(e.kind())), id, e.code(), e.what(), e.data());
+}
 
-// An open subscriptions/listen stream.
-struct Listener {
-  json id;
-  json honoured;
+// An open subscriptions/listen stream: what it selects, and where it goes.
+struct ListenStream {
+  explicit ListenStream(Listener l) : listener(std::move(l)) {}
+  const Listener listener;
   std::mutex mutex;
   std::ostream *out = nullptr;
-  std::shared_ptr<HttpConnection> connection;  // of out, for its write deadline
-  bool write(const std::string &text) {
+  std::shared_ptr<http::HttpConnection> connection;  // of out, for its write deadline
+  bool write(const json &message) {
     std::lock_guard lock(mutex);
-    return write_locked("data: " + text + "\n\n");
+    return write_locked("data: " + message.dump(-1, ' ', false, json::error_handler_t::replace) +
+                        "\n\n");
   }
   bool write_locked(const std::string &frame) {
     if (out == nullptr) return false;
-    WriteDeadline deadline(connection);
+    http::WriteDeadline deadline(connection);
     *out << frame;
     out->flush();
     if (!out->good()) out = nullptr;
@@ -345,54 +126,22 @@ struct Listener {
   }
 };
 
+}  // namespace
+
 struct HttpTransport::Impl {
   McpServer &server;
   HttpOptions opt;
+  core::Scheduler &scheduler;
   std::uint16_t bound_port = 0;
-  std::unique_ptr<HttpServer> http;
+  std::unique_ptr<http::HttpServer> http;
+  SessionStore sessions{opt.max_sessions, opt.session_idle_timeout};
   std::mutex mutex;
-  std::map<std::string, std::shared_ptr<HttpSession>> sessions;
-  std::vector<std::shared_ptr<Listener>> listeners;
+  std::vector<std::shared_ptr<ListenStream>> listeners;
   std::atomic<bool> stopping{false};
   int sink = 0;
-  std::thread janitor;
-  std::mutex janitor_mutex;
-  std::condition_variable janitor_cv;
 
-  Impl(McpServer &s, HttpOptions o) : server(s), opt(std::move(o)) {}
-
-  std::shared_ptr<HttpSession> find_session(const std::string &id) {
-    std::lock_guard lock(mutex);
-    auto it = sessions.find(id);
-    return it == sessions.end() ? nullptr : it->second;
-  }
-
-  void end_session(const std::string &id) {
-    std::shared_ptr<HttpSession> s;
-    {
-      std::lock_guard lock(mutex);
-      auto it = sessions.find(id);
-      if (it == sessions.end()) return;
-      s = it->second;
-      sessions.erase(it);
-    }
-    s->close();
-  }
-
-  void expire_idle() {
-    std::vector<std::string> idle;
-    {
-      std::lock_guard lock(mutex);
-      for (auto &[id, s] : sessions)
-        if (!s->standalone().attached() && s->idle_longer_than(opt.session_idle_timeout))
-          idle.push_back(id);
-    }
-    for (auto &id : idle) {
-      log::debug("http", "session expired after " +
-                             std::to_string(opt.session_idle_timeout.count()) + " s idle");
-      end_session(id);
-    }
-  }
+  Impl(McpServer &s, HttpOptions o, core::Scheduler &sch)
+      : server(s), opt(std::move(o)), scheduler(sch) {}
 
   // DNS-rebinding defence: on loopback, the Host must be a loopback name; an
   // Origin, when sent, must be loopback or explicitly allowed.
@@ -513,12 +262,14 @@ struct HttpTransport::Impl {
           resp, 400, nullptr, code::parse_error,
           std::string("Parse error: ") + e.what() + "; send one JSON-RPC message as UTF-8 JSON");
     }
-    Message m;
+    std::unique_ptr<Incoming> parsed;
+    json id = reply_id(doc);
     try {
-      m = classify(doc);
+      parsed = std::make_unique<Incoming>(std::move(doc));
     } catch (const ProtocolError &e) {
-      return send_error(resp, 400, reply_id(doc), e.code(), e.what());
+      return send_error(resp, 400, id, e.code(), e.what());
     }
+    const Incoming &in = *parsed;
 
     const std::string session_id = req.get("Mcp-Session-Id", "");
     const std::string version_header = req.get("MCP-Protocol-Version", "");
@@ -527,190 +278,142 @@ struct HttpTransport::Impl {
     ex.transport = "http";
 
     if (!session_id.empty()) {
-      auto s = find_session(session_id);
+      auto s = sessions.find(session_id);
       if (!s) {
         return send_error(resp, 404, nullptr, code::invalid_request,
                           "Not Found: unknown or ended session; start a new one with initialize");
       }
       if (!version_header.empty() && !is_legacy_version(version_header)) {
-        return send_error(resp, 400, m.kind == Message::Kind::request ? m.id : json(nullptr),
-                          code::invalid_request,
+        return send_error(resp, 400, in.reply_id(), code::invalid_request,
                           "Bad Request: unsupported MCP-Protocol-Version '" + version_header + "'",
                           {{"supported", supported_versions()}});
       }
       s->touch();
       ex.session = s;
       ex.peer = s.get();
-      if (m.kind == Message::Kind::response) {
-        server.handle_response(m, *s);
+      if (in.kind() == Message::Kind::response) {
+        server.handle_response(in, *s);
         return accepted(resp);
       }
-      if (m.kind == Message::Kind::notification) {
-        server.handle_notification(m, ex);
+      if (in.kind() == Message::Kind::notification) {
+        server.handle_notification(in, ex);
         return accepted(resp);
       }
-      if (m.method == "initialize") {
-        return send_error(resp, 400, m.id, code::invalid_request,
+      if (in.method() == "initialize") {
+        return send_error(resp, 400, in.id(), code::invalid_request,
                           "Bad Request: this session is already initialized");
       }
-      return run(m, ex, resp, s->new_stream(), s->protocol_version == "2025-11-25");
+      return run(in, ex, resp, s->new_stream(), s->protocol_version == "2025-11-25");
     }
 
     // The body's declared revision, before judging whether it is supported:
     // a header that disagrees with it is a mismatch whatever either says.
-    std::string body_version;
-    if (m.params != nullptr && m.params->is_object()) {
-      if (auto meta = m.params->find("_meta"); meta != m.params->end() && meta->is_object()) {
-        if (auto v = meta->find(kMetaProtocolVersion); v != meta->end())
-          body_version = v->is_string() ? v->get<std::string>() : v->dump();
-      }
-    }
+    const std::string &body_version = in.declared_version();
     if (!body_version.empty() && !version_header.empty() && body_version != version_header) {
-      return send_error(resp, 400, m.kind == Message::Kind::request ? m.id : json(nullptr),
-                        code::header_mismatch,
+      return send_error(resp, 400, in.reply_id(), code::header_mismatch,
                         "Header mismatch: MCP-Protocol-Version header '" + version_header +
                             "' does not match body value '" + body_version + "'");
     }
     const bool modern_markers = !body_version.empty() || is_modern_version(version_header);
 
-    if (m.kind == Message::Kind::request && m.method == "initialize" && !modern_markers) {
-      std::shared_ptr<HttpSession> s;
-      {
-        std::lock_guard lock(mutex);
-        if (sessions.size() >= opt.max_sessions) {
-          return send_error(resp, 503, m.id, code::internal_error,
-                            "Service Unavailable: too many sessions; retry later");
-        }
-        s = std::make_shared<HttpSession>(random_id());
-        sessions[s->id()] = s;
+    if (in.kind() == Message::Kind::request && in.method() == "initialize" && !modern_markers) {
+      auto s = sessions.create();
+      if (!s) {
+        return send_error(resp, 503, in.id(), code::internal_error,
+                          "Service Unavailable: too many sessions; retry later");
       }
       ex.session = s;
       ex.peer = s.get();
       resp.set("Mcp-Session-Id", s->id());
-      auto reply = server.handle_request(m, ex);
-      if (!reply || reply->message.contains("error")) end_session(s->id());
+      auto reply = server.handle_request(in, ex);
+      if (!reply || reply->error) sessions.end(s->id());
       if (!reply) return accepted(resp);
-      return send_json(resp, reply->http_status, reply->message);
+      return send_text(resp, reply->error ? http_status(*reply->error) : 200, reply->text);
     }
 
     // Stateless (2026-07-28), or a legacy message without its session.
-    std::optional<ModernMeta> meta;
+    const ModernMeta *meta = nullptr;
     try {
-      meta = modern_meta(m);
+      if (in.meta()) meta = &*in.meta();
     } catch (const ProtocolError &e) {
-      return send_error(resp, e.http_status() != 0 ? e.http_status() : 400,
-                        m.kind == Message::Kind::request ? m.id : json(nullptr), e.code(), e.what(),
-                        e.data());
+      return send_error(resp, in.reply_id(), e);
     }
     if (!meta && !modern_markers) {
       return send_error(
-          resp, 400, m.kind == Message::Kind::request ? m.id : json(nullptr), code::invalid_request,
+          resp, 400, in.reply_id(), code::invalid_request,
           "Bad Request: Mcp-Session-Id header is required; start a session with initialize, "
           "or send per-request _meta (revision 2026-07-28)");
     }
-    if (m.kind != Message::Kind::request) return accepted(resp);
-    if (!meta &&
-        (m.method == "initialize" || m.method == "ping" || m.method == "logging/setLevel")) {
-      return send_error(resp, 404, m.id, code::method_not_found,
-                        "Method not found: " + m.method + " is not part of revision 2026-07-28");
+    if (in.kind() != Message::Kind::request) return accepted(resp);
+    if (!meta && legacy_only_method(in.method())) {
+      return send_error(resp, 404, in.id(), code::method_not_found,
+                        "Method not found: " + in.method() + " is not part of revision " +
+                            std::string(kModernVersion));
     }
     if (meta) {
-      if (auto mismatch = header_mismatch(req, m, *meta)) {
-        return send_error(resp, 400, m.id, code::header_mismatch, *mismatch);
+      if (auto mismatch = header_mismatch(req, in, *meta)) {
+        return send_error(resp, 400, in.id(), code::header_mismatch, *mismatch);
       }
     }
-    if (meta && m.method == "subscriptions/listen") return listen(m, *meta, resp);
-    run(m, ex, resp, nullptr, false);
+    if (meta && in.method() == "subscriptions/listen") return listen(in, resp);
+    run(in, ex, resp, nullptr, false);
   }
 
   // 2026-07-28: one long-lived response stream carrying the change
-  // notifications the client opted in to, each tagged with the subscription.
-  void listen(const Message &m, const ModernMeta &, HTTPServerResponse &resp) {
-    const json &params = *m.params;
-    json wanted = params.value("notifications", json::object());
-    if (!wanted.is_object()) {
-      return send_error(resp, 400, m.id, code::invalid_params,
-                        "Invalid params: \"notifications\" must be an object");
+  // notifications the client opted in to (see Listener).
+  void listen(const Incoming &in, HTTPServerResponse &resp) {
+    std::shared_ptr<ListenStream> stream;
+    try {
+      stream = std::make_shared<ListenStream>(Listener(in.params(), in.id()));
+    } catch (const ProtocolError &e) {
+      return send_error(resp, in.id(), e);
     }
-    auto listener = std::make_shared<Listener>();
-    listener->id = m.id;
-    // Honour only what this server can send.
-    if (wanted.value("toolsListChanged", false)) listener->honoured["toolsListChanged"] = true;
-    if (wanted.value("resourcesListChanged", false))
-      listener->honoured["resourcesListChanged"] = true;
-    if (auto subs = wanted.find("resourceSubscriptions");
-        subs != wanted.end() && subs->is_array()) {
-      json uris = json::array();
-      for (const auto &u : *subs)
-        if (u.is_string()) uris.push_back(u);
-      listener->honoured["resourceSubscriptions"] = uris;
-    }
-    if (listener->honoured.is_null()) listener->honoured = json::object();
     std::ostream &os = open_event_stream(resp);
-    listener->out = &os;
-    listener->connection = HttpServer::current();
-    json ack = notification("notifications/subscriptions/acknowledged",
-                            {{"notifications", listener->honoured},
-                             {"_meta", {{"io.modelcontextprotocol/subscriptionId", m.id}}}});
-    if (!listener->write(ack.dump())) return;
+    stream->out = &os;
+    stream->connection = http::HttpServer::current();
+    if (!stream->write(stream->listener.acknowledgement())) return;
     {
       std::lock_guard lock(mutex);
-      listeners.push_back(listener);
+      listeners.push_back(stream);
     }
     // The stream stays open without a worker until the client leaves or the
     // server stops.
-    HttpServer::park({[this, listener] {
-                        std::lock_guard lock(listener->mutex);
-                        return listener->out != nullptr && !stopping.load();
-                      },
-                      [listener] {
-                        std::lock_guard lock(listener->mutex);
-                        return listener->write_locked(": keep-alive\n\n");
-                      },
-                      [this, listener, id = m.id] {
-                        {
-                          std::lock_guard lock(listener->mutex);
-                          // A graceful end (server stopping): the response closes the stream.
-                          json done = result_response(
-                              id, {{"resultType", "complete"},
-                                   {"_meta", {{"io.modelcontextprotocol/subscriptionId", id}}}});
-                          if (stopping.load())
-                            listener->write_locked("data: " + done.dump() + "\n\n");
-                          listener->out = nullptr;
-                          listener->connection.reset();
-                        }
-                        std::lock_guard lock(mutex);
-                        listeners.erase(std::remove(listeners.begin(), listeners.end(), listener),
-                                        listeners.end());
-                      }});
+    http::HttpServer::park(
+        {[this, stream] {
+           std::lock_guard lock(stream->mutex);
+           return stream->out != nullptr && !stopping.load();
+         },
+         [stream] {
+           std::lock_guard lock(stream->mutex);
+           return stream->write_locked(": keep-alive\n\n");
+         },
+         [this, stream] {
+           {
+             std::lock_guard lock(stream->mutex);
+             // A graceful end (server stopping): the response closes the stream.
+             if (stopping.load())
+               stream->write_locked("data: " + stream->listener.closing().dump() + "\n\n");
+             stream->out = nullptr;
+             stream->connection.reset();
+           }
+           std::lock_guard lock(mutex);
+           listeners.erase(std::remove(listeners.begin(), listeners.end(), stream),
+                           listeners.end());
+         }});
   }
 
   void deliver(const json &message) {
-    const std::string method = message.value("method", "");
-    std::vector<std::shared_ptr<Listener>> all;
+    std::vector<std::shared_ptr<ListenStream>> all;
     {
       std::lock_guard lock(mutex);
       all = listeners;
     }
-    for (auto &l : all) {
-      bool wanted = (method == "notifications/tools/list_changed" &&
-                     l->honoured.contains("toolsListChanged")) ||
-                    (method == "notifications/resources/list_changed" &&
-                     l->honoured.contains("resourcesListChanged"));
-      if (method == "notifications/resources/updated" &&
-          l->honoured.contains("resourceSubscriptions")) {
-        std::string uri = message.contains("params") ? message["params"].value("uri", "") : "";
-        for (const auto &u : l->honoured["resourceSubscriptions"]) wanted = wanted || u == uri;
-      }
-      if (!wanted) continue;
-      json tagged = message;
-      tagged["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] = l->id;
-      l->write(tagged.dump());
-    }
+    for (auto &l : all)
+      if (auto tagged = l->listener.select(message)) l->write(*tagged);
   }
 
   // 2026-07-28: the headers mirror the body and must agree with it.
-  std::optional<std::string> header_mismatch(const HTTPServerRequest &req, const Message &m,
+  std::optional<std::string> header_mismatch(const HTTPServerRequest &req, const Incoming &in,
                                              const ModernMeta &meta) {
     std::string version = req.get("MCP-Protocol-Version", "");
     if (version.empty()) return "Header mismatch: MCP-Protocol-Version header is required";
@@ -720,21 +423,19 @@ struct HttpTransport::Impl {
     }
     if (!req.has("Mcp-Method")) return "Header mismatch: Mcp-Method header is required";
     std::string method = req.get("Mcp-Method");
-    if (method != m.method) {
+    if (method != in.method()) {
       return "Header mismatch: Mcp-Method header value '" + method +
-             "' does not match body value '" + m.method + "'";
+             "' does not match body value '" + in.method() + "'";
     }
-    const char *field = m.method == "resources/read"                              ? "uri"
-                        : (m.method == "tools/call" || m.method == "prompts/get") ? "name"
-                                                                                  : nullptr;
+    const char *field = in.method() == "resources/read"                                 ? "uri"
+                        : (in.method() == "tools/call" || in.method() == "prompts/get") ? "name"
+                                                                                        : nullptr;
     if (field != nullptr) {
       std::string body_value;
-      if (m.params != nullptr && m.params->is_object()) {
-        auto f = m.params->find(field);
-        if (f != m.params->end() && f->is_string()) body_value = f->get<std::string>();
-      }
+      auto f = in.params().find(field);
+      if (f != in.params().end() && f->is_string()) body_value = f->get<std::string>();
       if (!req.has("Mcp-Name"))
-        return "Header mismatch: Mcp-Name header is required for " + m.method;
+        return "Header mismatch: Mcp-Name header is required for " + in.method();
       std::string name = decode_header_value(req.get("Mcp-Name"));
       if (name != body_value) {
         return "Header mismatch: Mcp-Name header value '" + name + "' does not match body value '" +
@@ -744,17 +445,17 @@ struct HttpTransport::Impl {
     return std::nullopt;
   }
 
-  void run(const Message &m, Exchange &ex, HTTPServerResponse &resp,
+  void run(const Incoming &in, Exchange &ex, HTTPServerResponse &resp,
            std::shared_ptr<SseStream> stream, bool priming) {
     LazyResponse out(resp, std::move(stream), priming);
     ex.out = &out;
-    auto reply = server.handle_request(m, ex);
+    auto reply = server.handle_request(in, ex);
     if (!reply) return out.abandon();
-    out.finish(reply->take_text(), reply->http_status);
+    out.finish(reply->text, reply->error ? http_status(*reply->error) : 200);
   }
 
   void accepted(HTTPServerResponse &resp) {
-    WriteDeadline deadline(HttpServer::current());
+    http::WriteDeadline deadline(http::HttpServer::current());
     resp.setStatusAndReason(HTTPResponse::HTTP_ACCEPTED);
     resp.setContentLength(0);
     resp.send();
@@ -773,7 +474,7 @@ struct HttpTransport::Impl {
       return send_error(resp, 406, nullptr, code::invalid_request,
                         "Not Acceptable: GET must accept text/event-stream");
     }
-    auto s = find_session(session_id);
+    auto s = sessions.find(session_id);
     if (!s)
       return send_error(resp, 404, nullptr, code::invalid_request,
                         "Not Found: unknown or ended session");
@@ -801,17 +502,18 @@ struct HttpTransport::Impl {
     }
     std::ostream &os = open_event_stream(resp);
     os.flush();
-    if (!stream->attach(&os, HttpServer::current(), after)) return;
+    if (!stream->attach(&os, http::HttpServer::current(), after)) return;
     // Held open without a worker until the stream ends, is taken over by a
     // newer connection, the session ends or the server stops.
-    HttpServer::park({[this, stream, s, out = &os] {
-                        return !stopping.load() && !s->closed.load() && stream->carried_by(out);
-                      },
-                      [stream, out = &os] { return stream->keepalive(out); },
-                      [stream, s, out = &os] {
-                        stream->detach(out);
-                        s->touch();
-                      }});
+    http::HttpServer::park({[this, stream, s, out = &os] {
+                              return !stopping.load() && !s->closed.load() &&
+                                     stream->carried_by(out);
+                            },
+                            [stream, out = &os] { return stream->keepalive(out); },
+                            [stream, s, out = &os] {
+                              stream->detach(out);
+                              s->touch();
+                            }});
   }
 
   void remove(HTTPServerRequest &req, HTTPServerResponse &resp) {
@@ -820,19 +522,19 @@ struct HttpTransport::Impl {
       return send_error(resp, 400, nullptr, code::invalid_request,
                         "Bad Request: DELETE needs Mcp-Session-Id");
     }
-    if (!find_session(session_id)) {
+    if (!sessions.find(session_id)) {
       return send_error(resp, 404, nullptr, code::invalid_request,
                         "Not Found: unknown or ended session");
     }
-    end_session(session_id);
+    sessions.end(session_id);
     resp.setStatusAndReason(HTTPResponse::HTTP_OK);
     resp.setContentLength(0);
     resp.send();
   }
 };
 
-HttpTransport::HttpTransport(McpServer &server, HttpOptions options)
-    : impl_(std::make_unique<Impl>(server, std::move(options))) {}
+HttpTransport::HttpTransport(McpServer &server, HttpOptions options, core::Scheduler &scheduler)
+    : impl_(std::make_unique<Impl>(server, std::move(options), scheduler)) {}
 
 HttpTransport::~HttpTransport() { stop(); }
 
@@ -854,9 +556,9 @@ void HttpTransport::start() {
     throw std::runtime_error("cannot listen on " + i.opt.listen.text() + ": " + e.displayText());
   }
   i.bound_port = socket.address().port();
-  HttpLimits limits = i.opt.limits;
+  http::HttpLimits limits = i.opt.limits;
   limits.max_body_bytes = i.opt.max_body_bytes;
-  i.http = std::make_unique<HttpServer>(
+  i.http = std::make_unique<http::HttpServer>(
       socket, tls, limits, [&i](HTTPServerRequest &req, HTTPServerResponse &resp) {
         try {
           i.handle(req, resp);
@@ -868,30 +570,14 @@ void HttpTransport::start() {
       });
   i.http->start();
   i.sink = i.server.add_sink([this](const json &m) { broadcast(m); });
-  i.janitor = std::thread([&i] {
-    // Look at least twice per timeout, at most every 10 s.
-    auto every = std::clamp<std::chrono::milliseconds>(
-        i.opt.session_idle_timeout / 2, std::chrono::milliseconds(200), std::chrono::seconds(10));
-    std::unique_lock lock(i.janitor_mutex);
-    while (!i.stopping.load()) {
-      i.janitor_cv.wait_for(lock, every);
-      if (!i.stopping.load()) i.expire_idle();
-    }
-  });
+  i.sessions.expire_on(i.scheduler);
 }
 
 void HttpTransport::stop() {
   Impl &i = *impl_;
   if (!i.http || i.stopping.exchange(true)) return;
   i.server.remove_sink(i.sink);
-  i.janitor_cv.notify_all();
-  if (i.janitor.joinable()) i.janitor.join();
-  std::vector<std::string> ids;
-  {
-    std::lock_guard lock(i.mutex);
-    for (auto &[id, s] : i.sessions) ids.push_back(id);
-  }
-  for (auto &id : ids) i.end_session(id);
+  i.sessions.end_all();
   i.http->stop();
 }
 
@@ -905,18 +591,9 @@ std::string HttpTransport::url() const {
 }
 
 void HttpTransport::broadcast(const json &message) {
-  std::string text = message.dump();
-  std::string uri;
-  bool updated = message.value("method", "") == "notifications/resources/updated";
-  if (updated && message.contains("params")) uri = message["params"].value("uri", "");
-  std::vector<std::shared_ptr<HttpSession>> all;
-  {
-    std::lock_guard lock(impl_->mutex);
-    for (auto &[id, s] : impl_->sessions) all.push_back(s);
-  }
-  for (auto &s : all) {
-    if (!updated || s->subscribed(uri)) s->standalone().publish(text, false);
-  }
+  std::string text = message.dump(-1, ' ', false, json::error_handler_t::replace);
+  for (auto &s : impl_->sessions.all())
+    if (s->subscriptions.wants(message)) s->standalone().publish(text, false);
   impl_->deliver(message);
 }
 

@@ -11,8 +11,9 @@
 #include <vector>
 
 #include "config/settings.hpp"
+#include "core/scheduler.hpp"
+#include "http/server.hpp"
 #include "mcp/http_auth.hpp"
-#include "mcp/http_server.hpp"
 #include "mcp/server.hpp"
 
 namespace pgmcp::mcp {
@@ -27,15 +28,16 @@ struct HttpOptions {
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   std::chrono::seconds session_idle_timeout{1800};
   std::size_t max_sessions = 10000;
-  HttpLimits limits;     // connections, workers and deadlines (max_body_bytes is above)
-  std::string tls_cert;  // PEM files; both set = HTTPS
+  http::HttpLimits limits;  // connections, workers and deadlines (max_body_bytes is above)
+  std::string tls_cert;     // PEM files; both set = HTTPS
   std::string tls_key;
   std::shared_ptr<Authenticator> auth;  // null: no authentication
 };
 
 class HttpTransport {
  public:
-  HttpTransport(McpServer &server, HttpOptions options);
+  // Idle sessions are expired on `scheduler`, which must outlive the transport.
+  HttpTransport(McpServer &server, HttpOptions options, core::Scheduler &scheduler);
   ~HttpTransport();
   HttpTransport(const HttpTransport &) = delete;
   HttpTransport &operator=(const HttpTransport &) = delete;

@@ -36,6 +36,25 @@ json notification(std::string_view method, json params) {
   return n;
 }
 
+bool legacy_only_method(std::string_view method) {
+  return method == "initialize" || method == "ping" || method == "logging/setLevel" ||
+         method == "resources/subscribe" || method == "resources/unsubscribe";
+}
+
+bool modern_only_method(std::string_view method) { return method == "subscriptions/listen"; }
+
+const std::vector<std::string> &log_levels() {
+  static const std::vector<std::string> levels = {"debug", "info",     "notice", "warning",
+                                                  "error", "critical", "alert",  "emergency"};
+  return levels;
+}
+
+int log_level_index(std::string_view name) {
+  const auto &l = log_levels();
+  auto it = std::find(l.begin(), l.end(), name);
+  return it == l.end() ? -1 : static_cast<int>(it - l.begin());
+}
+
 json reply_id(const json &doc) {
   if (!doc.is_object()) return nullptr;
   auto id = doc.find("id");
@@ -89,6 +108,69 @@ Message classify(const json &doc) {
   }
   throw ProtocolError(code::invalid_request,
                       "Invalid Request: neither a request, a notification nor a response");
+}
+
+namespace {
+
+// _meta's revision, capabilities and log level, checked. Throws ProtocolError.
+ModernMeta read_meta(const json &meta, const json &version) {
+  ModernMeta out;
+  if (!version.is_string() || !is_modern_version(version.get<std::string>())) {
+    std::string requested = version.is_string() ? version.get<std::string>() : version.dump();
+    throw ProtocolError(code::unsupported_version, "Unsupported protocol version",
+                        {{"supported", supported_versions()}, {"requested", requested}},
+                        ErrorKind::bad_request);
+  }
+  out.protocol_version = version.get<std::string>();
+  auto caps = meta.find(kMetaClientCapabilities);
+  if (caps == meta.end() || !caps->is_object()) {
+    throw ProtocolError(code::invalid_params,
+                        std::string("Invalid params: _meta must carry \"") +
+                            kMetaClientCapabilities + "\" (an object) in revision " +
+                            out.protocol_version,
+                        nullptr, ErrorKind::bad_request);
+  }
+  out.client_capabilities = *caps;
+  if (auto level = meta.find(kMetaLogLevel); level != meta.end()) {
+    int idx = level->is_string() ? log_level_index(level->get<std::string>()) : -1;
+    if (idx < 0) {
+      throw ProtocolError(code::invalid_params,
+                          "Invalid params: unknown log level " + level->dump(), nullptr,
+                          ErrorKind::bad_request);
+    }
+    out.log_level = idx;
+  }
+  return out;
+}
+
+}  // namespace
+
+Incoming::Incoming(json doc) : doc_(std::make_unique<json>(std::move(doc))) {
+  m_ = classify(*doc_);
+  if (m_.params == nullptr || !m_.params->is_object()) return;
+  auto meta = m_.params->find("_meta");
+  if (meta == m_.params->end() || !meta->is_object()) return;
+  if (auto t = meta->find("progressToken");
+      t != meta->end() && (t->is_string() || t->is_number_integer()))
+    progress_token_ = *t;
+  auto version = meta->find(kMetaProtocolVersion);
+  if (version == meta->end()) return;
+  declared_ = version->is_string() ? version->get<std::string>() : version->dump();
+  try {
+    meta_ = read_meta(*meta, *version);
+  } catch (const ProtocolError &e) {
+    meta_error_ = e;
+  }
+}
+
+const json &Incoming::params() const {
+  static const json empty = json::object();
+  return m_.params != nullptr && m_.params->is_object() ? *m_.params : empty;
+}
+
+const std::optional<ModernMeta> &Incoming::meta() const {
+  if (meta_error_) throw *meta_error_;
+  return meta_;
 }
 
 }  // namespace pgmcp::mcp

@@ -1,16 +1,18 @@
-// MCP protocol constants: revisions, error codes, and the error type that
-// carries a JSON-RPC error (and, on HTTP, its status) out of a handler.
+// MCP protocol facts: revisions, error codes and kinds, which methods each
+// era has, and the description of an incoming message that transports parse
+// once and the dispatcher reads.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace pgmcp::mcp {
+#include "core/json.hpp"
 
-using json = nlohmann::json;
+namespace pgmcp::mcp {
 
 // Stateless, per-request metadata revision.
 inline constexpr std::string_view kModernVersion = "2026-07-28";
@@ -41,24 +43,35 @@ inline constexpr int unsupported_version = -32022;
 inline constexpr int request_cancelled = -32800;
 }  // namespace code
 
-// A JSON-RPC error to send back. http_status is what the HTTP transport uses
-// when this error answers the whole POST (0: 200 with the error in the body).
+// What kind of failure an error is, beyond its JSON-RPC code; a transport
+// that has a status of its own (HTTP) maps the kind to it.
+enum class ErrorKind {
+  in_body,      // an ordinary error response (HTTP 200)
+  bad_request,  // the message cannot be served as sent (HTTP 400)
+  not_found,    // no such method in the request's revision (HTTP 404)
+  internal,     // the server failed (HTTP 500)
+};
+
+// A JSON-RPC error to send back.
 class ProtocolError : public std::runtime_error {
  public:
-  ProtocolError(int code, const std::string &message, json data = nullptr, int http_status = 0)
-      : std::runtime_error(message),
-        code_(code),
-        data_(std::move(data)),
-        http_status_(http_status) {}
+  ProtocolError(int code, const std::string &message, json data = nullptr,
+                ErrorKind kind = ErrorKind::in_body)
+      : std::runtime_error(message), code_(code), data_(std::move(data)), kind_(kind) {}
   int code() const noexcept { return code_; }
   const json &data() const noexcept { return data_; }
-  int http_status() const noexcept { return http_status_; }
+  ErrorKind kind() const noexcept { return kind_; }
 
  private:
   int code_;
   json data_;
-  int http_status_;
+  ErrorKind kind_;
 };
+
+// Methods of the session era only (up to 2025-11-25), and of the stateless
+// era only (2026-07-28).
+bool legacy_only_method(std::string_view method);
+bool modern_only_method(std::string_view method);
 
 // {"jsonrpc":"2.0","id":id,"error":{...}}; id null when unknown.
 json error_response(const json &id, int code, std::string_view message, const json &data = nullptr);
@@ -81,5 +94,51 @@ Message classify(const json &doc);
 // The id to answer a message that failed classify() with: its id when that is
 // a valid one, else null.
 json reply_id(const json &doc);
+
+// Revision 2026-07-28's per-request metadata, checked.
+struct ModernMeta {
+  std::string protocol_version;
+  json client_capabilities;
+  std::optional<int> log_level;  // index into log_levels()
+};
+
+// One incoming message, parsed once by the transport that read it: its
+// JSON-RPC shape and everything its _meta says.
+class Incoming {
+ public:
+  // Throws ProtocolError(invalid_request) for anything that is not one
+  // JSON-RPC 2.0 message.
+  explicit Incoming(json doc);
+
+  const Message &message() const { return m_; }
+  Message::Kind kind() const { return m_.kind; }
+  const json &id() const { return m_.id; }
+  const std::string &method() const { return m_.method; }
+  // The params object ({} when absent or not an object).
+  const json &params() const;
+  const json &doc() const { return *doc_; }
+  // The id to answer with: the request's, or null.
+  json reply_id() const { return m_.kind == Message::Kind::request ? m_.id : json(nullptr); }
+
+  // The revision _meta declares, as sent ("" when none; a non-string dumped).
+  const std::string &declared_version() const { return declared_; }
+  // The checked metadata when _meta declares a revision; throws the
+  // ProtocolError (kind bad_request) that says what is wrong with it.
+  const std::optional<ModernMeta> &meta() const;
+  // _meta.progressToken (null when absent or not a string or integer).
+  const json &progress_token() const { return progress_token_; }
+
+ private:
+  std::unique_ptr<json> doc_;  // Message points into it: its address stays put
+  Message m_;
+  std::string declared_;
+  std::optional<ModernMeta> meta_;
+  std::optional<ProtocolError> meta_error_;
+  json progress_token_;
+};
+
+// Log levels as MCP names them, lowest first; and a name's index (-1: none).
+const std::vector<std::string> &log_levels();
+int log_level_index(std::string_view name);
 
 }  // namespace pgmcp::mcp

@@ -9,19 +9,25 @@ ToolResult structured_result(json data) {
   ToolResult r;
   r.content = json::array(
       {{{"type", "text"}, {"text", data.dump(-1, ' ', false, json::error_handler_t::replace)}}});
-  r.structured = std::move(data);
+  r.structured = core::Payload(std::move(data));
   return r;
 }
 
-ToolResult structured_text_result(std::string json_text) {
+ToolResult structured_result(core::ObjectText data) {
   ToolResult r;
-  r.structured_text = std::move(json_text);
+  r.structured = core::Payload(std::move(data));
   return r;
 }
 
 ToolResult text_result(std::string text) {
   ToolResult r;
   r.content = json::array({{{"type", "text"}, {"text", std::move(text)}}});
+  return r;
+}
+
+ToolResult error_result(std::string text) {
+  ToolResult r = text_result(std::move(text));
+  r.is_error = true;
   return r;
 }
 

@@ -10,7 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "mcp/context.hpp"
+#include "core/context.hpp"
+#include "core/json_text.hpp"
 #include "mcp/protocol.hpp"
 
 namespace pgmcp::mcp {
@@ -22,27 +23,26 @@ struct ToolAnnotations {
   bool open_world = true;
 };
 
+using core::RequestContext;
+
 struct ToolResult {
-  json content = json::array();    // content blocks
-  std::optional<json> structured;  // structuredContent
-  // structuredContent already serialized (large results skip building JSON
-  // values); the text content then carries the same text.
-  std::optional<std::string> structured_text;
+  json content = json::array();  // content blocks, when there is no structured content
+  // structuredContent: a JSON value, or an object already written as text
+  // (large results skip building values). The text content block then
+  // carries the same JSON.
+  std::optional<core::Payload> structured;
   bool is_error = false;
 };
 
-// A tool handler throws ToolError for a failure the model should see (an
-// isError result), ProtocolError for a protocol error.
-class ToolError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// A tool handler throws ToolError (core::CallerError) for a failure the model
+// should see (an isError result), ProtocolError for a protocol error.
+using ToolError = core::CallerError;
 
 // The result for `data`: structuredContent, and the same JSON as text.
 ToolResult structured_result(json data);
+ToolResult structured_result(core::ObjectText data);
 ToolResult text_result(std::string text);
-// The result for JSON that is already text (must be a valid JSON object).
-ToolResult structured_text_result(std::string json_text);
+ToolResult error_result(std::string text);
 
 struct Tool {
   std::string name;

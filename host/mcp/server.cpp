@@ -6,13 +6,8 @@
 
 #include "log/log.hpp"
 #include "mcp/request_state.hpp"
-#include "util/json_text.hpp"
 
 namespace pgmcp::mcp {
-
-// The key under which a handler returns a result that is already JSON text.
-static constexpr const char *kRawResult = "\x01pgmcp-raw-result";
-static constexpr std::size_t kEnvelopeGap = 128;  // room for {"jsonrpc":"2.0","id":…,"result":
 
 // ---------------------------------------------------------------- call state
 
@@ -104,36 +99,9 @@ void Peer::fail_pending(const std::string &why) {
   pending_.clear();
 }
 
-void Session::subscribe(const std::string &uri) {
-  std::lock_guard lock(mutex_);
-  subscriptions_.insert(uri);
-}
-
-void Session::unsubscribe(const std::string &uri) {
-  std::lock_guard lock(mutex_);
-  subscriptions_.erase(uri);
-}
-
-bool Session::subscribed(const std::string &uri) {
-  std::lock_guard lock(mutex_);
-  return subscriptions_.count(uri) != 0;
-}
-
 // ------------------------------------------------------------------ helpers
 
-const std::vector<std::string> &McpServer::log_levels() {
-  static const std::vector<std::string> levels = {"debug", "info",     "notice", "warning",
-                                                  "error", "critical", "alert",  "emergency"};
-  return levels;
-}
-
 namespace {
-
-int level_index(std::string_view name) {
-  const auto &l = McpServer::log_levels();
-  auto it = std::find(l.begin(), l.end(), name);
-  return it == l.end() ? -1 : static_cast<int>(it - l.begin());
-}
 
 int level_index(log::Level level) {
   switch (level) {
@@ -148,11 +116,6 @@ int level_index(log::Level level) {
       return 4;
   }
   return 1;
-}
-
-const json &params_of(const Message &m) {
-  static const json empty = json::object();
-  return m.params != nullptr && m.params->is_object() ? *m.params : empty;
 }
 
 std::string string_param(const json &params, const char *name) {
@@ -265,10 +228,9 @@ class CallContext final : public RequestContext {
     }
     int idx = level_index(level);
     if (idx < threshold) return;
-    ex_.out->send(notification("notifications/message",
-                               {{"level", McpServer::log_levels()[static_cast<size_t>(idx)]},
-                                {"logger", logger},
-                                {"data", data}}));
+    ex_.out->send(notification(
+        "notifications/message",
+        {{"level", log_levels()[static_cast<size_t>(idx)]}, {"logger", logger}, {"data", data}}));
   }
 
   const std::string &subject() const override { return ex_.subject; }
@@ -330,48 +292,7 @@ class CallContext final : public RequestContext {
   double last_progress_ = -std::numeric_limits<double>::infinity();
 };
 
-json progress_token(const json &params) {
-  auto meta = params.find("_meta");
-  if (meta == params.end() || !meta->is_object()) return nullptr;
-  auto t = meta->find("progressToken");
-  if (t == meta->end() || !(t->is_string() || t->is_number_integer())) return nullptr;
-  return *t;
-}
-
 }  // namespace
-
-std::optional<ModernMeta> modern_meta(const Message &m) {
-  if (m.params == nullptr || !m.params->is_object()) return std::nullopt;
-  auto meta = m.params->find("_meta");
-  if (meta == m.params->end() || !meta->is_object()) return std::nullopt;
-  auto version = meta->find(kMetaProtocolVersion);
-  if (version == meta->end()) return std::nullopt;
-  ModernMeta out;
-  if (!version->is_string() || !is_modern_version(version->get<std::string>())) {
-    std::string requested = version->is_string() ? version->get<std::string>() : version->dump();
-    throw ProtocolError(code::unsupported_version, "Unsupported protocol version",
-                        {{"supported", supported_versions()}, {"requested", requested}}, 400);
-  }
-  out.protocol_version = version->get<std::string>();
-  auto caps = meta->find(kMetaClientCapabilities);
-  if (caps == meta->end() || !caps->is_object()) {
-    throw ProtocolError(code::invalid_params,
-                        std::string("Invalid params: _meta must carry \"") +
-                            kMetaClientCapabilities + "\" (an object) in revision " +
-                            out.protocol_version,
-                        nullptr, 400);
-  }
-  out.client_capabilities = *caps;
-  if (auto level = meta->find(kMetaLogLevel); level != meta->end()) {
-    int idx = level->is_string() ? level_index(level->get<std::string>()) : -1;
-    if (idx < 0) {
-      throw ProtocolError(code::invalid_params,
-                          "Invalid params: unknown log level " + level->dump(), nullptr, 400);
-    }
-    out.log_level = idx;
-  }
-  return out;
-}
 
 // ------------------------------------------------------------------ server
 
@@ -420,73 +341,68 @@ json McpServer::capabilities() const {
           {"completions", json::object()}};
 }
 
-std::optional<McpServer::Reply> McpServer::handle_request(const Message &m, Exchange &ex) {
-  std::shared_ptr<CallState> call;
-  try {
-    if (m.method == "initialize" && ex.session && !modern_meta(m)) {
-      // The legacy handshake; handled below.
-    } else {
-      if (auto meta = modern_meta(m)) {
-        ex.modern = true;
-        ex.protocol_version = meta->protocol_version;
-        ex.client_capabilities = std::move(meta->client_capabilities);
-        ex.log_level = meta->log_level;
-      } else if (ex.session && ex.session->negotiated.load()) {
-        ex.modern = false;
-        ex.protocol_version = ex.session->protocol_version;
-        ex.client_capabilities = ex.session->client_capabilities;
-      } else {
-        throw ProtocolError(code::invalid_params,
-                            std::string("Invalid params: this request carries no _meta \"") +
-                                kMetaProtocolVersion +
-                                "\" and no session is established: send initialize first "
-                                "(revisions up to 2025-11-25) or include per-request _meta "
-                                "(revision 2026-07-28)",
-                            nullptr, 400);
-      }
-    }
-    if (ex.peer != nullptr) call = ex.peer->begin_call(m.id);
-    json result = dispatch(m, ex, call.get());
-    if (call) {
-      ex.peer->end_call(m.id);
-      if (call->cancelled()) return std::nullopt;
-    }
-    if (result.is_object() && result.contains(kRawResult)) {
-      // Large results: the envelope goes into the gap left in front of the
-      // result, so the result is never copied.
-      Reply r;
-      r.raw = std::move(result[kRawResult].get_ref<std::string &>());
-      result = nullptr;
-      std::string head = "{\"jsonrpc\":\"2.0\",\"id\":" + m.id.dump() + ",\"result\":";
-      if (head.size() <= kEnvelopeGap && r.raw.size() >= kEnvelopeGap)
-        r.raw.replace(0, head.size(), head);
-      else
-        r.raw = head + r.raw.substr(std::min(r.raw.size(), kEnvelopeGap));
-      r.raw += '}';
-      return r;
-    }
-    return Reply{result_response(m.id, std::move(result)), 200, {}};
-  } catch (const ProtocolError &e) {
-    if (call) {
-      ex.peer->end_call(m.id);
-      if (call->cancelled()) return std::nullopt;
-    }
-    return Reply{error_response(m.id, e), e.http_status() != 0 ? e.http_status() : 200, {}};
-  } catch (const std::exception &e) {
-    if (call) ex.peer->end_call(m.id);
-    log::error("mcp", "internal error in " + m.method + ": " + e.what());
-    return Reply{
-        error_response(m.id, code::internal_error, std::string("Internal error: ") + e.what()),
-        500,
-        {}};
+// Which era and revision a request is served under: its _meta (2026-07-28),
+// else its session's negotiation. initialize is the one request before either.
+void McpServer::establish(const Incoming &in, Exchange &ex) const {
+  const auto &meta = in.meta();
+  if (in.method() == "initialize" && ex.session && !meta) return;
+  if (meta) {
+    ex.modern = true;
+    ex.protocol_version = meta->protocol_version;
+    ex.client_capabilities = meta->client_capabilities;
+    ex.log_level = meta->log_level;
+  } else if (ex.session && ex.session->negotiated.load()) {
+    ex.modern = false;
+    ex.protocol_version = ex.session->protocol_version;
+    ex.client_capabilities = ex.session->client_capabilities;
+  } else {
+    throw ProtocolError(code::invalid_params,
+                        std::string("Invalid params: this request carries no _meta \"") +
+                            kMetaProtocolVersion +
+                            "\" and no session is established: send initialize first "
+                            "(revisions up to 2025-11-25) or include per-request _meta "
+                            "(revision 2026-07-28)",
+                        nullptr, ErrorKind::bad_request);
   }
 }
 
-void McpServer::handle_notification(const Message &m, Exchange &ex) {
-  const json &params = params_of(m);
-  if (m.method == "notifications/initialized") {
+std::optional<McpServer::Reply> McpServer::handle_request(const Incoming &in, Exchange &ex) {
+  const json &id = in.id();
+  auto error = [&](const ProtocolError &e) {
+    return Reply{error_response(id, e).dump(-1, ' ', false, json::error_handler_t::replace),
+                 e.kind()};
+  };
+  std::shared_ptr<CallState> call;
+  auto end_call = [&] {
+    if (call) ex.peer->end_call(id);
+    return call && call->cancelled();  // cancelled: no response at all
+  };
+  try {
+    establish(in, ex);
+    if (ex.peer != nullptr) call = ex.peer->begin_call(id);
+    core::Payload result = dispatch(in, ex, call.get());
+    if (end_call()) return std::nullopt;
+    // The envelope goes in front of the result; a result that is text
+    // already is not copied.
+    return Reply{
+        std::move(result).wrap("{\"jsonrpc\":\"2.0\",\"id\":" + id.dump() + ",\"result\":", "}"),
+        std::nullopt};
+  } catch (const ProtocolError &e) {
+    if (end_call()) return std::nullopt;
+    return error(e);
+  } catch (const std::exception &e) {
+    end_call();
+    log::error("mcp", "internal error in " + in.method() + ": " + e.what());
+    return error(ProtocolError(code::internal_error, std::string("Internal error: ") + e.what(),
+                               nullptr, ErrorKind::internal));
+  }
+}
+
+void McpServer::handle_notification(const Incoming &in, Exchange &ex) {
+  const json &params = in.params();
+  if (in.method() == "notifications/initialized") {
     if (ex.session) ex.session->initialized = true;
-  } else if (m.method == "notifications/cancelled") {
+  } else if (in.method() == "notifications/cancelled") {
     auto id = params.find("requestId");
     if (id != params.end() && ex.peer != nullptr && ex.peer->cancel_call(*id)) {
       log::debug("mcp", "request " + id->dump() + " cancelled by the client" +
@@ -496,16 +412,20 @@ void McpServer::handle_notification(const Message &m, Exchange &ex) {
   // Other notifications (roots/list_changed, progress) need no action.
 }
 
-void McpServer::handle_response(const Message &m, Peer &peer) {
-  if (!peer.deliver_response(m.id, *m.doc)) {
-    log::debug("mcp", "response to an unknown or expired request " + m.id.dump());
+void McpServer::handle_response(const Incoming &in, Peer &peer) {
+  if (!peer.deliver_response(in.id(), in.doc())) {
+    log::debug("mcp", "response to an unknown or expired request " + in.id().dump());
   }
+}
+
+json McpServer::server_meta() const {
+  return {{kMetaServerInfo, {{"name", info_.name}, {"version", info_.version}}}};
 }
 
 json McpServer::finish(json result, const Exchange &ex, bool cacheable) const {
   if (!ex.modern) return result;
   result["resultType"] = "complete";
-  result["_meta"][kMetaServerInfo] = {{"name", info_.name}, {"version", info_.version}};
+  result["_meta"] = server_meta();
   if (cacheable) {
     if (!result.contains("ttlMs")) result["ttlMs"] = 300000;
     if (!result.contains("cacheScope")) result["cacheScope"] = "public";
@@ -513,59 +433,48 @@ json McpServer::finish(json result, const Exchange &ex, bool cacheable) const {
   return result;
 }
 
-json McpServer::dispatch(const Message &m, Exchange &ex, CallState *call) {
-  const json &params = params_of(m);
-  const std::string &method = m.method;
-  auto legacy_only = [&]() {
-    if (ex.modern) {
-      throw ProtocolError(
-          code::method_not_found,
-          "Method not found: " + method + " is not part of revision " + ex.protocol_version,
-          nullptr, 404);
-    }
-  };
-
-  if (method == "initialize") {
-    legacy_only();
-    return initialize(params, ex);
+core::Payload McpServer::dispatch(const Incoming &in, Exchange &ex, CallState *call) {
+  const json &params = in.params();
+  const std::string &method = in.method();
+  if (ex.modern ? legacy_only_method(method) : modern_only_method(method)) {
+    throw ProtocolError(
+        code::method_not_found,
+        "Method not found: " + method + " is not part of revision " + ex.protocol_version, nullptr,
+        ex.modern ? ErrorKind::not_found : ErrorKind::in_body);
   }
-  if (method == "ping") {
-    legacy_only();
-    return json::object();
-  }
+  if (method == "initialize") return initialize(params, ex);
+  if (method == "ping") return json::object();
   if (method == "server/discover") return discover(ex);
   if (method == "tools/list") return list_tools(params, ex);
-  if (method == "tools/call") return call_tool(m, params, ex, call);
+  if (method == "tools/call") return call_tool(in, ex, call);
   if (method == "prompts/list") return list_prompts(params, ex);
   if (method == "prompts/get") return get_prompt(params, ex);
   if (method == "resources/list") return list_resources(params, ex);
   if (method == "resources/templates/list") return list_resource_templates(params, ex);
-  if (method == "resources/read") return read_resource(m, params, ex, call);
+  if (method == "resources/read") return read_resource(in, ex, call);
   if (method == "completion/complete") return complete(params, ex);
   if (method == "logging/setLevel") {
-    legacy_only();
-    int idx = level_index(string_param(params, "level"));
+    int idx = log_level_index(string_param(params, "level"));
     if (idx < 0) throw ProtocolError(code::invalid_params, "Invalid params: unknown log level");
     ex.session->log_level = idx;
     return json::object();
   }
-  if (method == "resources/subscribe" || method == "resources/unsubscribe") {
-    legacy_only();
-    std::string uri = string_param(params, "uri");
-    if (method == "resources/subscribe")
-      ex.session->subscribe(uri);
-    else
-      ex.session->unsubscribe(uri);
+  if (method == "resources/subscribe") {
+    ex.session->subscriptions.subscribe(string_param(params, "uri"));
+    return json::object();
+  }
+  if (method == "resources/unsubscribe") {
+    ex.session->subscriptions.unsubscribe(string_param(params, "uri"));
     return json::object();
   }
   throw ProtocolError(code::method_not_found, "Method not found: " + method, nullptr,
-                      ex.modern ? 404 : 0);
+                      ex.modern ? ErrorKind::not_found : ErrorKind::in_body);
 }
 
 json McpServer::initialize(const json &params, Exchange &ex) {
   if (!ex.session) {
     throw ProtocolError(code::invalid_request, "Invalid Request: initialize is not allowed here",
-                        nullptr, 400);
+                        nullptr, ErrorKind::bad_request);
   }
   auto requested = params.find("protocolVersion");
   if (requested == params.end() || !requested->is_string()) {
@@ -603,7 +512,8 @@ json McpServer::list_tools(const json &params, Exchange &ex) {
   return finish(page(params, registry->tool_descriptors(), "tools"), ex, true);
 }
 
-json McpServer::call_tool(const Message &, const json &params, Exchange &ex, CallState *call) {
+core::Payload McpServer::call_tool(const Incoming &in, Exchange &ex, CallState *call) {
+  const json &params = in.params();
   const auto registry = current_registry();  // kept for the whole request
   std::string name = string_param(params, "name");
   const Tool *tool = registry->find_tool(name);
@@ -615,73 +525,67 @@ json McpServer::call_tool(const Message &, const json &params, Exchange &ex, Cal
       throw ProtocolError(code::invalid_params, "Invalid params: \"arguments\" must be an object");
     args = *a;
   }
-  ToolResult r;
   if (std::string problem = validate_schema(tool->input_schema, args); !problem.empty()) {
     // An argument mistake is for the model to fix, so it is a tool error.
-    r = text_result("Invalid arguments for " + name + ": " + problem);
-    r.is_error = true;
-  } else {
-    CallContext ctx(ex, call, progress_token(params));
-    std::string digest;
-    if (ex.modern) {
-      digest = digest_arguments(args);
-      std::vector<json> answers;
-      if (auto st = params.find("requestState"); st != params.end()) {
-        auto state = st->is_string() ? open_request_state(st->get<std::string>()) : std::nullopt;
-        if (!state || state->subject != ex.subject || state->tool != name ||
-            state->args_digest != digest)
-          throw ProtocolError(code::invalid_params,
-                              "Invalid params: requestState failed verification (altered, expired, "
-                              "or from another call); call the tool again without it");
-        answers = std::move(state->answers);
-      }
-      auto responses = params.find("inputResponses");
-      ctx.replay(std::move(answers),
-                 responses != params.end() && responses->is_object() ? &*responses : nullptr);
-    }
-    try {
-      r = tool->handler(args, ctx);
-    } catch (const InputRequired &need) {
-      json out = {{"resultType", "input_required"},
-                  {"inputRequests", {{need.key, need.request}}},
-                  {"requestState", seal_request_state({ex.subject, name, digest, need.answers},
-                                                      std::chrono::minutes(10))}};
-      out["_meta"] = {{kMetaServerInfo, {{"name", info_.name}, {"version", info_.version}}}};
-      return out;
-    } catch (const ToolError &e) {
-      r = text_result(e.what());
-      r.is_error = true;
-    } catch (const ProtocolError &) {
-      throw;
-    } catch (const std::exception &e) {
-      log::error("mcp", "tool " + name + " failed: " + e.what());
-      r = text_result("Internal error in " + name + ": " + e.what());
-      r.is_error = true;
-    }
+    return tool_result(error_result("Invalid arguments for " + name + ": " + problem), ex);
   }
-  if (r.structured_text) {
-    // Large results: splice the text in rather than parse and re-serialize it.
-    // A gap in front, where handle_request writes the envelope without
-    // copying the result (JSON allows the blanks it leaves).
-    std::string text(kEnvelopeGap, ' ');
-    text.reserve(kEnvelopeGap + 2 * r.structured_text->size() + 256);
-    text += "{\"content\":[{\"type\":\"text\",\"text\":";
-    util::append_json_string(text, *r.structured_text);
-    text += "}],\"structuredContent\":";
-    text += *r.structured_text;
-    r.structured_text.reset();  // its memory back before the response is sent
-    if (r.is_error) text += ",\"isError\":true";
-    if (ex.modern) {
-      text += ",\"resultType\":\"complete\",\"_meta\":";
-      text += json{{kMetaServerInfo, {{"name", info_.name}, {"version", info_.version}}}}.dump();
+  CallContext ctx(ex, call, in.progress_token());
+  std::string digest;
+  if (ex.modern) {
+    digest = digest_arguments(args);
+    std::vector<json> answers;
+    if (auto st = params.find("requestState"); st != params.end()) {
+      auto state = st->is_string() ? open_request_state(st->get<std::string>()) : std::nullopt;
+      if (!state || state->subject != ex.subject || state->tool != name ||
+          state->args_digest != digest)
+        throw ProtocolError(code::invalid_params,
+                            "Invalid params: requestState failed verification (altered, expired, "
+                            "or from another call); call the tool again without it");
+      answers = std::move(state->answers);
     }
-    text += '}';
-    return json{{kRawResult, std::move(text)}};
+    auto responses = params.find("inputResponses");
+    ctx.replay(std::move(answers),
+               responses != params.end() && responses->is_object() ? &*responses : nullptr);
   }
-  json out = {{"content", std::move(r.content)}};
-  if (r.structured) out["structuredContent"] = std::move(*r.structured);
-  if (r.is_error) out["isError"] = true;
-  return finish(std::move(out), ex, false);
+  try {
+    return tool_result(tool->handler(args, ctx), ex);
+  } catch (const InputRequired &need) {
+    return json{{"resultType", "input_required"},
+                {"inputRequests", {{need.key, need.request}}},
+                {"requestState", seal_request_state({ex.subject, name, digest, need.answers},
+                                                    std::chrono::minutes(10))},
+                {"_meta", server_meta()}};
+  } catch (const core::CallerError &e) {
+    return tool_result(error_result(e.what()), ex);
+  } catch (const ProtocolError &) {
+    throw;
+  } catch (const std::exception &e) {
+    log::error("mcp", "tool " + name + " failed: " + e.what());
+    return tool_result(error_result("Internal error in " + name + ": " + e.what()), ex);
+  }
+}
+
+// A tool's result as the protocol carries it. Structured content goes twice:
+// as structuredContent and as the text of a content block. Text that is JSON
+// already is spliced, never parsed.
+core::Payload McpServer::tool_result(ToolResult r, const Exchange &ex) const {
+  if (!r.structured || !r.structured->is_text()) {
+    json out = {{"content", std::move(r.content)}};
+    if (r.structured) out["structuredContent"] = std::move(r.structured->value());
+    if (r.is_error) out["isError"] = true;
+    return finish(std::move(out), ex, false);
+  }
+  std::string_view data = r.structured->text().view();
+  core::ObjectText out(2 * data.size() + 256);
+  std::string &content = out.member("content");
+  content += "[{\"type\":\"text\",\"text\":";
+  core::append_json_string(content, data);
+  content += "}]";
+  out.add_json("structuredContent", data);
+  r.structured.reset();  // its memory back before the response is sent
+  if (r.is_error) out.add("isError", true);
+  if (ex.modern) out.add("resultType", "complete").add("_meta", server_meta());
+  return out;
 }
 
 json McpServer::list_prompts(const json &params, Exchange &ex) {
@@ -749,10 +653,10 @@ json McpServer::list_resource_templates(const json &params, Exchange &ex) {
   return finish(page(params, items, "resourceTemplates"), ex, true);
 }
 
-json McpServer::read_resource(const Message &, const json &params, Exchange &ex, CallState *call) {
+json McpServer::read_resource(const Incoming &in, Exchange &ex, CallState *call) {
   const auto registry = current_registry();  // kept for the whole request
-  std::string uri = string_param(params, "uri");
-  CallContext ctx(ex, call, progress_token(params));
+  std::string uri = string_param(in.params(), "uri");
+  CallContext ctx(ex, call, in.progress_token());
   for (const auto &provider : registry->resource_providers()) {
     if (auto contents = provider->read(uri, ctx)) {
       json r = {{"contents", std::move(*contents)}, {"ttlMs", 30000}, {"cacheScope", "private"}};

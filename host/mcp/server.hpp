@@ -1,7 +1,7 @@
 // The MCP dispatcher: one object serves every client of every transport and
-// both protocol eras. Transports turn bytes into Messages, build an Exchange
-// that says who is asking and where request-related messages go, and send back
-// what handle_request returns.
+// both protocol eras. Transports turn bytes into an Incoming (parsed once),
+// build an Exchange that says who is asking and where request-related
+// messages go, and send back what handle_request returns.
 #pragma once
 
 #include <atomic>
@@ -16,8 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "core/json_text.hpp"
 #include "mcp/protocol.hpp"
 #include "mcp/registry.hpp"
+#include "mcp/subscriptions.hpp"
 
 namespace pgmcp::mcp {
 
@@ -76,15 +78,10 @@ class Session : public Peer {
   std::atomic<int> log_level{1};  // index into the MCP levels; 1 = info
   std::atomic<bool> initialized{false};
   std::atomic<bool> negotiated{false};
-
-  void subscribe(const std::string &uri);
-  void unsubscribe(const std::string &uri);
-  bool subscribed(const std::string &uri);
+  ResourceSubscriptions subscriptions;  // resources/subscribe
 
  private:
   std::string id_;
-  std::mutex mutex_;
-  std::set<std::string> subscriptions_;
 };
 
 // Who is asking, in which era, and where replies other than the response go.
@@ -109,37 +106,22 @@ struct ServerInfo {
   std::string instructions;
 };
 
-// The modern era's per-request metadata, parsed and checked. Throws
-// ProtocolError (HTTP 400) when it is missing or names an unsupported revision.
-struct ModernMeta {
-  std::string protocol_version;
-  json client_capabilities;
-  std::optional<int> log_level;
-};
-std::optional<ModernMeta> modern_meta(const Message &m);
-
 class McpServer {
  public:
   McpServer(ServerInfo info, std::shared_ptr<Registry> registry);
 
-  // A response and, for HTTP, the status it should carry.
+  // A response, as text, and what kind of error it is, if one.
   struct Reply {
-    json message;
-    int http_status = 200;
-    std::string raw;  // the whole message as text, when built without JSON values
-    // The text to send; takes it (a large raw result is not copied).
-    std::string take_text() {
-      return raw.empty() ? message.dump(-1, ' ', false, json::error_handler_t::replace)
-                         : std::move(raw);
-    }
+    std::string text;
+    std::optional<ErrorKind> error;  // set for an error response
   };
   // Handles one request and returns its response, or nullopt when the request
   // was cancelled (no response is then sent). Never throws.
-  std::optional<Reply> handle_request(const Message &m, Exchange &ex);
+  std::optional<Reply> handle_request(const Incoming &in, Exchange &ex);
   // Handles a notification. Never throws.
-  void handle_notification(const Message &m, Exchange &ex);
+  void handle_notification(const Incoming &in, Exchange &ex);
   // Routes the client's response to a server-to-client request.
-  void handle_response(const Message &m, Peer &peer);
+  void handle_response(const Incoming &in, Peer &peer);
 
   // Change notifications (list_changed, resources/updated) go to every
   // transport that registered a sink; each decides which clients get them.
@@ -156,21 +138,21 @@ class McpServer {
   void replace_registry(std::shared_ptr<Registry> registry);
   json capabilities() const;
 
-  // Log levels as MCP names them, lowest first.
-  static const std::vector<std::string> &log_levels();
-
  private:
-  json dispatch(const Message &m, Exchange &ex, CallState *call);
+  void establish(const Incoming &in, Exchange &ex) const;
+  core::Payload dispatch(const Incoming &in, Exchange &ex, CallState *call);
   json initialize(const json &params, Exchange &ex);
   json discover(Exchange &ex);
   json list_tools(const json &params, Exchange &ex);
-  json call_tool(const Message &m, const json &params, Exchange &ex, CallState *call);
+  core::Payload call_tool(const Incoming &in, Exchange &ex, CallState *call);
+  core::Payload tool_result(ToolResult r, const Exchange &ex) const;
   json list_prompts(const json &params, Exchange &ex);
   json get_prompt(const json &params, Exchange &ex);
   json list_resources(const json &params, Exchange &ex);
   json list_resource_templates(const json &params, Exchange &ex);
-  json read_resource(const Message &m, const json &params, Exchange &ex, CallState *call);
+  json read_resource(const Incoming &in, Exchange &ex, CallState *call);
   json complete(const json &params, Exchange &ex);
+  json server_meta() const;
   json finish(json result, const Exchange &ex, bool cacheable) const;
 
   ServerInfo info_;

@@ -69,28 +69,29 @@ class Connection {
           error_response(nullptr, code::parse_error, std::string("Parse error: ") + e.what()));
       return;
     }
-    Message m;
+    json id = reply_id(doc);
+    std::unique_ptr<Incoming> in;
     try {
-      m = classify(doc);
+      in = std::make_unique<Incoming>(std::move(doc));
     } catch (const ProtocolError &e) {
-      out_.send(error_response(reply_id(doc), e));
+      out_.send(error_response(id, e));
       return;
     }
-    switch (m.kind) {
+    switch (in->kind()) {
       case Message::Kind::response:
-        server_.handle_response(m, *session_);
+        server_.handle_response(*in, *session_);
         return;
       case Message::Kind::notification: {
         Exchange ex = exchange();
-        server_.handle_notification(m, ex);
+        server_.handle_notification(*in, ex);
         return;
       }
       case Message::Kind::request:
-        if (m.method == "initialize") {
+        if (in->method() == "initialize") {
           // Inline, so requests that follow see the negotiated session.
-          run(std::move(doc));
+          run(*in);
         } else {
-          enqueue(std::move(doc));
+          enqueue(std::move(in));
         }
         return;
     }
@@ -124,31 +125,30 @@ class Connection {
     return ex;
   }
 
-  void run(json doc) {
-    Message m = classify(doc);
+  void run(const Incoming &in) {
     Exchange ex = exchange();
-    if (auto reply = server_.handle_request(m, ex)) out_.send_text(reply->take_text());
+    if (auto reply = server_.handle_request(in, ex)) out_.send_text(std::move(reply->text));
   }
 
-  void enqueue(json doc) {
+  void enqueue(std::unique_ptr<Incoming> in) {
     {
       std::lock_guard lock(mutex_);
-      queue_.push_back(std::move(doc));
+      queue_.push_back(std::move(in));
     }
     cv_.notify_one();
   }
 
   void work() {
     for (;;) {
-      json doc;
+      std::unique_ptr<Incoming> in;
       {
         std::unique_lock lock(mutex_);
         cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping and drained
-        doc = std::move(queue_.front());
+        in = std::move(queue_.front());
         queue_.pop_front();
       }
-      run(std::move(doc));
+      run(*in);
     }
   }
 
@@ -158,7 +158,7 @@ class Connection {
   std::shared_ptr<Session> session_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<json> queue_;
+  std::deque<std::unique_ptr<Incoming>> queue_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 };

@@ -61,12 +61,9 @@ struct Metrics::Impl {
           .Register(*registry);
 };
 
-Metrics &Metrics::instance() {
-  static Metrics m;
-  return m;
-}
-
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
+
+Metrics::~Metrics() = default;
 
 void Metrics::query(const std::string &database, QueryStatus status, double seconds) {
   static const char *names[] = {"ok",        "error",       "timeout",

@@ -14,9 +14,14 @@ namespace pgmcp::observability {
 // Outcome label of pg_mcp_db_queries_total.
 enum class QueryStatus { ok, error, timeout, cancelled, unavailable, rate_limited };
 
+// One per process, made by main and handed to the components that count;
+// tests make their own.
 class Metrics {
  public:
-  static Metrics &instance();
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics &) = delete;
+  Metrics &operator=(const Metrics &) = delete;
 
   // pg_mcp_db_queries_total{database,status} and, for statements that ran,
   // pg_mcp_db_query_duration_seconds{database}.
@@ -47,7 +52,6 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry();
 
  private:
-  Metrics();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -12,8 +12,6 @@
 
 namespace pgmcp::pipeline {
 
-using mcp::json;
-
 const char *const kSqlSystemPrompt =
     "You translate a question into one PostgreSQL 15 SQL query.\n"
     "Rules:\n"
@@ -308,45 +306,41 @@ std::string schema_context(const db::Catalog &catalog, const std::string &questi
 }
 
 // ---------------------------------------------------------------------------
-// The tool
+// The pipeline
+
+json Attempt::to_json() const {
+  json j = {{"sql", sql}, {"outcome", outcome}};
+  if (!error.empty()) j["error"] = error;
+  if (confidence) j["confidence"] = *confidence;
+  return j;
+}
 
 namespace {
 
-struct Attempt {
-  std::string sql, outcome, error;
-  std::optional<int> confidence;
-  json to_json() const {
-    json j = {{"sql", sql}, {"outcome", outcome}};
-    if (!error.empty()) j["error"] = error;
-    if (confidence) j["confidence"] = *confidence;
-    return j;
-  }
-};
-
 class Pipeline {
  public:
-  Pipeline(const tools::Databases &dbs, llm::Client &llm, const config::QueryToolSettings &s,
-           mcp::RequestContext &ctx)
-      : dbs_(dbs), llm_(llm), s_(s), ctx_(ctx) {}
+  Pipeline(const Databases &dbs, llm::Client &llm, const config::QueryToolSettings &s,
+           core::RequestContext &ctx, observability::Metrics *metrics)
+      : dbs_(dbs), llm_(llm), s_(s), ctx_(ctx), metrics_(metrics) {}
 
-  mcp::ToolResult run(const json &args) {
-    std::string question = trim(args.value("question", std::string()));
+  Answer run(const Question &q) {
+    std::string question = trim(q.text);
     if (question.empty())
-      throw mcp::ToolError("the question is empty; ask something about the data");
+      throw core::CallerError("the question is empty; ask something about the data");
     if (static_cast<int>(question.size()) > s_.max_question_chars)
-      throw mcp::ToolError(
+      throw core::CallerError(
           "the question is " + std::to_string(question.size()) + " characters long; the limit is " +
           std::to_string(s_.max_question_chars) + " (max_question_chars): ask a shorter question");
-    bool sql_only = args.value("return_type", std::string("result")) == "sql";
-    const tools::DatabaseEntry &e = choose(args, question);
-    long long max_rows = std::min<long long>(args.value("max_rows", e.db->options().max_rows),
+    bool sql_only = q.sql_only;
+    const DatabaseEntry &e = choose(q, question);
+    long long max_rows = std::min<long long>(q.max_rows.value_or(e.db->options().max_rows),
                                              e.db->options().max_rows);
     stage("building the schema context");
     std::shared_ptr<const db::Catalog> catalog;
     try {
       catalog = e.schema->get();
     } catch (const db::DbError &err) {
-      throw mcp::ToolError(err.describe());
+      throw core::CallerError(err.describe());
     }
     std::string context =
         schema_context(*catalog, question, s_.context_budget_tokens, e.policy.get());
@@ -395,7 +389,7 @@ class Pipeline {
         bool models_fault = err.status == PGMCP_ERR_REMOTE;
         if (!models_fault) {
           attempts.push_back({sql, "error", err.describe()});
-          return failure(e, attempts, err.describe());
+          return failure(e, std::move(attempts), err.describe());
         }
         feedback({sql, "error", err.describe()},
                  "PostgreSQL rejected that SQL: " + err.describe() + ".");
@@ -403,7 +397,7 @@ class Pipeline {
       }
       if (sql_only) {
         attempts.push_back({sql, "validated", ""});
-        return finish(e, sql, explanation, attempts, nullptr, std::nullopt);
+        return finish(e, sql, explanation, std::move(attempts), nullptr, std::nullopt);
       }
       std::optional<int> confidence;
       if (s_.verify) {
@@ -424,14 +418,14 @@ class Pipeline {
       }
       attempts.push_back({sql, "ok", ""});
       if (confidence) attempts.back().confidence = confidence;
-      return finish(e, sql, explanation, attempts, &rows, confidence);
+      return finish(e, sql, explanation, std::move(attempts), &rows, confidence);
     }
-    return failure(e, attempts, last_error);
+    return failure(e, std::move(attempts), last_error);
   }
 
  private:
   void stage(const std::string &what) {
-    if (ctx_.cancelled()) throw mcp::ToolError("the request was cancelled before " + what);
+    if (ctx_.cancelled()) throw core::CallerError("the request was cancelled before " + what);
     ctx_.progress(++step_, std::nullopt, what);
     log::debug("pipeline", what);
   }
@@ -440,12 +434,13 @@ class Pipeline {
     try {
       return llm_.complete(req, &ctx_);
     } catch (const llm::LlmError &err) {
-      throw mcp::ToolError(err.what());
+      throw core::CallerError(err.what());
     }
   }
 
-  const tools::DatabaseEntry &choose(const json &args, const std::string &question) {
-    if (args.contains("database") || dbs_.entries.size() <= 1) return dbs_.resolve(args);
+  const DatabaseEntry &choose(const Question &q, const std::string &question) {
+    if (q.database) return dbs_.resolve({{"database", *q.database}});
+    if (dbs_.entries.size() <= 1) return dbs_.resolve(json::object());
     stage("choosing the database");
     std::string list;
     for (const auto &d : dbs_.entries)
@@ -460,7 +455,7 @@ class Pipeline {
     std::string name = j.is_object() && j.contains("database") && j["database"].is_string()
                            ? j["database"].get<std::string>()
                            : "";
-    if (const tools::DatabaseEntry *found = dbs_.find(name)) return *found;
+    if (const DatabaseEntry *found = dbs_.find(name)) return *found;
     std::string reason = j.is_object() && j.contains("reason") && j["reason"].is_string()
                              ? " (" + j["reason"].get<std::string>() + ")"
                              : "";
@@ -468,8 +463,8 @@ class Pipeline {
     for (const auto &d : dbs_.entries)
       names += (names.empty() ? "" : ", ") + d.db->name() +
                (d.db->description().empty() ? "" : " (" + d.db->description() + ")");
-    throw mcp::ToolError("the question does not make clear which database to use" + reason +
-                         "; pass \"database\", one of: " + names);
+    throw core::CallerError("the question does not make clear which database to use" + reason +
+                            "; pass \"database\", one of: " + names);
   }
 
   std::pair<int, std::string> verify(const std::string &question, const std::string &sql,
@@ -497,97 +492,45 @@ class Pipeline {
     return {confidence, why};
   }
 
-  static json attempts_json(const std::vector<Attempt> &attempts) {
-    json a = json::array();
-    for (const auto &x : attempts) a.push_back(x.to_json());
+  Answer finish(const DatabaseEntry &e, const std::string &sql, const std::string &explanation,
+                std::vector<Attempt> attempts, db::QueryResult *rows,
+                std::optional<int> confidence) {
+    if (metrics_ != nullptr) metrics_->query_attempts(static_cast<int>(attempts.size()));
+    Answer a;
+    a.ok = true;
+    a.database = e.db->name();
+    a.sql = sql;
+    a.explanation = explanation;
+    a.attempts = std::move(attempts);
+    a.confidence = confidence;
+    if (rows != nullptr) a.rows = std::move(*rows);
     return a;
   }
 
-  mcp::ToolResult finish(const tools::DatabaseEntry &e, const std::string &sql,
-                         const std::string &explanation, const std::vector<Attempt> &attempts,
-                         const db::QueryResult *rows, std::optional<int> confidence) {
-    observability::Metrics::instance().query_attempts(static_cast<int>(attempts.size()));
-    json out = {{"database", e.db->name()}, {"sql", sql}, {"attempts", attempts_json(attempts)}};
-    if (!explanation.empty()) out["explanation"] = explanation;
-    if (confidence) out["confidence"] = *confidence;
-    if (rows == nullptr) return mcp::structured_result(std::move(out));
-    out["columns"] = rows->columns;
-    out["row_count"] = rows->row_count;
-    out["truncated"] = rows->truncated;
-    std::string text = out.dump(-1, ' ', false, json::error_handler_t::replace);
-    text.pop_back();  // the rows are JSON text already: splice them in
-    text += ",\"rows\":" + rows->rows_json + "}";
-    return mcp::structured_text_result(std::move(text));
+  Answer failure(const DatabaseEntry &e, std::vector<Attempt> attempts,
+                 const std::string &last_error) {
+    if (metrics_ != nullptr) metrics_->query_attempts(static_cast<int>(attempts.size()));
+    Answer a;
+    a.database = e.db->name();
+    a.error = last_error;
+    a.attempts = std::move(attempts);
+    return a;
   }
 
-  mcp::ToolResult failure(const tools::DatabaseEntry &e, const std::vector<Attempt> &attempts,
-                          const std::string &last_error) {
-    observability::Metrics::instance().query_attempts(static_cast<int>(attempts.size()));
-    std::string text = "no working SQL after " + std::to_string(attempts.size()) + " attempt" +
-                       (attempts.size() == 1 ? "" : "s") + "; the last error: " + last_error +
-                       ". Rephrase the question, or use execute_sql with your own SQL.";
-    mcp::ToolResult r;
-    r.is_error = true;
-    json s = {
-        {"database", e.db->name()}, {"error", last_error}, {"attempts", attempts_json(attempts)}};
-    r.content = json::array(
-        {{{"type", "text"},
-          {"text", text + "\n" + s.dump(-1, ' ', false, json::error_handler_t::replace)}}});
-    return r;
-  }
-
-  const tools::Databases &dbs_;
+  const Databases &dbs_;
   llm::Client &llm_;
   const config::QueryToolSettings &s_;
-  mcp::RequestContext &ctx_;
+  core::RequestContext &ctx_;
+  observability::Metrics *metrics_;
   double step_ = 0;
 };
 
 }  // namespace
 
-void add_query_tool(mcp::Registry &registry, std::shared_ptr<tools::Databases> databases,
-                    std::shared_ptr<llm::Client> llm, config::QueryToolSettings settings) {
-  mcp::Tool t;
-  t.name = "query";
-  t.title = "Answer a question from the database";
-  t.description =
-      "Answers a question in plain language about a PostgreSQL database: an LLM writes the SQL, "
-      "pg-mcp checks it against the operator's SQL policy, runs it read-only, repairs it when "
-      "PostgreSQL rejects it, and returns the rows with the SQL that produced them. Use "
-      "return_type \"sql\" to get the checked SQL without running it.";
-  t.input_schema = {
-      {"type", "object"},
-      {"properties",
-       {{"question",
-         {{"type", "string"},
-          {"minLength", 1},
-          {"description", "The question, in plain language."}}},
-        {"database",
-         {{"type", "string"},
-          {"description",
-           "The database; optional when one is configured or the question makes it clear."}}},
-        {"return_type", {{"type", "string"}, {"enum", {"result", "sql"}}}},
-        {"max_rows", {{"type", "integer"}, {"minimum", 1}}}}},
-      {"required", {"question"}},
-      {"additionalProperties", false}};
-  t.output_schema = {{"type", "object"},
-                     {"properties",
-                      {{"database", {{"type", "string"}}},
-                       {"sql", {{"type", "string"}}},
-                       {"columns", {{"type", "array"}}},
-                       {"rows", {{"type", "array"}}},
-                       {"row_count", {{"type", "integer"}}},
-                       {"truncated", {{"type", "boolean"}}},
-                       {"attempts", {{"type", "array"}}},
-                       {"confidence", {{"type", "integer"}}},
-                       {"explanation", {{"type", "string"}}}}},
-                     {"required", {"database", "sql", "attempts"}}};
-  t.annotations = {true, false, false, true};
-  t.handler = [databases, llm, settings](const json &args, mcp::RequestContext &ctx) {
-    Pipeline p(*databases, *llm, settings, ctx);
-    return p.run(args);
-  };
-  registry.add_tool(std::move(t));
+Answer answer(const Question &question, const Databases &databases, llm::Client &llm,
+              const config::QueryToolSettings &settings, core::RequestContext &ctx,
+              observability::Metrics *metrics) {
+  return Pipeline(databases, llm, settings, ctx, metrics).run(question);
 }
 
 }  // namespace pgmcp::pipeline

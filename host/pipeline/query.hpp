@@ -1,23 +1,55 @@
-// The query tool: a question in plain language becomes SQL written by an LLM,
-// checked by the SQL policy, run read-only, repaired when PostgreSQL (or the
-// policy, or a verification) rejects it, and returned with the SQL it ran.
+// The query pipeline: a question in plain language becomes SQL written by an
+// LLM, checked by the SQL policy, run read-only, repaired when PostgreSQL (or
+// the policy, or a verification) rejects it, and returned with the SQL it
+// ran. The `query` tool (tools/query.cpp) is its MCP face.
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include <optional>
+#include <vector>
+
 #include "config/settings.hpp"
+#include "core/context.hpp"
 #include "db/schema.hpp"
 #include "llm/client.hpp"
-#include "mcp/registry.hpp"
+#include "observability/metrics.hpp"
+#include "pipeline/databases.hpp"
 #include "sql/policy.hpp"
-#include "tools/database_tools.hpp"
 
 namespace pgmcp::pipeline {
 
-// Adds the `query` tool, asking `llm`.
-void add_query_tool(mcp::Registry &registry, std::shared_ptr<tools::Databases> databases,
-                    std::shared_ptr<llm::Client> llm, config::QueryToolSettings settings);
+struct Question {
+  std::string text;
+  std::optional<std::string> database;  // else the only one, or the LLM chooses
+  bool sql_only = false;                // check the SQL, do not run it
+  std::optional<long long> max_rows;    // capped by the database's max_rows
+};
+
+// One SQL the model wrote, and what became of it.
+struct Attempt {
+  std::string sql;
+  std::string outcome;  // ok, validated, no_sql, rejected, error, low_confidence
+  std::string error;
+  std::optional<int> confidence;
+  json to_json() const;
+};
+
+struct Answer {
+  bool ok = false;  // false: no working SQL; `error` says the last reason
+  std::string database, sql, explanation, error;
+  std::vector<Attempt> attempts;
+  std::optional<int> confidence;
+  std::optional<db::QueryResult> rows;  // when the SQL ran
+};
+
+// Answers a question. Throws core::CallerError for what the caller can fix
+// (an empty question, an unknown database, an LLM that cannot be asked);
+// metrics may be null.
+Answer answer(const Question &question, const Databases &databases, llm::Client &llm,
+              const config::QueryToolSettings &settings, core::RequestContext &ctx,
+              observability::Metrics *metrics);
 
 // The SQL in a model's answer: a JSON envelope {"sql": ...}, a fenced block,
 // or the statement inside prose. Empty when there is none. explanation, when

@@ -94,7 +94,7 @@ pgmcp_status sample(const pgmcp_call *call, const pgmcp_llm_request *req, const 
               "an [llm.NAME] provider instead");
     return PGMCP_ERR_UNSUPPORTED;
   }
-  mcp::RequestContext &ctx = *call->ctx;
+  core::RequestContext &ctx = *call->ctx;
   if (!ctx.client_capabilities().contains("sampling")) {
     error_set(err,
               "the MCP client did not declare the sampling capability, so pg-mcp cannot ask its "
@@ -102,7 +102,7 @@ pgmcp_status sample(const pgmcp_call *call, const pgmcp_llm_request *req, const 
               "[tools] query.llm (see docs/llm.md)");
     return PGMCP_ERR_UNSUPPORTED;
   }
-  mcp::json messages = mcp::json::array();
+  json messages = json::array();
   const char *base = reinterpret_cast<const char *>(req->messages);
   for (size_t i = 0; i < req->message_count; ++i) {
     const auto *m =
@@ -111,38 +111,40 @@ pgmcp_status sample(const pgmcp_call *call, const pgmcp_llm_request *req, const 
         {{"role", m->role == PGMCP_LLM_ASSISTANT ? "assistant" : "user"},
          {"content", {{"type", "text"}, {"text", m->text != nullptr ? m->text : ""}}}});
   }
-  mcp::json params = {{"messages", std::move(messages)},
-                      {"maxTokens", req->max_tokens > 0 ? req->max_tokens : 1024},
-                      {"includeContext", "none"}};
+  json params = {{"messages", std::move(messages)},
+                 {"maxTokens", req->max_tokens > 0 ? req->max_tokens : 1024},
+                 {"includeContext", "none"}};
   if (req->system_prompt != nullptr) params["systemPrompt"] = req->system_prompt;
   if (req->temperature >= 0) params["temperature"] = req->temperature;
   auto timeout = std::chrono::milliseconds(req->timeout_ms > 0 ? req->timeout_ms : 120000);
-  mcp::json result;
+  json result;
   try {
     result = ctx.client_request("sampling/createMessage", params, timeout);
-  } catch (mcp::InputRequired &need) {
-    const_cast<pgmcp_call *>(call)->input_required = std::move(need);
-    error_set(err, "the client must answer a sampling request first (input required)");
-    return PGMCP_ERR_UNSUPPORTED;
-  } catch (const mcp::ProtocolError &e) {
+  } catch (const std::exception &e) {
     std::string what = e.what();
-    bool timed_out = what.find("timed out") != std::string::npos;
+    bool timed_out = what.find("timed out") != std::string::npos ||
+                     what.find("did not answer") != std::string::npos;
     error_set(err, ("the MCP client's model did not answer: " + what).c_str());
     return ctx.cancelled() ? PGMCP_ERR_CANCELLED
                            : (timed_out ? PGMCP_ERR_TIMEOUT : PGMCP_ERR_REMOTE);
+  } catch (...) {
+    // Not a failure: the request waits for the client (see core::RequestContext).
+    const_cast<pgmcp_call *>(call)->deferred = std::current_exception();
+    error_set(err, "the client must answer a request first");
+    return PGMCP_ERR_UNSUPPORTED;
   }
   std::string text;
-  auto string_at = [](const mcp::json &object, const char *key) -> const mcp::json * {
+  auto string_at = [](const json &object, const char *key) -> const json * {
     if (!object.is_object()) return nullptr;
     auto it = object.find(key);
     return it != object.end() && it->is_string() ? &*it : nullptr;
   };
-  static const mcp::json kNone;
+  static const json kNone;
   auto found = result.is_object() ? result.find("content") : result.end();
-  const mcp::json &content = found != result.end() ? *found : kNone;
-  auto take = [&](const mcp::json &block) {
-    const mcp::json *type = string_at(block, "type");
-    const mcp::json *t = string_at(block, "text");
+  const json &content = found != result.end() ? *found : kNone;
+  auto take = [&](const json &block) {
+    const json *type = string_at(block, "type");
+    const json *t = string_at(block, "text");
     if (type != nullptr && *type == "text" && t != nullptr) text += t->get<std::string>();
   };
   if (content.is_array())
@@ -154,9 +156,9 @@ pgmcp_status sample(const pgmcp_call *call, const pgmcp_llm_request *req, const 
     return PGMCP_ERR_REMOTE;
   }
   out->append_text(out->ctx, text.data(), text.size());
-  if (const mcp::json *model = string_at(result, "model"))
+  if (const json *model = string_at(result, "model"))
     out->set_model(out->ctx, model->get<std::string>().c_str());
-  if (const mcp::json *stop = string_at(result, "stopReason"))
+  if (const json *stop = string_at(result, "stopReason"))
     out->set_stop_reason(out->ctx, stop->get<std::string>().c_str());
   return PGMCP_OK;
 }

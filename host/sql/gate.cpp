@@ -10,8 +10,8 @@ namespace pgmcp::sql {
 
 namespace {
 
-Rejected rejection(Verdict v, const std::string &sql, db::Database &db, mcp::RequestContext *ctx) {
-  observability::Metrics::instance().rejection(db.name(), v.rule);
+Rejected rejection(Verdict v, const std::string &sql, db::Database &db, core::RequestContext *ctx) {
+  if (db.metrics() != nullptr) db.metrics()->rejection(db.name(), v.rule);
   log::audit({{"subject", ctx != nullptr ? ctx->subject() : ""},
               {"database", db.name()},
               {"statement", sql},
@@ -28,7 +28,7 @@ Rejected rejection(Verdict v, const std::string &sql, db::Database &db, mcp::Req
 db::QueryResult Gate::run(const std::string &sql,
                           const std::vector<std::optional<std::string>> &params,
                           db::QueryLimits limits, db::Database &db, db::SchemaCache &schema,
-                          const SqlPolicy &policy, mcp::RequestContext *ctx, GateOptions options) {
+                          const SqlPolicy &policy, core::RequestContext *ctx, GateOptions options) {
   Verdict passed = policy.check(sql);
   if (passed.allowed && passed.writes && options.reads_only) {
     passed.allowed = false;

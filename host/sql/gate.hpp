@@ -40,7 +40,7 @@ class Gate {
   static db::QueryResult run(const std::string &sql,
                              const std::vector<std::optional<std::string>> &params,
                              db::QueryLimits limits, db::Database &db, db::SchemaCache &schema,
-                             const SqlPolicy &policy, mcp::RequestContext *ctx,
+                             const SqlPolicy &policy, core::RequestContext *ctx,
                              GateOptions options = {});
 };
 

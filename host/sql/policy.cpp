@@ -377,63 +377,16 @@ bool begins_like_a_query(const std::string &sql) {
   return ends && (word == "select" || word == "values" || word == "table" || word == "with");
 }
 
-std::vector<SqlPolicy::Name> names(const std::vector<std::string> &entries, const char *key,
-                                   bool wildcard) {
-  std::vector<SqlPolicy::Name> out;
-  for (const auto &e : entries) {
-    try {
-      std::string text = e;
-      bool star = false;
-      if (wildcard && text.size() > 2 && text.compare(text.size() - 2, 2, ".*") == 0) {
-        star = true;
-        text.resize(text.size() - 2);
-      }
-      auto parts = db::split_name(text, star ? 1 : 2);
-      if (star)
-        out.push_back({parts[0], "*"});
-      else
-        out.push_back(parts.size() == 1 ? SqlPolicy::Name{"", parts[0]}
-                                        : SqlPolicy::Name{parts[0], parts[1]});
-    } catch (const std::invalid_argument &ex) {
-      throw std::invalid_argument(std::string(key) + ": " + ex.what() + "; write name" +
-                                  (wildcard ? ", schema.name or schema.*" : " or schema.name"));
-    }
-  }
-  return out;
-}
-
-std::vector<SqlPolicy::ColumnName> column_names(const std::vector<std::string> &entries,
-                                                const char *key, size_t min_parts) {
-  std::vector<SqlPolicy::ColumnName> out;
-  for (const auto &e : entries) {
-    try {
-      auto parts = db::split_name(e, 3);
-      if (parts.size() < min_parts) throw std::invalid_argument("'" + e + "' names no table");
-      SqlPolicy::ColumnName c;
-      c.column = parts.back();
-      if (parts.size() >= 2) c.table = parts[parts.size() - 2];
-      if (parts.size() == 3) c.schema = parts[0];
-      out.push_back(std::move(c));
-    } catch (const std::invalid_argument &ex) {
-      throw std::invalid_argument(std::string(key) + ": " + ex.what() +
-                                  (min_parts > 1 ? "; write table.column or schema.table.column"
-                                                 : "; write column, table.column or "
-                                                   "schema.table.column"));
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 SqlPolicy::SqlPolicy(PolicyOptions options, std::string database)
     : options_(std::move(options)), database_(std::move(database)) {
-  blocked_tables_ = names(options_.blocked_tables, "blocked_tables", false);
-  blocked_functions_ = names(options_.blocked_functions, "blocked_functions", true);
-  allowed_functions_ = names(options_.allowed_functions, "allowed_functions", true);
-  allowed_tables_ = names(options_.allowed_tables, "allowed_tables", true);
-  blocked_columns_ = column_names(options_.blocked_columns, "blocked_columns", 1);
-  allowed_columns_ = column_names(options_.allowed_columns, "allowed_columns", 2);
+  blocked_tables_ = config::name_patterns(options_.blocked_tables, "blocked_tables", false);
+  blocked_functions_ = config::name_patterns(options_.blocked_functions, "blocked_functions", true);
+  allowed_functions_ = config::name_patterns(options_.allowed_functions, "allowed_functions", true);
+  allowed_tables_ = config::name_patterns(options_.allowed_tables, "allowed_tables", true);
+  blocked_columns_ = config::column_patterns(options_.blocked_columns, "blocked_columns", 1);
+  allowed_columns_ = config::column_patterns(options_.allowed_columns, "allowed_columns", 2);
 }
 
 SqlPolicy::~SqlPolicy() = default;

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/names.hpp"
 #include "config/settings.hpp"
 #include "db/schema.hpp"
 
@@ -117,12 +118,8 @@ class SqlPolicy {
   bool blocks_column(const std::string &schema, const std::string &table,
                      const std::string &column) const;
 
-  struct Name {
-    std::string schema, name;  // schema empty: any; name "*": every name in schema
-  };
-  struct ColumnName {
-    std::string schema, table, column;  // table empty: any table
-  };
+  using Name = config::NamePattern;
+  using ColumnName = config::ColumnPattern;
 
  private:
   friend class Rules;

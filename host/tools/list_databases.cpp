@@ -1,9 +1,9 @@
-#include "tools/list_databases.hpp"
+#include "tools/tools.hpp"
 
 namespace pgmcp::tools {
 
 mcp::Tool list_databases_tool(const config::Settings &settings) {
-  mcp::json databases = mcp::json::array();
+  json databases = json::array();
   for (const auto &db : settings.databases) {
     // Every database is read-only until write access becomes configurable.
     databases.push_back({{"name", db.name},
@@ -17,7 +17,7 @@ mcp::Tool list_databases_tool(const config::Settings &settings) {
       "Lists the PostgreSQL databases this server can query, with each one's description and "
       "whether it is read-only. Use the names as the `database` argument of the other tools.";
   t.input_schema = {
-      {"type", "object"}, {"properties", mcp::json::object()}, {"additionalProperties", false}};
+      {"type", "object"}, {"properties", json::object()}, {"additionalProperties", false}};
   t.output_schema = {{"type", "object"},
                      {"properties",
                       {{"databases",
@@ -31,7 +31,7 @@ mcp::Tool list_databases_tool(const config::Settings &settings) {
                            {"required", {"name", "description", "read_only"}}}}}}}},
                      {"required", {"databases"}}};
   t.annotations = {true, false, true, false};
-  t.handler = [databases](const mcp::json &, mcp::RequestContext &) {
+  t.handler = [databases](const json &, mcp::RequestContext &) {
     return mcp::structured_result({{"databases", databases}});
   };
   return t;

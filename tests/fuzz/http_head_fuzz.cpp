@@ -13,9 +13,9 @@
 #include <sstream>
 #include <string>
 
-#include "mcp/http_head.hpp"
+#include "http/head.hpp"
 
-using namespace pgmcp::mcp::http_head;
+using namespace pgmcp::http::head;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
   std::string_view bytes(reinterpret_cast<const char *>(data), size);

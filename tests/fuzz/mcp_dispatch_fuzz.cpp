@@ -20,7 +20,7 @@ namespace {
 
 class Discard final : public pgmcp::mcp::Outbound {
  public:
-  bool send(const pgmcp::mcp::json &) override { return true; }
+  bool send(const pgmcp::json &) override { return true; }
 };
 
 pgmcp::mcp::McpServer &server() {
@@ -43,7 +43,7 @@ pgmcp::mcp::McpServer &server() {
                            {"list", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
                          {"required", {"text"}},
                          {"additionalProperties", false}};
-    echo.handler = [](const pgmcp::mcp::json &args, pgmcp::mcp::RequestContext &ctx) {
+    echo.handler = [](const pgmcp::json &args, pgmcp::core::RequestContext &ctx) {
       ctx.progress(1, 2, "half");
       ctx.log(pgmcp::log::Level::info, "fuzz", args);
       return pgmcp::mcp::structured_result(args);
@@ -53,7 +53,7 @@ pgmcp::mcp::McpServer &server() {
     ask.name = "ask";
     ask.description = "asks the client's model";
     ask.input_schema = {{"type", "object"}};
-    ask.handler = [](const pgmcp::mcp::json &, pgmcp::mcp::RequestContext &ctx) {
+    ask.handler = [](const pgmcp::json &, pgmcp::core::RequestContext &ctx) {
       static pgmcp::plugins::HostTable host("fuzz");
       pgmcp_call call{&ctx, {}};
       pgmcp_llm_message message{sizeof(pgmcp_llm_message), PGMCP_LLM_USER, "question"};
@@ -98,9 +98,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     input.remove_prefix(nl == std::string_view::npos ? input.size() : nl + 1);
     json doc = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded()) continue;
-    Message m;
+    std::unique_ptr<Incoming> in;
     try {
-      m = classify(doc);
+      in = std::make_unique<Incoming>(std::move(doc));
     } catch (const ProtocolError &) {
       continue;
     }
@@ -108,19 +108,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     ex.session = session;
     ex.peer = session.get();
     ex.out = &out;
-    switch (m.kind) {
+    switch (in->kind()) {
       case Message::Kind::request: {
-        auto reply = server().handle_request(m, ex);
-        if (reply && !reply->message.contains("result") && !reply->message.contains("error") &&
-            !json::accept(reply->raw))
-          __builtin_trap();
+        // Every reply is one JSON-RPC response: a result or an error.
+        auto reply = server().handle_request(*in, ex);
+        if (reply) {
+          json r = json::parse(reply->text, nullptr, false);
+          if (r.is_discarded() || r.contains("result") == r.contains("error") ||
+              r.contains("error") != reply->error.has_value())
+            __builtin_trap();
+        }
         break;
       }
       case Message::Kind::notification:
-        server().handle_notification(m, ex);
+        server().handle_notification(*in, ex);
         break;
       case Message::Kind::response:
-        server().handle_response(m, *session);
+        server().handle_response(*in, *session);
         break;
     }
   }

@@ -20,10 +20,10 @@
 #include <thread>
 #include <vector>
 
-#include "mcp/http_server.hpp"
+#include "http/server.hpp"
 
-using pgmcp::mcp::HttpLimits;
-using pgmcp::mcp::HttpServer;
+using pgmcp::http::HttpLimits;
+using pgmcp::http::HttpServer;
 using testing::HasSubstr;
 using namespace std::chrono_literals;
 
@@ -210,7 +210,7 @@ TEST_F(HttpServerTest, AClientThatDoesNotReadIsCutAtTheWriteDeadline) {
   start(limits, [took](Poco::Net::HTTPServerRequest &, Poco::Net::HTTPServerResponse &resp) {
     auto t0 = std::chrono::steady_clock::now();
     try {
-      pgmcp::mcp::WriteDeadline deadline(HttpServer::current());
+      pgmcp::http::WriteDeadline deadline(HttpServer::current());
       answer(resp, std::string(kBig, 'x'));
     } catch (...) {
       // the write failed: what a handler sees when the deadline cuts it

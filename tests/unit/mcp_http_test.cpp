@@ -30,7 +30,7 @@ class HttpTest : public testing::Test {
     pgmcp::mcp::HttpOptions o;
     o.listen = {"127.0.0.1", 0};
     o.session_idle_timeout = std::chrono::seconds(1);
-    transport = std::make_unique<pgmcp::mcp::HttpTransport>(server, o);
+    transport = std::make_unique<pgmcp::mcp::HttpTransport>(server, o, scheduler);
     transport->start();
   }
   void TearDown() override { transport->stop(); }
@@ -93,6 +93,7 @@ class HttpTest : public testing::Test {
 
   std::shared_ptr<Probe> probe = std::make_shared<Probe>();
   pgmcp::mcp::McpServer server{pgmcp::mcp::ServerInfo{}, test_registry(probe)};
+  pgmcp::core::Scheduler scheduler;
   std::unique_ptr<pgmcp::mcp::HttpTransport> transport;
 };
 

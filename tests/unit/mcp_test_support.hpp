@@ -17,7 +17,7 @@
 
 namespace pgmcp::test {
 
-using mcp::json;
+using pgmcp::json;
 
 struct Probe {
   std::atomic<bool> cancel_seen{false};

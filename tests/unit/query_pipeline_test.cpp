@@ -5,6 +5,7 @@
 #include "mcp/request_state.hpp"
 #include "pipeline/query.hpp"
 
+using pgmcp::json;
 using pgmcp::pipeline::extract_sql;
 using pgmcp::pipeline::schema_context;
 

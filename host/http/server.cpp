@@ -1,4 +1,4 @@
-#include "mcp/http_server.hpp"
+#include "http/server.hpp"
 
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
@@ -34,16 +34,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/head.hpp"
 #include "log/log.hpp"
-#include "mcp/http_head.hpp"
-#include "observability/metrics.hpp"
 
-namespace pgmcp::mcp {
+namespace pgmcp::http {
 
 using Clock = std::chrono::steady_clock;
-using http_head::Arrived;
-using http_head::assess;
-using http_head::kPeekBytes;
+using head::Arrived;
+using head::assess;
+using head::kPeekBytes;
 using Poco::Net::HTTPResponse;
 
 namespace {
@@ -112,8 +111,6 @@ std::string canned(int status, const std::string &message, int retry_after_s) {
   return out;
 }
 
-void count(const char *reason) { observability::Metrics::instance().http_dropped(reason); }
-
 }  // namespace
 
 class HttpConnection {
@@ -180,6 +177,9 @@ struct HttpServer::Impl {
   Poco::Net::ServerSocket listener;
   Poco::Net::Context::Ptr tls;
   HttpLimits limits;
+  void count(const char *reason) {
+    if (limits.metrics != nullptr) limits.metrics->http_dropped(reason);
+  }
   Handler handler;
   Poco::AutoPtr<Poco::Net::HTTPServerParams> params = new Poco::Net::HTTPServerParams;
 
@@ -826,4 +826,4 @@ HttpServer::Counts HttpServer::counts() const {
   return n;
 }
 
-}  // namespace pgmcp::mcp
+}  // namespace pgmcp::http

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <string_view>
 
-namespace pgmcp::mcp::http_head {
+namespace pgmcp::http::head {
 
 // How much of a waiting request the event loop looks at: a head (and small
 // body) must fit, else the head is refused as too large (431) or the body is
@@ -36,4 +36,4 @@ enum class Arrived {
 };
 Arrived assess(std::string_view data);
 
-}  // namespace pgmcp::mcp::http_head
+}  // namespace pgmcp::http::head

@@ -1,9 +1,9 @@
-#include "mcp/http_head.hpp"
+#include "http/head.hpp"
 
 #include <cctype>
 #include <string>
 
-namespace pgmcp::mcp::http_head {
+namespace pgmcp::http::head {
 
 // Where a head ends in `data` (the offset after the blank line), or npos.
 std::size_t head_end(std::string_view data) {
@@ -64,4 +64,4 @@ Arrived assess(std::string_view data) {
   return Arrived::head_and_part_of_body;
 }
 
-}  // namespace pgmcp::mcp::http_head
+}  // namespace pgmcp::http::head

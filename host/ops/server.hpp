@@ -1,4 +1,4 @@
-// The [observability] listener: /metrics (Prometheus text), /health (the
+// The operations endpoint ([observability] listen): /metrics (Prometheus text), /health (the
 // process answers) and /ready (every database reachable, JSON per database).
 #pragma once
 
@@ -7,15 +7,18 @@
 #include <string>
 
 #include "config/settings.hpp"
-#include "mcp/protocol.hpp"
+#include "core/json.hpp"
+#include "observability/metrics.hpp"
 
-namespace pgmcp::observability {
+namespace pgmcp::ops {
 
 struct Probes {
+  // What /metrics shows; null: an empty exposition.
+  std::shared_ptr<observability::Metrics> metrics;
   // Refreshes gauges that are read at scrape time.
   std::function<void()> before_scrape;
   // {"ready": bool, "databases": {...}}
-  std::function<mcp::json()> readiness;
+  std::function<json()> readiness;
 };
 
 class ObservabilityServer {
@@ -31,4 +34,4 @@ class ObservabilityServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace pgmcp::observability
+}  // namespace pgmcp::ops

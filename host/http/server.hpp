@@ -20,7 +20,9 @@
 #include <functional>
 #include <memory>
 
-namespace pgmcp::mcp {
+#include "observability/metrics.hpp"
+
+namespace pgmcp::http {
 
 struct HttpLimits {
   int max_threads = 128;                                // workers running requests
@@ -33,6 +35,7 @@ struct HttpLimits {
   std::chrono::milliseconds write_timeout{30000};       // one response (or one event) to be taken
   std::chrono::milliseconds keepalive_interval{15000};  // comments on parked event streams
   std::size_t max_body_bytes = 4 * 1024 * 1024;
+  observability::Metrics *metrics = nullptr;  // counts refusals and cuts; may be null
 };
 
 // One client connection; opaque outside the server.
@@ -100,4 +103,4 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace pgmcp::mcp
+}  // namespace pgmcp::http

@@ -1,13 +1,13 @@
-#include "observability/server.hpp"
+#include "ops/server.hpp"
 
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 
-#include "mcp/http_server.hpp"
+#include "http/server.hpp"
 #include "observability/metrics.hpp"
 
-namespace pgmcp::observability {
+namespace pgmcp::ops {
 
 struct ObservabilityServer::Impl {
   config::Endpoint listen;
@@ -15,7 +15,7 @@ struct ObservabilityServer::Impl {
   std::uint16_t port = 0;
   // The same connection layer as MCP: slow or idle clients on this port hold
   // no worker, so a stuck scraper cannot keep /ready from answering.
-  std::unique_ptr<mcp::HttpServer> http;
+  std::unique_ptr<http::HttpServer> http;
 };
 
 namespace {
@@ -27,13 +27,13 @@ void handle(const Probes &probes, Poco::Net::HTTPServerRequest &req,
   resp.set("Server", "pg-mcp");
   if (path == "/metrics") {
     if (probes.before_scrape) probes.before_scrape();
-    body = Metrics::instance().text();
+    if (probes.metrics) body = probes.metrics->text();
     resp.setContentType("text/plain; version=0.0.4");
   } else if (path == "/health") {
     body = R"({"status":"ok"})";
     resp.setContentType("application/json");
   } else if (path == "/ready") {
-    mcp::json r = probes.readiness ? probes.readiness() : mcp::json{{"ready", true}};
+    json r = probes.readiness ? probes.readiness() : json{{"ready", true}};
     if (!r.value("ready", false))
       resp.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
     body = r.dump();
@@ -43,7 +43,7 @@ void handle(const Probes &probes, Poco::Net::HTTPServerRequest &req,
     body = R"({"error":"not found: use /metrics, /health or /ready"})";
     resp.setContentType("application/json");
   }
-  mcp::WriteDeadline deadline(mcp::HttpServer::current());
+  http::WriteDeadline deadline(http::HttpServer::current());
   resp.sendBuffer(body.data(), body.size());
 }
 
@@ -68,7 +68,7 @@ void ObservabilityServer::start() {
                              " (observability.listen): " + e.displayText());
   }
   impl_->port = socket.address().port();
-  mcp::HttpLimits limits;
+  http::HttpLimits limits;
   limits.max_threads = 4;
   limits.max_connections = 256;
   limits.max_connections_per_client = 128;
@@ -77,7 +77,7 @@ void ObservabilityServer::start() {
   limits.write_timeout = std::chrono::seconds(10);
   limits.max_body_bytes = 64 * 1024;
   const Probes *probes = &impl_->probes;
-  impl_->http = std::make_unique<mcp::HttpServer>(
+  impl_->http = std::make_unique<http::HttpServer>(
       socket, nullptr, limits,
       [probes](Poco::Net::HTTPServerRequest &req, Poco::Net::HTTPServerResponse &resp) {
         try {
@@ -101,4 +101,4 @@ std::string ObservabilityServer::url() const {
   return "http://" + e.text();
 }
 
-}  // namespace pgmcp::observability
+}  // namespace pgmcp::ops

@@ -1,0 +1,108 @@
+#include "core/json_text.hpp"
+
+namespace pgmcp::core {
+
+namespace {
+std::string text_of(const json &v) {
+  return v.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+}  // namespace
+
+void append_json_string(std::string &out, std::string_view s) {
+  static const char *hex = "0123456789abcdef";
+  out += '"';
+  size_t run = 0;  // copy unescaped stretches whole
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
+ObjectText::ObjectText(std::size_t reserve) {
+  text_.reserve(kGap + reserve + 64);
+  text_.assign(kGap, ' ');
+  text_ += '{';
+}
+
+std::string &ObjectText::member(std::string_view name) {
+  if (closed_) {
+    text_.pop_back();  // reopen: drop the closing brace view() wrote
+    closed_ = false;
+  }
+  if (text_.size() > kGap + 1) text_ += ',';
+  append_json_string(text_, name);
+  text_ += ':';
+  return text_;
+}
+
+ObjectText &ObjectText::add(std::string_view name, const json &value) {
+  member(name) += text_of(value);
+  return *this;
+}
+
+ObjectText &ObjectText::add_json(std::string_view name, std::string_view json_text) {
+  member(name).append(json_text);
+  return *this;
+}
+
+ObjectText &ObjectText::add_string(std::string_view name, std::string_view s) {
+  append_json_string(member(name), s);
+  return *this;
+}
+
+std::string_view ObjectText::view() {
+  if (!closed_) {
+    text_ += '}';
+    closed_ = true;
+  }
+  return std::string_view(text_).substr(kGap);
+}
+
+std::string ObjectText::wrap(std::string_view head, std::string_view tail) && {
+  view();
+  std::string out = std::move(text_);
+  if (head.size() <= kGap) {
+    // Blanks stay between head and object, as JSON allows: nothing moves.
+    out.replace(0, head.size(), head);
+    if (head.empty()) out.erase(0, kGap);
+  } else {
+    out = std::string(head) + out.substr(kGap);
+  }
+  out += tail;
+  return out;
+}
+
+std::string Payload::wrap(std::string_view head, std::string_view tail) && {
+  if (is_text()) return std::move(text()).wrap(head, tail);
+  std::string out(head);
+  out += text_of(value());
+  out += tail;
+  return out;
+}
+
+}  // namespace pgmcp::core

@@ -1,0 +1,47 @@
+// What the database tools share: the `database` argument, the cached
+// catalog and the policy-checked run as tool errors, name matching, and the
+// JSON of a relation.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/database.hpp"
+#include "db/schema.hpp"
+#include "mcp/registry.hpp"
+#include "pipeline/databases.hpp"
+
+namespace pgmcp::tools {
+
+using mcp::RequestContext;
+using mcp::ToolError;
+using pipeline::DatabaseEntry;
+using pipeline::Databases;
+using pipeline::join;
+
+// The input schema of the optional `database` argument.
+extern const json kDatabaseArg;
+
+// The cached catalog for a tool; a database error becomes the tool's error.
+std::shared_ptr<const db::Catalog> catalog_for(const DatabaseEntry &e);
+
+// Checks sql with the database's policy and runs it; a refusal ("blocked
+// column users.password (rule blocked_columns)"), a catalog that cannot be
+// loaded or a database error becomes the tool's error.
+db::QueryResult checked_query(const DatabaseEntry &e, const std::string &sql,
+                              const std::vector<std::optional<std::string>> &params,
+                              db::QueryLimits limits, RequestContext &ctx, bool reads_only = false);
+
+// Case-insensitive match: a plain substring, or a LIKE pattern with % and _.
+bool matches(const std::string &value, const std::string &pattern);
+
+// The columns of a relation as the tools show them.
+json columns_json(const db::Relation &r);
+
+// describe_table's JSON for a relation, shared with the table resource.
+json describe_relation(const db::Catalog &catalog, const db::Relation &r,
+                       const std::string &database);
+
+}  // namespace pgmcp::tools
