@@ -1,5 +1,6 @@
 #include "config/settings.hpp"
 
+#include "config/keys.hpp"
 #include "config/names.hpp"
 
 #include <algorithm>
@@ -12,56 +13,6 @@
 namespace pgmcp::config {
 namespace {
 
-// Keys of the fixed sections, with what each accepts (for "unknown key" hints).
-const std::map<std::string, std::set<std::string>> kFixedSections = {
-    {"server", {"transport", "plugin_dir", "log_level", "log_format", "shutdown_timeout_s"}},
-    {"http",
-     {"listen", "path", "allowed_origins", "allowed_hosts", "max_body_bytes",
-      "session_idle_timeout_s", "max_sessions", "max_threads", "tls_cert", "tls_key",
-      "max_connections", "max_connections_per_client", "max_queued", "header_timeout_ms",
-      "body_timeout_ms", "idle_timeout_ms", "write_timeout_ms"}},
-    {"auth",
-     {"mode", "tokens", "issuer", "audience", "jwks_file", "jwks_url", "resource",
-      "authorization_servers", "required_scopes", "leeway_s"}},
-    {"observability", {"listen"}},
-    {"tools",
-     {"query.llm", "query.max_attempts", "query.verify", "query.min_confidence",
-      "query.context_budget_tokens", "query.max_question_chars"}},
-};
-
-// Keys the host reads in plugin instance sections; everything else goes to the plugin.
-const std::map<std::string, std::set<std::string>> kInstanceHostKeys = {
-    {"rate_limiter", {"plugin"}},
-    {"database",
-     {"plugin",
-      "rate_limiter",
-      "description",
-      "pool_min",
-      "pool_max",
-      "acquire_timeout_ms",
-      "statement_timeout_ms",
-      "role",
-      "search_path",
-      "max_rows",
-      "max_result_bytes",
-      "allow_explain_analyze",
-      "row_guard",
-      "schema_ttl_s",
-      "schema_load",
-      "rate_limit_wait_ms",
-      "allow_write",
-      "allow_explain",
-      "blocked_tables",
-      "blocked_columns",
-      "blocked_functions",
-      "allowed_functions",
-      "allowed_tables",
-      "allowed_columns"}},
-    {"llm",
-     {"plugin", "rate_limiter", "description", "max_retries", "retry_base_ms", "retry_max_ms",
-      "breaker_failures", "breaker_reset_s", "rate_limit_wait_ms"}},
-};
-
 std::string join(const std::set<std::string> &names) {
   std::string s;
   for (const auto &n : names) s += (s.empty() ? "" : ", ") + n;
@@ -70,9 +21,19 @@ std::string join(const std::set<std::string> &names) {
 
 std::string section_names() {
   std::set<std::string> names;
-  for (const auto &[k, v] : kFixedSections) names.insert("[" + k + "]");
-  for (const auto &[k, v] : kInstanceHostKeys) names.insert("[" + k + ".NAME]");
+  for (const auto &k : fixed_sections()) names.insert("[" + k + "]");
+  for (const auto &k : instance_kinds()) names.insert("[" + k + ".NAME]");
   return join(names);
+}
+
+bool is_fixed_section(const std::string &name) {
+  auto all = fixed_sections();
+  return std::find(all.begin(), all.end(), name) != all.end();
+}
+
+bool is_instance_kind(const std::string &name) {
+  auto all = instance_kinds();
+  return std::find(all.begin(), all.end(), name) != all.end();
 }
 
 bool is_instance_name(std::string_view s) {
@@ -83,89 +44,6 @@ bool is_instance_name(std::string_view s) {
       return false;
   }
   return true;
-}
-
-long long whole_number(const std::string &value, long long min, long long max) {
-  char *end = nullptr;
-  errno = 0;
-  long long n = std::strtoll(value.c_str(), &end, 10);
-  if (value.empty() || errno != 0 || *end != '\0' || n < min || n > max) {
-    throw std::invalid_argument("'" + value + "' is not a whole number from " +
-                                std::to_string(min) + " to " + std::to_string(max));
-  }
-  return n;
-}
-
-bool boolean(const std::string &value) {
-  if (value == "true" || value == "yes" || value == "on" || value == "1") return true;
-  if (value == "false" || value == "no" || value == "off" || value == "0") return false;
-  throw std::invalid_argument("'" + value + "' is not a boolean (true or false)");
-}
-
-void database_option(DatabaseOptions &d, const std::string &key, const std::string &value) {
-  if (key == "pool_min")
-    d.pool_min = static_cast<int>(whole_number(value, 0, 1000));
-  else if (key == "pool_max")
-    d.pool_max = static_cast<int>(whole_number(value, 1, 1000));
-  else if (key == "acquire_timeout_ms")
-    d.acquire_timeout_ms = static_cast<int>(whole_number(value, 1, 600000));
-  else if (key == "statement_timeout_ms")
-    d.statement_timeout_ms = static_cast<int>(whole_number(value, 1, 86400000));
-  else if (key == "role")
-    d.role = value;
-  else if (key == "search_path")
-    d.search_path = value;
-  else if (key == "max_rows")
-    d.max_rows = whole_number(value, 1, 10000000);
-  else if (key == "max_result_bytes")
-    d.max_result_bytes = whole_number(value, 1024, 1LL << 31);
-  else if (key == "allow_explain_analyze")
-    d.allow_explain_analyze = boolean(value);
-  else if (key == "row_guard")
-    d.row_guard = boolean(value);
-  else if (key == "allow_write")
-    d.allow_write = boolean(value);
-  else if (key == "allow_explain")
-    d.allow_explain = boolean(value);
-  else if (key == "blocked_tables")
-    d.blocked_tables = split_list(value);
-  else if (key == "blocked_columns")
-    d.blocked_columns = split_list(value);
-  else if (key == "blocked_functions")
-    d.blocked_functions = split_list(value);
-  else if (key == "allowed_functions")
-    d.allowed_functions = split_list(value);
-  else if (key == "allowed_tables")
-    d.allowed_tables = split_list(value);
-  else if (key == "allowed_columns")
-    d.allowed_columns = split_list(value);
-  else if (key == "schema_ttl_s")
-    d.schema_ttl_s = static_cast<int>(whole_number(value, 1, 86400 * 7));
-  else if (key == "schema_load") {
-    if (value == "lazy")
-      d.schema_at_startup = false;
-    else if (value == "startup")
-      d.schema_at_startup = true;
-    else
-      throw std::invalid_argument("'" + value + "' is not a schema_load mode (lazy or startup)");
-  } else if (key == "rate_limit_wait_ms")
-    d.rate_limit_wait_ms = static_cast<int>(whole_number(value, 0, 600000));
-}
-
-void llm_option(LlmOptions &o, const std::string &key, const std::string &value) {
-  auto ms = [&](long long max) { return static_cast<int>(whole_number(value, 0, max)); };
-  if (key == "max_retries")
-    o.max_retries = ms(10);
-  else if (key == "retry_base_ms")
-    o.retry_base_ms = ms(600000);
-  else if (key == "retry_max_ms")
-    o.retry_max_ms = ms(600000);
-  else if (key == "breaker_failures")
-    o.breaker_failures = static_cast<int>(whole_number(value, 1, 1000));
-  else if (key == "breaker_reset_s")
-    o.breaker_reset_s = static_cast<int>(whole_number(value, 1, 86400));
-  else if (key == "rate_limit_wait_ms")
-    o.rate_limit_wait_ms = ms(600000);
 }
 
 }  // namespace
@@ -258,7 +136,7 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
     auto dot = section.find('.');
     std::string head = section.substr(0, dot);
     std::string where = line > 0 ? file.path + ":" + std::to_string(line) : file.path;
-    if (kFixedSections.count(head) != 0) {
+    if (is_fixed_section(head)) {
       if (dot != std::string::npos && file.values.count(section) == 0) {
         // [server.x] style, or a nested JSON object where a value belongs.
         bool has_children = false;
@@ -269,7 +147,7 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
       }
       continue;
     }
-    if (kInstanceHostKeys.count(head) != 0) {
+    if (is_instance_kind(head)) {
       if (dot == std::string::npos) continue;  // JSON parent object {"database": {...}}
       std::string name = section.substr(dot + 1);
       if (!is_instance_name(name)) {
@@ -295,128 +173,22 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
       continue;
     }
 
-    if (auto fixed = kFixedSections.find(head); fixed != kFixedSections.end()) {
+    if (is_fixed_section(head)) {
       std::string sub = dot == std::string::npos ? "" : key.substr(dot + 1);
-      if (fixed->second.count(sub) == 0) {
-        problem(key, "unknown key (known in [" + head + "]: " + join(fixed->second) + ")");
+      const Key *k = find_key(head, sub, false);
+      if (k == nullptr) {
+        problem(key, "unknown key (known in [" + head + "]: " + key_names(head, false) + ")");
         continue;
       }
       try {
-        if (key == "server.transport") {
-          if (value == "stdio")
-            s.transport = Transport::stdio;
-          else if (value == "http")
-            s.transport = Transport::http;
-          else
-            throw std::invalid_argument("'" + value + "' is not a transport (stdio or http)");
-        } else if (key == "server.plugin_dir") {
-          s.plugin_dir = value;
-        } else if (key == "server.shutdown_timeout_s") {
-          s.shutdown_timeout_s = static_cast<int>(whole_number(value, 1, 600));
-        } else if (key == "server.log_level") {
-          auto level = log::parse_level(value);
-          if (!level)
-            throw std::invalid_argument(
-                "'" + value + "' is not a log level (trace, debug, info, warning, error)");
-          s.log_level = *level;
-        } else if (key == "server.log_format") {
-          if (value == "text")
-            s.log_format = log::Format::text;
-          else if (value == "json")
-            s.log_format = log::Format::json;
-          else
-            throw std::invalid_argument("'" + value + "' is not a log format (text or json)");
-        } else if (key == "http.listen") {
-          s.http_listen = parse_endpoint(value);
-        } else if (key == "http.path") {
-          if (value.empty() || value.front() != '/' ||
-              value.find_first_of(" ?#") != std::string::npos)
-            throw std::invalid_argument("'" + value + "' is not a URL path (e.g. /mcp)");
-          s.http_path = value;
-        } else if (key == "http.allowed_origins") {
-          s.http_allowed_origins = split_list(value);
-        } else if (key == "http.allowed_hosts") {
-          s.http_allowed_hosts = split_list(value);
-        } else if (key == "http.max_body_bytes") {
-          s.http_max_body_bytes = static_cast<std::size_t>(whole_number(value, 1024, 1LL << 30));
-        } else if (key == "http.session_idle_timeout_s") {
-          s.http_session_idle_timeout_s = static_cast<int>(whole_number(value, 1, 7 * 86400));
-        } else if (key == "http.max_sessions") {
-          s.http_max_sessions = static_cast<std::size_t>(whole_number(value, 1, 10000000));
-        } else if (key == "http.max_threads") {
-          s.http_max_threads = static_cast<int>(whole_number(value, 4, 10000));
-        } else if (key == "http.max_connections") {
-          s.http_max_connections = static_cast<std::size_t>(whole_number(value, 8, 1000000));
-        } else if (key == "http.max_connections_per_client") {
-          s.http_max_connections_per_client =
-              static_cast<std::size_t>(whole_number(value, 1, 1000000));
-        } else if (key == "http.max_queued") {
-          s.http_max_queued = static_cast<std::size_t>(whole_number(value, 1, 1000000));
-        } else if (key == "http.header_timeout_ms") {
-          s.http_header_timeout_ms = static_cast<int>(whole_number(value, 100, 3600000));
-        } else if (key == "http.body_timeout_ms") {
-          s.http_body_timeout_ms = static_cast<int>(whole_number(value, 100, 3600000));
-        } else if (key == "http.idle_timeout_ms") {
-          s.http_idle_timeout_ms = static_cast<int>(whole_number(value, 100, 3600000));
-        } else if (key == "http.write_timeout_ms") {
-          s.http_write_timeout_ms = static_cast<int>(whole_number(value, 100, 3600000));
-        } else if (key == "http.tls_cert") {
-          s.http_tls_cert = value;
-        } else if (key == "http.tls_key") {
-          s.http_tls_key = value;
-        } else if (key == "auth.mode") {
-          if (value == "none")
-            s.auth.mode = AuthMode::none;
-          else if (value == "bearer")
-            s.auth.mode = AuthMode::bearer;
-          else if (value == "jwt")
-            s.auth.mode = AuthMode::jwt;
-          else
-            throw std::invalid_argument("'" + value +
-                                        "' is not an auth mode (none, bearer or jwt)");
-        } else if (key == "auth.tokens") {
-          s.auth.tokens = split_list(value);
-        } else if (key == "auth.issuer") {
-          s.auth.issuer = value;
-        } else if (key == "auth.audience") {
-          s.auth.audiences = split_list(value);
-        } else if (key == "auth.jwks_file") {
-          s.auth.jwks_file = value;
-        } else if (key == "auth.jwks_url") {
-          s.auth.jwks_url = value;
-        } else if (key == "auth.resource") {
-          s.auth.resource = value;
-        } else if (key == "auth.authorization_servers") {
-          s.auth.authorization_servers = split_list(value);
-        } else if (key == "auth.required_scopes") {
-          s.auth.required_scopes = split_list(value);
-        } else if (key == "auth.leeway_s") {
-          s.auth.leeway_s = static_cast<int>(whole_number(value, 0, 3600));
-        } else if (key == "tools.query.llm") {
-          s.query.llm = value;
-        } else if (key == "tools.query.max_attempts") {
-          s.query.max_attempts = static_cast<int>(whole_number(value, 1, 10));
-        } else if (key == "tools.query.verify") {
-          s.query.verify = boolean(value);
-        } else if (key == "tools.query.min_confidence") {
-          s.query.min_confidence = static_cast<int>(whole_number(value, 0, 100));
-        } else if (key == "tools.query.context_budget_tokens") {
-          s.query.context_budget_tokens = static_cast<int>(whole_number(value, 200, 1000000));
-        } else if (key == "tools.query.max_question_chars") {
-          s.query.max_question_chars = static_cast<int>(whole_number(value, 10, 100000));
-        } else if (key == "observability.listen") {
-          if (value.empty())
-            s.observability_listen.reset();
-          else
-            s.observability_listen = parse_endpoint(value);
-        }
+        k->set({&s, nullptr}, value);
       } catch (const std::invalid_argument &e) {
         problem(key, e.what());
       }
       continue;
     }
 
-    if (auto host_keys = kInstanceHostKeys.find(head); host_keys != kInstanceHostKeys.end()) {
+    if (is_instance_kind(head)) {
       auto dot2 = dot == std::string::npos ? std::string::npos : key.find('.', dot + 1);
       if (dot2 == std::string::npos) {
         problem(key, "belongs in a named section, e.g. [" + head + ".main]");
@@ -426,21 +198,9 @@ Settings load_settings(const ConfigFile &file, const EnvLookup &env) {
       std::string sub = key.substr(dot2 + 1);
       if (!is_instance_name(name)) continue;  // reported with the section
       InstanceSpec &spec = instance(head, name, 0);
-      if (sub == "plugin") {
-        spec.plugin = value;
-      } else if (sub == "rate_limiter" && host_keys->second.count(sub)) {
-        spec.rate_limiter = value;
-      } else if (sub == "description" && host_keys->second.count(sub)) {
-        spec.description = value;
-      } else if (head == "database" && host_keys->second.count(sub)) {
+      if (const Key *k = find_key(head, sub, true)) {
         try {
-          database_option(spec.database, sub, value);
-        } catch (const std::invalid_argument &e) {
-          problem(key, e.what());
-        }
-      } else if (head == "llm" && host_keys->second.count(sub)) {
-        try {
-          llm_option(spec.llm, sub, value);
+          k->set({nullptr, &spec}, value);
         } catch (const std::invalid_argument &e) {
           problem(key, e.what());
         }

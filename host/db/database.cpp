@@ -49,6 +49,9 @@ struct Collector {
   const AdmittedStatement *admitted;  // its judge decides on the server's analysis
   Judgement judgement;
   bool judged;
+  const RowVisitor *visit = nullptr;  // rows as text, not JSON
+  long long visited_bytes = 0;
+  RowText row;
 
   static int32_t PGMCP_CALL on_analysis(void *ctx, const char *analysis, size_t len) noexcept {
     auto *self = static_cast<Collector *>(ctx);
@@ -107,6 +110,7 @@ struct Collector {
     return 0;
   }
   int32_t rows(const pgmcp_value *values, size_t row_count) {
+    if (visit != nullptr) return visit_rows(values, row_count);
     std::string &json = out->rows_json;
     size_t ncols = types.size();
     for (size_t r = 0; r < row_count; ++r) {
@@ -123,7 +127,8 @@ struct Collector {
         const pgmcp_value &v = values[r * ncols + c];
         // A value's JSON is at least as long as its text: one that cannot fit
         // is not copied at all.
-        fits = static_cast<long long>(json.size() + v.len) <= limits.max_bytes;
+        // (+1: the closing bracket of the whole result)
+        fits = static_cast<long long>(json.size() + v.len + 1) <= limits.max_bytes;
         if (!fits) break;
         if (v.is_null)
           json += "null";
@@ -131,12 +136,37 @@ struct Collector {
           append_json(json, std::string_view(v.data, v.len), types[c]);
       }
       json += ']';
-      if (!fits || static_cast<long long>(json.size()) > limits.max_bytes) {
+      if (!fits || static_cast<long long>(json.size()) + 1 > limits.max_bytes) {
         json.resize(mark);  // this row does not fit
         out->truncated = true;
         out->truncated_by = "max_result_bytes";
         return 1;
       }
+      ++out->row_count;
+    }
+    return 0;
+  }
+
+  int32_t visit_rows(const pgmcp_value *values, size_t row_count) {
+    size_t ncols = types.size();
+    for (size_t r = 0; r < row_count; ++r) {
+      if (out->row_count >= limits.max_rows) {
+        out->truncated = true;
+        out->truncated_by = "max_rows";
+        return 1;
+      }
+      row.assign(ncols, std::nullopt);
+      for (size_t c = 0; c < ncols; ++c) {
+        const pgmcp_value &v = values[r * ncols + c];
+        visited_bytes += static_cast<long long>(v.len);
+        if (!v.is_null) row[c] = std::string_view(v.data, v.len);
+      }
+      if (visited_bytes > limits.max_bytes) {
+        out->truncated = true;
+        out->truncated_by = "max_result_bytes";
+        return 1;
+      }
+      (*visit)(row);
       ++out->row_count;
     }
     return 0;
@@ -311,6 +341,13 @@ QueryResult Database::internal(const std::string &sql, QueryLimits limits) {
   return run(sql, {}, limits, nullptr);
 }
 
+QueryResult Database::internal(const std::string &sql, QueryLimits limits,
+                               const RowVisitor &visit) {
+  RunMode mode;
+  mode.visit = &visit;
+  return run(sql, {}, limits, nullptr, mode);
+}
+
 std::optional<std::string> Database::check() {
   try {
     run("SELECT 1", {}, {1, 1024}, nullptr);
@@ -369,7 +406,7 @@ QueryResult Database::run(const std::string &sql,
     Lease lease = acquire();
     QueryResult result;
     result.rows_json = "[";
-    Collector collector{limits, &result, {}, admitted, Judgement::run, false, {}};
+    Collector collector{limits, &result, {}, admitted, Judgement::run, false, mode.visit};
     pgmcp_row_sink sink{sizeof(pgmcp_row_sink),  &collector,
                         &Collector::on_columns,  &Collector::on_rows,
                         &Collector::on_complete, &Collector::on_analysis};

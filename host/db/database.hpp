@@ -54,11 +54,19 @@ struct QueryResult {
   std::string command_tag;
 };
 
+// One row as the driver hands it: each value's text, or nullopt for NULL.
+// Borrowed for the call.
+using RowText = std::vector<std::optional<std::string_view>>;
+using RowVisitor = std::function<void(const RowText &row)>;
+
 // How a statement the SQL policy passed must run.
 struct RunMode {
   bool write = false;    // BEGIN READ WRITE ... COMMIT instead of READ ONLY ... ROLLBACK
   bool discard = false;  // close the connection afterwards: it may hold session state
   bool admin = false;    // as the login role: no SET LOCAL ROLE or search_path (with write)
+  // When set, rows go to it as text instead of into the result as JSON (the
+  // host's own catalog reads, which would only parse that JSON again).
+  const RowVisitor *visit = nullptr;
 };
 
 // What the SQL policy makes of the server's analysis of a statement.
@@ -141,6 +149,9 @@ class Database {
   // Runs the host's own read-only statement (catalog look-ups): no rate
   // limit, no audit line. Throws DbError.
   QueryResult internal(const std::string &sql, QueryLimits limits);
+  // The same, handing each row's text to visit (max_bytes counts their
+  // text). Returns the result without rows_json.
+  QueryResult internal(const std::string &sql, QueryLimits limits, const RowVisitor &visit);
 
   // Runs an administrative statement in a read-write transaction as the
   // login role itself (no role, no search path): for `pg-mcp --grants

@@ -139,54 +139,62 @@ std::vector<uint32_t> oid_list(const std::string &text) {
 const char *policy_facts_sql() { return kPolicyFactsQuery; }
 
 void SchemaCache::load_policy_facts(Catalog &c) {
-  QueryResult r = db_.internal(kPolicyFactsQuery, {10000000, 1024LL * 1024 * 1024});
+  // Each row is read as it arrives, from the driver's text: no JSON between.
+  PolicyFactsReader reader(c.facts);
+  QueryResult r = db_.internal(kPolicyFactsQuery, {10000000, 1024LL * 1024 * 1024},
+                               [&](const RowText &row) { reader.row(row); });
   if (r.truncated) throw DbError(PGMCP_ERR_INTERNAL, "the catalog's policy facts were truncated");
-  read_policy_facts(r.rows_json, c.facts);
+  reader.finish();
 }
 
-void read_policy_facts(const std::string &rows_json, PolicyFacts &f) {
-  auto text = [](const nlohmann::json &v) { return v.is_string() ? v.get<std::string>() : ""; };
-  auto oid = [&](const nlohmann::json &v) { return static_cast<uint32_t>(std::stoul(text(v))); };
-  std::vector<std::pair<uint32_t, uint32_t>> inherits;
-  std::vector<std::pair<uint32_t, std::pair<uint32_t, long long>>> reads;
-  for (const auto &row : nlohmann::json::parse(rows_json)) {
-    std::string kind = text(row[0]);
-    if (kind == "f") {
-      f.functions[oid(row[1])] = {text(row[2]), text(row[3]), text(row[5]), text(row[4]) == "true"};
-    } else if (kind == "o") {
-      f.operator_function[oid(row[1])] = oid(row[2]);
-    } else if (kind == "a") {
-      f.aggregate_functions[oid(row[1])] = oid_list(text(row[2]));
-    } else if (kind == "t") {
-      f.type_functions[oid(row[1])] = oid_list(text(row[2]));
-      f.type_types[oid(row[1])] = oid_list(text(row[3]));
-    } else if (kind == "r") {
-      PolicyFacts::Rel rel;
-      rel.schema = text(row[2]);
-      rel.name = text(row[3]);
-      std::string k = text(row[4]);
-      rel.kind = k.empty() ? 0 : k[0];
-      rel.builtin = k.size() > 1;
-      rel.extension = text(row[5]);
-      if (row[6].is_string())
-        for (const auto &col : nlohmann::json::parse(text(row[6]))) rel.columns.push_back(col);
-      f.relations[oid(row[1])] = std::move(rel);
-    } else if (kind == "i") {
-      inherits.emplace_back(oid(row[1]), oid(row[2]));
-    } else if (kind == "d") {
-      reads.push_back({oid(row[1]), {oid(row[2]), std::stoll(text(row[3]))}});
-    }
+void PolicyFactsReader::row(const RowText &row) {
+  auto text = [&](size_t i) {
+    return i < row.size() && row[i] ? std::string(*row[i]) : std::string();
+  };
+  auto oid = [&](size_t i) { return static_cast<uint32_t>(std::stoul(text(i))); };
+  std::string kind = text(0);
+  PolicyFacts &f = facts_;
+  if (kind == "f") {
+    f.functions[oid(1)] = {text(2), text(3), text(5), text(4) == "true"};
+  } else if (kind == "o") {
+    f.operator_function[oid(1)] = oid(2);
+  } else if (kind == "a") {
+    f.aggregate_functions[oid(1)] = oid_list(text(2));
+  } else if (kind == "t") {
+    f.type_functions[oid(1)] = oid_list(text(2));
+    f.type_types[oid(1)] = oid_list(text(3));
+  } else if (kind == "r") {
+    PolicyFacts::Rel rel;
+    rel.schema = text(2);
+    rel.name = text(3);
+    std::string k = text(4);
+    rel.kind = k.empty() ? 0 : k[0];
+    rel.builtin = k.size() > 1;
+    rel.extension = text(5);
+    if (row.size() > 6 && row[6])  // the column names, a JSON array of strings
+      for (const auto &col : nlohmann::json::parse(*row[6])) rel.columns.push_back(col);
+    f.relations[oid(1)] = std::move(rel);
+  } else if (kind == "i") {
+    inherits_.emplace_back(oid(1), oid(2));
+  } else if (kind == "d") {
+    reads_.push_back({oid(1), {oid(2), std::stoll(text(3))}});
   }
-  for (auto &[view, read] : reads) {
+}
+
+void PolicyFactsReader::finish() {
+  PolicyFacts &f = facts_;
+  for (auto &[view, read] : reads_) {
     auto it = f.relations.find(view);
     if (it != f.relations.end()) it->second.reads.push_back(read);
   }
-  for (auto [child, parent] : inherits) {
+  for (auto [child, parent] : inherits_) {
     auto c_it = f.relations.find(child), p_it = f.relations.find(parent);
     if (c_it == f.relations.end() || p_it == f.relations.end()) continue;
     c_it->second.parents.push_back(parent);
     p_it->second.children.push_back(child);
   }
+  reads_.clear();
+  inherits_.clear();
 }
 
 std::shared_ptr<Catalog> SchemaCache::load() {

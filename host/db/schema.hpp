@@ -128,10 +128,23 @@ class SchemaCache {
   std::shared_ptr<const Catalog> current_;
 };
 
-// The catalog query behind Catalog::facts (one statement, text columns), and
-// the reader of its rows as JSON ([[kind, ...], ...]). Throws on bad rows.
+// The catalog query behind Catalog::facts (one statement, text columns).
 const char *policy_facts_sql();
-void read_policy_facts(const std::string &rows_json, PolicyFacts &facts);
+
+// Reads the rows of policy_facts_sql() into facts, one row at a time as the
+// driver hands them. Throws std::exception on a malformed row.
+class PolicyFactsReader {
+ public:
+  explicit PolicyFactsReader(PolicyFacts &facts) : facts_(facts) {}
+  void row(const RowText &row);
+  // Links what rows named by OID (inheritance, view reads); call once, last.
+  void finish();
+
+ private:
+  PolicyFacts &facts_;
+  std::vector<std::pair<uint32_t, uint32_t>> inherits_;
+  std::vector<std::pair<uint32_t, std::pair<uint32_t, long long>>> reads_;
+};
 
 using config::parse_qualified_name;
 using config::split_name;

@@ -151,10 +151,26 @@ struct ArrayParser {
   }
 };
 
+// By the type's name, for a driver that gives no OID (type_oid 0).
+ValueKind scalar_kind(std::string_view name) {
+  if (name == "int2" || name == "int4" || name == "int8" || name == "oid" || name == "xid")
+    return ValueKind::integer;
+  if (name == "float4" || name == "float8") return ValueKind::floating;
+  if (name == "bool") return ValueKind::boolean;
+  if (name == "json" || name == "jsonb") return ValueKind::json;
+  return ValueKind::text;
+}
+
 }  // namespace
 
 ColumnType classify_type(std::uint32_t oid, std::string_view name) {
   ColumnType t;
+  if (oid == 0) {
+    bool array = !name.empty() && name[0] == '_';
+    t.kind = array ? ValueKind::array : scalar_kind(name);
+    if (array) t.element = scalar_kind(name.substr(1));
+    return t;
+  }
   t.kind = scalar_kind(oid);
   if (std::uint32_t e = element_of(oid); e != 0) {
     t.kind = ValueKind::array;

@@ -1,3 +1,8 @@
+// Long file: the event loop, the workers, the keeper of parked streams and
+// the deadline watchdog share one connection table and one lock; their state
+// machine (waiting, queued, working, parked, closing) reads best in one
+// place, and splitting it would expose HttpConnection's internals to several
+// files. The head parser is apart (head.cpp).
 #include "http/server.hpp"
 
 #include <Poco/Net/HTTPServerParams.h>

@@ -11,75 +11,13 @@
 #include "db/database.hpp"
 #include "sql/builtin_functions.hpp"
 #include "sql/parse_tree.hpp"
+#include "sql/row_guard.hpp"
+#include "sql/statement_kinds.hpp"
 #include "sql/tokens.hpp"
 
 namespace pgmcp::sql {
 
 namespace {
-
-// What PostgreSQL calls a statement node, in words for messages.
-std::string statement_words(std::string_view node) {
-  static const std::map<std::string_view, std::string_view> names = {
-      {"InsertStmt", "INSERT"},
-      {"UpdateStmt", "UPDATE"},
-      {"DeleteStmt", "DELETE"},
-      {"MergeStmt", "MERGE"},
-      {"CopyStmt", "COPY"},
-      {"DoStmt", "DO"},
-      {"CallStmt", "CALL"},
-      {"PrepareStmt", "PREPARE"},
-      {"ExecuteStmt", "EXECUTE"},
-      {"DeallocateStmt", "DEALLOCATE"},
-      {"ListenStmt", "LISTEN"},
-      {"UnlistenStmt", "UNLISTEN"},
-      {"NotifyStmt", "NOTIFY"},
-      {"LockStmt", "LOCK"},
-      {"TruncateStmt", "TRUNCATE"},
-      {"DropStmt", "DROP"},
-      {"CreateStmt", "CREATE TABLE"},
-      {"CreateTableAsStmt", "CREATE TABLE AS"},
-      {"AlterTableStmt", "ALTER"},
-      {"GrantStmt", "GRANT"},
-      {"VacuumStmt", "VACUUM"},
-      {"DiscardStmt", "DISCARD"},
-      {"LoadStmt", "LOAD"},
-      {"DeclareCursorStmt", "DECLARE"},
-      {"FetchStmt", "FETCH"},
-      {"ClosePortalStmt", "CLOSE"},
-      {"CheckPointStmt", "CHECKPOINT"},
-      {"ReindexStmt", "REINDEX"},
-      {"ClusterStmt", "CLUSTER"},
-      {"RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW"},
-      {"CreateFunctionStmt", "CREATE FUNCTION"},
-      {"ViewStmt", "CREATE VIEW"},
-      {"IndexStmt", "CREATE INDEX"},
-      {"RenameStmt", "ALTER ... RENAME"},
-      {"CommentStmt", "COMMENT"},
-      {"SecLabelStmt", "SECURITY LABEL"},
-      {"CreateRoleStmt", "CREATE ROLE"},
-      {"AlterRoleStmt", "ALTER ROLE"},
-      {"AlterSystemStmt", "ALTER SYSTEM"},
-      {"CreateExtensionStmt", "CREATE EXTENSION"}};
-  auto it = names.find(node);
-  if (it != names.end()) return std::string(it->second);
-  std::string s(node);
-  if (s.size() > 4 && s.compare(s.size() - 4, 4, "Stmt") == 0) s.resize(s.size() - 4);
-  return s;
-}
-
-// DDL that runs no query of its own, for databases that allow writes. What
-// else the server only shows as an opaque utility command is refused.
-bool checkable_utility(std::string_view t) {
-  static const std::set<std::string_view> kinds = {
-      "CreateStmt",       "AlterTableStmt", "IndexStmt",         "DropStmt",         "RenameStmt",
-      "CommentStmt",      "ViewStmt",       "TruncateStmt",      "CreateSeqStmt",    "AlterSeqStmt",
-      "CreateSchemaStmt", "CreateEnumStmt", "CompositeTypeStmt", "CreateTableAsStmt"};
-  return kinds.count(t) != 0;
-}
-
-bool is_write_node(std::string_view t) {
-  return t == "InsertStmt" || t == "UpdateStmt" || t == "DeleteStmt" || t == "MergeStmt";
-}
 
 std::string join_name(const std::string &schema, const std::string &name) {
   return schema.empty() ? name : schema + "." + name;
@@ -426,55 +364,6 @@ constexpr size_t kMaxNesting = 5000, kCheapNesting = 5000;
 // and arrives whole: 100,000 list items would be about 100 MB of it. Longer
 // lists belong in an array parameter, which analyses as one node.
 constexpr size_t kMaxTokens = 50000;
-
-namespace {
-
-constexpr const char *kGuardHead = "SELECT pgmcp_row.* FROM (\n";
-
-// The one statement of sql, when it reads the same inside a subquery: not
-// SELECT INTO and no data-modifying WITH (both writes, refused elsewhere with
-// their own reason), nothing that does not scan.
-std::string guardable_query(const std::string &sql, const PgQuerySplitStmt &stmt) {
-  std::size_t from = static_cast<std::size_t>(std::max(0, stmt.stmt_location));
-  std::size_t len = stmt.stmt_len > 0 ? static_cast<std::size_t>(stmt.stmt_len) : std::string::npos;
-  std::string text = sql.substr(std::min(from, sql.size()), len);
-  std::vector<Token> tokens;
-  try {
-    tokens = scan(text);
-  } catch (const std::invalid_argument &) {
-    return "";
-  }
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    const Token &t = tokens[i];
-    if (t.kind == token::kSemicolon) {
-      // a trailing semicolon (and comments after it) is left out
-      for (std::size_t j = i + 1; j < tokens.size(); ++j)
-        if (tokens[j].kind != token::kSqlComment && tokens[j].kind != token::kCComment) return "";
-      return text.substr(0, static_cast<std::size_t>(t.start));
-    }
-    std::string word =
-        text.substr(static_cast<std::size_t>(t.start), static_cast<std::size_t>(t.end - t.start));
-    std::transform(word.begin(), word.end(), word.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (word == "into" || word == "insert" || word == "update" || word == "delete" ||
-        word == "merge")
-      return "";
-  }
-  return text;
-}
-
-}  // namespace
-
-std::string row_guard_sql(const std::string &statement, long long max_bytes) {
-  const std::string size =
-      "pg_catalog.octet_length(pg_catalog.textin(pg_catalog.record_out(pgmcp_row.*)))";
-  return std::string(kGuardHead) + statement + "\n) AS pgmcp_row WHERE CASE WHEN " + size + " > " +
-         std::to_string(max_bytes) +
-         " THEN pg_catalog.int4in(pg_catalog.textout(pg_catalog.concat('" + db::kRowGuardMarker +
-         "', " + size + "))) = 0 ELSE true END";
-}
-
-std::size_t row_guard_offset() { return std::char_traits<char>::length(kGuardHead); }
 
 Verdict SqlPolicy::check(const std::string &sql) const {
   Verdict v;

@@ -52,18 +52,6 @@ struct Server {
   double parse_round_trip_p50_us = 0;
 };
 
-std::string rows_json(PGresult *r) {
-  nlohmann::json rows = nlohmann::json::array();
-  for (int i = 0; i < PQntuples(r); ++i) {
-    nlohmann::json row = nlohmann::json::array();
-    for (int c = 0; c < PQnfields(r); ++c)
-      row.push_back(PQgetisnull(r, i, c) ? nlohmann::json(nullptr)
-                                         : nlohmann::json(PQgetvalue(r, i, c)));
-    rows.push_back(std::move(row));
-  }
-  return rows.dump();
-}
-
 void on_notice(void *arg, const PGresult *r) {
   const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
   const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
@@ -109,9 +97,17 @@ bool load(const char *dsn, Server &s) {
       measure(2000, [&] { PQclear(PQprepare(conn, "", kQuery, 0, nullptr)); }).first;
   PGresult *r = PQexec(conn, pgmcp::db::policy_facts_sql());
   bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && !s.tree.empty();
-  if (ok)
-    pgmcp::db::read_policy_facts(rows_json(r), s.catalog.facts);
-  else
+  if (ok) {
+    pgmcp::db::PolicyFactsReader reader(s.catalog.facts);
+    pgmcp::db::RowText row;
+    for (int i = 0; i < PQntuples(r); ++i) {
+      row.assign(static_cast<size_t>(PQnfields(r)), std::nullopt);
+      for (int j = 0; j < PQnfields(r); ++j)
+        if (!PQgetisnull(r, i, j)) row[static_cast<size_t>(j)] = PQgetvalue(r, i, j);
+      reader.row(row);
+    }
+    reader.finish();
+  } else
     std::fprintf(stderr, "bench_policy: %s", PQerrorMessage(conn));
   PQclear(r);
   PQfinish(conn);

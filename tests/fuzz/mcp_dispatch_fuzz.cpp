@@ -14,7 +14,7 @@
 #include "pgmcp/llm.h"
 #include "plugins/call.hpp"
 #include "plugins/host_services.hpp"
-#include "tools/list_databases.hpp"
+#include "tools/tools.hpp"
 
 namespace {
 
@@ -75,7 +75,7 @@ pgmcp::mcp::McpServer &server() {
           [](void *, const char *) {}};
       pgmcp_error err;
       pgmcp_status st = host.api.client_sample(&call, &req, &sink, &err);
-      if (call.input_required) throw *call.input_required;
+      if (call.deferred) std::rethrow_exception(call.deferred);
       return pgmcp::mcp::text_result(st == PGMCP_OK ? text : err.message);
     };
     registry->add_tool(ask);
@@ -88,6 +88,7 @@ pgmcp::mcp::McpServer &server() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
   using namespace pgmcp::mcp;
+  using pgmcp::json;
   pgmcp::log::configure(pgmcp::log::Level::error, pgmcp::log::Format::text);
   auto session = std::make_shared<Session>("fuzz");
   Discard out;

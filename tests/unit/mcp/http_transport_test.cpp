@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "mcp/http_transport.hpp"
-#include "mcp_test_support.hpp"
+#include "mcp/test_support.hpp"
 
 using namespace pgmcp::test;
 using testing::HasSubstr;

@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "mcp_test_support.hpp"
+#include "mcp/test_support.hpp"
 
 using namespace pgmcp::test;
 using pgmcp::mcp::McpServer;
