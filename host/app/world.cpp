@@ -54,21 +54,23 @@ void drain(const std::vector<std::shared_ptr<pipeline::Databases>> &all,
   for (const auto &dbs : all)
     for (const auto &e : dbs->entries) e.db->begin_drain();
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (int round = 0;; ++round) {
-    int running = 0;
-    for (const auto &dbs : all) {
-      for (const auto &e : dbs->entries) {
-        if (round % 25 == 0) e.db->cancel_running();  // again, in case one slipped in
-        running += e.db->running();
-      }
-    }
-    if (running == 0 || std::chrono::steady_clock::now() >= deadline) {
-      if (running > 0)
-        log::warning("host",
-                     std::to_string(running) + " statement(s) still running at the deadline");
+  std::vector<db::Database *> dbs;
+  for (const auto &d : all)
+    for (const auto &e : d->entries) dbs.push_back(e.db.get());
+  // Cancel, then wait for each to be idle; a statement that slipped in
+  // between admission and the drain is cancelled in the next round.
+  for (bool idle = false; !idle;) {
+    for (auto *db : dbs) db->cancel_running();
+    auto round =
+        std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(500));
+    idle = true;
+    for (auto *db : dbs) idle = db->wait_idle(round) && idle;
+    if (!idle && std::chrono::steady_clock::now() >= deadline) {
+      int running = 0;
+      for (auto *db : dbs) running += db->running();
+      log::warning("host", std::to_string(running) + " statement(s) still running at the deadline");
       break;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   // let the answers to the cancelled calls reach their clients
   std::this_thread::sleep_for(std::chrono::milliseconds(100));

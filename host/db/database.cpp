@@ -109,16 +109,20 @@ struct Collector {
     }
     return 0;
   }
+  // Marks the result cut when it holds max_rows rows already.
+  bool at_row_limit() {
+    if (out->row_count < limits.max_rows) return false;
+    out->truncated = true;
+    out->truncated_by = "max_rows";
+    return true;
+  }
+
   int32_t rows(const pgmcp_value *values, size_t row_count) {
     if (visit != nullptr) return visit_rows(values, row_count);
     std::string &json = out->rows_json;
     size_t ncols = types.size();
     for (size_t r = 0; r < row_count; ++r) {
-      if (out->row_count >= limits.max_rows) {
-        out->truncated = true;
-        out->truncated_by = "max_rows";
-        return 1;
-      }
+      if (at_row_limit()) return 1;
       size_t mark = json.size();
       json += out->row_count == 0 ? "[" : ",[";
       bool fits = true;
@@ -150,11 +154,7 @@ struct Collector {
   int32_t visit_rows(const pgmcp_value *values, size_t row_count) {
     size_t ncols = types.size();
     for (size_t r = 0; r < row_count; ++r) {
-      if (out->row_count >= limits.max_rows) {
-        out->truncated = true;
-        out->truncated_by = "max_rows";
-        return 1;
-      }
+      if (at_row_limit()) return 1;
       row.assign(ncols, std::nullopt);
       for (size_t c = 0; c < ncols; ++c) {
         const pgmcp_value &v = values[r * ncols + c];
@@ -435,6 +435,7 @@ QueryResult Database::run(const std::string &sql,
     {
       std::lock_guard lock(mutex_);
       running_.erase(std::find(running_.begin(), running_.end(), lease.get()));
+      if (running_.empty()) idle_cv_.notify_all();
     }
     if (mode.discard || collector.judgement == Judgement::run_and_discard) lease.discard();
     {
@@ -536,6 +537,11 @@ void Database::cancel_running() {
 int Database::running() {
   std::lock_guard lock(mutex_);
   return static_cast<int>(running_.size());
+}
+
+bool Database::wait_idle(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  return idle_cv_.wait_until(lock, deadline, [&] { return running_.empty(); });
 }
 
 PoolStats Database::stats() {

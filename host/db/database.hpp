@@ -178,6 +178,8 @@ class Database {
   void begin_drain();
   void cancel_running();
   int running();
+  // Waits until nothing runs, at most until deadline; true when nothing does.
+  bool wait_idle(std::chrono::steady_clock::time_point deadline);
 
  private:
   struct Conn;
@@ -205,6 +207,7 @@ class Database {
   std::condition_variable cv_;
   std::vector<pgmcp_connection *> idle_;
   std::vector<pgmcp_connection *> running_;  // executing now, for cancel_running()
+  std::condition_variable idle_cv_;          // running_ became empty
   int total_ = 0;
   std::atomic<bool> draining_{false};
 };

@@ -230,7 +230,11 @@ std::shared_ptr<Catalog> SchemaCache::load() {
           r.columns.push_back({str(o.name), str(o.type), str(o.definition), str(o.comment),
                                o.position, o.not_null != 0});
         } else if (o.kind == PGMCP_OBJECT_INDEX) {
-          r.indexes.push_back({str(o.name), str(o.type), str(o.definition), o.not_null != 0,
+          // A driver before ABI 1.2 says "unique" in not_null.
+          bool unique = PGMCP_HAS_FIELD(pgmcp_schema_object, o.struct_size, unique)
+                            ? o.unique != 0
+                            : o.not_null != 0;
+          r.indexes.push_back({str(o.name), str(o.type), str(o.definition), unique,
                                list(o.columns, o.column_count)});
         } else {
           r.constraints.push_back({str(o.name), str(o.type), str(o.definition),

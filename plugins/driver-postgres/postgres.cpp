@@ -786,6 +786,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
       o.comment = text(i, 6);
       o.position = std::atoi(text(i, 7));
       o.not_null = text(i, 8) != nullptr && text(i, 8)[0] == 't';
+      if (o.kind == PGMCP_OBJECT_INDEX) o.unique = o.not_null;
       o.estimated_rows = std::atof(text(i, 9));
       o.columns = col_ptrs.empty() ? nullptr : col_ptrs.data();
       o.column_count = col_ptrs.size();

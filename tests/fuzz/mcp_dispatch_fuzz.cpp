@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "config/settings.hpp"
+#include "fake_plugins.hpp"
 #include "mcp/server.hpp"
 #include "pgmcp/llm.h"
 #include "plugins/call.hpp"
@@ -66,13 +67,7 @@ pgmcp::mcp::McpServer &server() {
       req.timeout_ms = 1;  // a legacy request is never answered here: do not wait
       req.call = &call;
       std::string text;
-      pgmcp_llm_sink sink{
-          sizeof sink,
-          &text,
-          [](void *c, const char *d, size_t n) { static_cast<std::string *>(c)->append(d, n); },
-          [](void *, uint64_t, uint64_t) {},
-          [](void *, const char *) {},
-          [](void *, const char *) {}};
+      pgmcp_llm_sink sink = pgmcp::testing::text_sink(&text);
       pgmcp_error err;
       pgmcp_status st = host.api.client_sample(&call, &req, &sink, &err);
       if (call.deferred) std::rethrow_exception(call.deferred);

@@ -223,6 +223,16 @@ class FakeLlm {
   }
 };
 
+// A sink that appends the answer's text to *text and ignores the rest.
+inline pgmcp_llm_sink text_sink(std::string *text) {
+  return {sizeof(pgmcp_llm_sink),
+          text,
+          [](void *c, const char *d, size_t n) { static_cast<std::string *>(c)->append(d, n); },
+          [](void *, uint64_t, uint64_t) {},
+          [](void *, const char *) {},
+          [](void *, const char *) {}};
+}
+
 // ---------------------------------------------------------------- requests
 
 // A request context for tests: records progress and log lines; the client

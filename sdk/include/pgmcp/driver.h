@@ -18,7 +18,9 @@ typedef struct pgmcp_database pgmcp_database; /* an instance: one configured dat
 typedef struct pgmcp_connection pgmcp_connection;
 
 /* One value in the server's text format. data: borrowed; not NUL-terminated
- * necessarily; ignore when is_null. */
+ * necessarily; ignore when is_null. Frozen at this layout: arrays of it carry
+ * no element size, so it never grows; a value that needs more would come with
+ * a new capability id. */
 typedef struct pgmcp_value {
   const char *data;
   size_t len;
@@ -111,7 +113,8 @@ typedef struct pgmcp_schema_object {
                              FUNCTION: argument list; ENUM: labels, comma-separated */
   const char *comment;
   int32_t position;           /* COLUMN: 1-based ordinal */
-  int32_t not_null;           /* COLUMN: non-zero when NOT NULL; INDEX: non-zero when unique */
+  int32_t not_null;           /* COLUMN: non-zero when NOT NULL; INDEX: the same as `unique`,
+                                 which hosts before ABI 1.2 read here: set both */
   double estimated_rows;      /* TABLE-like: the planner's estimate, -1 when unknown */
   const char *const *columns; /* INDEX, CONSTRAINT: the columns, in order */
   size_t column_count;
@@ -119,6 +122,9 @@ typedef struct pgmcp_schema_object {
   const char *ref_table;
   const char *const *ref_columns;
   size_t ref_column_count;
+  /* Since ABI 1.2 (a host reads it only when struct_size covers it). INDEX:
+   * non-zero when unique. */
+  int32_t unique;
 } pgmcp_schema_object;
 
 typedef struct pgmcp_schema_sink {

@@ -194,3 +194,24 @@ TEST(SchemaCache, TheCatalogComesFromDescribeAndTheFactsRowsOnce) {
   EXPECT_EQ(cache.get(), c) << "a fresh catalog is not loaded again";
   EXPECT_FALSE(cache.refresh()) << "the same objects: no change reported";
 }
+
+TEST(SchemaCache, AnIndexIsUniqueByItsOwnFieldOrByWhatOlderDriversSaid) {
+  using namespace pgmcp::testing;
+  FakeDriver driver;
+  pgmcp_schema_object current = object(PGMCP_OBJECT_INDEX, "app", "orders_pk", "orders", "btree");
+  current.unique = 1;  // ABI 1.2
+  pgmcp_schema_object older = object(PGMCP_OBJECT_INDEX, "app", "orders_code", "orders", "btree");
+  older.struct_size = offsetof(pgmcp_schema_object, unique);  // a 1.1 driver's object
+  older.not_null = 1;
+  pgmcp_schema_object plain = object(PGMCP_OBJECT_INDEX, "app", "orders_day", "orders", "btree");
+  plain.not_null = 1;  // a 1.2 driver that left unique at 0: not unique
+  driver.schema = {object(PGMCP_OBJECT_TABLE, "app", "orders"), current, older, plain};
+  Database db(FakeDriver::spec(), driver.instance(), nullptr);
+  pgmcp::db::SchemaCache cache(db);
+  const auto *orders = cache.get()->find("app", "orders");
+  ASSERT_NE(orders, nullptr);
+  ASSERT_EQ(orders->indexes.size(), 3u);
+  EXPECT_TRUE(orders->indexes[0].unique);
+  EXPECT_TRUE(orders->indexes[1].unique);
+  EXPECT_FALSE(orders->indexes[2].unique);
+}

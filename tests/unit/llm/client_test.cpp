@@ -160,13 +160,7 @@ TEST(LlmClient, ARequestThatMustWaitForItsClientPassesThroughThePlugin) {
   FakeLlm llm;
   llm.answer = [](const std::string &, const pgmcp_llm_request &req) {
     std::string text;
-    pgmcp_llm_sink sink{
-        sizeof sink,
-        &text,
-        [](void *c, const char *d, size_t n) { static_cast<std::string *>(c)->append(d, n); },
-        [](void *, uint64_t, uint64_t) {},
-        [](void *, const char *) {},
-        [](void *, const char *) {}};
+    pgmcp_llm_sink sink = pgmcp::testing::text_sink(&text);
     pgmcp_error err;
     pgmcp_status st = host.api.client_sample(req.call, &req, &sink, &err);
     return Reply{st, text, err.message, -1};

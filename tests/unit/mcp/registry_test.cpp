@@ -32,32 +32,48 @@ TEST(Registry, ToolsHaveValidUniqueNamesAndTheirDescriptorsAreKept) {
   EXPECT_FALSE(valid_tool_name(std::string(129, 'a')));
 }
 
-TEST(Registry, ArgumentsAreCheckedAgainstTheSchemaWithThePathOfTheProblem) {
+TEST(SchemaTest, ValidatesTheSubsetToolsUse) {
   json schema = {{"type", "object"},
                  {"properties",
-                  {{"sql", {{"type", "string"}, {"minLength", 1}, {"maxLength", 10}}},
-                   {"n", {{"type", "integer"}, {"minimum", 1}, {"maximum", 5}}},
-                   {"mode", {{"type", "string"}, {"enum", {"a", "b"}}}},
+                  {{"sql", {{"type", "string"}, {"minLength", 1}, {"maxLength", 5}}},
+                   {"n", {{"type", "integer"}, {"minimum", 1}, {"maximum", 10}}},
+                   {"kind", {{"enum", {"table", "view"}}}},
                    {"params",
                     {{"type", "array"},
                      {"maxItems", 2},
                      {"items", {{"type", json::array({"string", "null"})}}}}}}},
                  {"required", {"sql"}},
                  {"additionalProperties", false}};
-  EXPECT_EQ(validate_schema(schema, {{"sql", "SELECT 1"}, {"n", 2}, {"params", {"x", nullptr}}}),
-            "");
-  auto problem = [&](json v) { return validate_schema(schema, v); };
-  EXPECT_NE(problem(json::object()).find("sql"), std::string::npos);
-  EXPECT_NE(problem({{"sql", 5}}).find("arguments.sql"), std::string::npos);
-  EXPECT_NE(problem({{"sql", ""}}), "");
-  EXPECT_NE(problem({{"sql", "01234567890"}}), "");
-  EXPECT_NE(problem({{"sql", "x"}, {"n", 0}}), "");
-  EXPECT_NE(problem({{"sql", "x"}, {"n", 1.5}}), "");
-  EXPECT_NE(problem({{"sql", "x"}, {"mode", "c"}}), "");
-  EXPECT_NE(problem({{"sql", "x"}, {"params", {1}}}).find("arguments.params[0]"),
-            std::string::npos);
-  EXPECT_NE(problem({{"sql", "x"}, {"params", {"a", "b", "c"}}}), "");
-  EXPECT_NE(problem({{"sql", "x"}, {"extra", 1}}).find("extra"), std::string::npos);
+  using pgmcp::mcp::validate_schema;
+  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}}), "");
+  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"n", 3.0}}), "");  // 3.0 is an integer
+  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"params", {"a", nullptr}}}), "");
+  EXPECT_EQ(validate_schema(schema, json::object()), "arguments.sql: is required");
+  EXPECT_EQ(validate_schema(schema, {{"sql", ""}}), "arguments.sql: must be at least 1 characters");
+  EXPECT_EQ(validate_schema(schema, {{"sql", "éééééé"}}),
+            "arguments.sql: must be at most 5 characters");
+  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"n", 2.5}}),
+            "arguments.n: expected integer, got number");
+  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"n", 11}}), "arguments.n: must be at most 10");
+  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"kind", "index"}}),
+            "arguments.kind: must be one of [\"table\",\"view\"]");
+  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"params", {1}}}),
+            "arguments.params[0]: expected string or null, got integer");
+  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"params", {"a", "b", "c"}}}),
+            "arguments.params: takes at most 2 items");
+  EXPECT_EQ(validate_schema(schema, json::array()), "arguments: expected object, got array");
+}
+
+TEST(RegistryTest, RefusesBadAndDuplicateToolNames) {
+  pgmcp::mcp::Registry r;
+  pgmcp::mcp::Tool t;
+  t.name = "has space";
+  EXPECT_THROW(r.add_tool(t), std::invalid_argument);
+  t.name = std::string(129, 'a');
+  EXPECT_THROW(r.add_tool(t), std::invalid_argument);
+  t.name = "ok.name-1_x";
+  r.add_tool(t);
+  EXPECT_THROW(r.add_tool(t), std::invalid_argument);
 }
 
 TEST(Registry, ResultsCarryStructuredContentAsValueOrText) {

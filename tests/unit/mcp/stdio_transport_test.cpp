@@ -298,48 +298,4 @@ TEST_F(StdioTest, EndOfInputFinishesTheRequestsInFlight) {
   EXPECT_TRUE(h.finished());
 }
 
-TEST(SchemaTest, ValidatesTheSubsetToolsUse) {
-  json schema = {{"type", "object"},
-                 {"properties",
-                  {{"sql", {{"type", "string"}, {"minLength", 1}, {"maxLength", 5}}},
-                   {"n", {{"type", "integer"}, {"minimum", 1}, {"maximum", 10}}},
-                   {"kind", {{"enum", {"table", "view"}}}},
-                   {"params",
-                    {{"type", "array"},
-                     {"maxItems", 2},
-                     {"items", {{"type", json::array({"string", "null"})}}}}}}},
-                 {"required", {"sql"}},
-                 {"additionalProperties", false}};
-  using pgmcp::mcp::validate_schema;
-  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}}), "");
-  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"n", 3.0}}), "");  // 3.0 is an integer
-  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"params", {"a", nullptr}}}), "");
-  EXPECT_EQ(validate_schema(schema, json::object()), "arguments.sql: is required");
-  EXPECT_EQ(validate_schema(schema, {{"sql", ""}}), "arguments.sql: must be at least 1 characters");
-  EXPECT_EQ(validate_schema(schema, {{"sql", "éééééé"}}),
-            "arguments.sql: must be at most 5 characters");
-  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"n", 2.5}}),
-            "arguments.n: expected integer, got number");
-  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"n", 11}}), "arguments.n: must be at most 10");
-  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"kind", "index"}}),
-            "arguments.kind: must be one of [\"table\",\"view\"]");
-  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"params", {1}}}),
-            "arguments.params[0]: expected string or null, got integer");
-  EXPECT_EQ(validate_schema(schema, {{"sql", "x"}, {"params", {"a", "b", "c"}}}),
-            "arguments.params: takes at most 2 items");
-  EXPECT_EQ(validate_schema(schema, json::array()), "arguments: expected object, got array");
-}
-
-TEST(RegistryTest, RefusesBadAndDuplicateToolNames) {
-  pgmcp::mcp::Registry r;
-  pgmcp::mcp::Tool t;
-  t.name = "has space";
-  EXPECT_THROW(r.add_tool(t), std::invalid_argument);
-  t.name = std::string(129, 'a');
-  EXPECT_THROW(r.add_tool(t), std::invalid_argument);
-  t.name = "ok.name-1_x";
-  r.add_tool(t);
-  EXPECT_THROW(r.add_tool(t), std::invalid_argument);
-}
-
 }  // namespace
