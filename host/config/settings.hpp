@@ -21,11 +21,14 @@ inline constexpr const char *kClientModel = "sampling";
 
 enum class Transport { stdio, http };
 
+// localhost, ::1, or an IPv4 literal in 127.0.0.0/8 (case-insensitive).
+bool is_loopback_host(std::string_view host);
+
 struct Endpoint {
   std::string host;  // without brackets for IPv6
   std::uint16_t port = 0;
   std::string text() const;  // "127.0.0.1:8765", "[::1]:8765"
-  bool loopback() const;
+  bool loopback() const;  // is_loopback_host(host)
 };
 // Parses "host:port" or "[v6]:port"; throws std::invalid_argument.
 Endpoint parse_endpoint(std::string_view text);

@@ -9,10 +9,10 @@
 #include <algorithm>
 
 #include "log/log.hpp"
+#include "mcp/http_rules.hpp"
 #include "mcp/http_sessions.hpp"
 #include "mcp/http_streams.hpp"
 #include "mcp/subscriptions.hpp"
-#include "util/base64.hpp"
 
 namespace pgmcp::mcp {
 
@@ -25,41 +25,6 @@ namespace {
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
-}
-
-// "localhost:8765" -> "localhost", "[::1]:80" -> "::1".
-std::string host_part(const std::string &hostport) {
-  if (!hostport.empty() && hostport.front() == '[') {
-    auto close = hostport.find(']');
-    return close == std::string::npos ? hostport : hostport.substr(1, close - 1);
-  }
-  auto colon = hostport.find(':');
-  if (colon != std::string::npos && hostport.find(':', colon + 1) == std::string::npos)
-    return hostport.substr(0, colon);
-  return hostport;
-}
-
-bool loopback_name(const std::string &host) {
-  std::string h = lower(host);
-  return h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0;
-}
-
-// The base64 sentinel of the 2026-07-28 request headers: =?base64?...?=
-// Poco's header parser treats "=?" as the start of an RFC 2047 encoded word
-// and, failing to decode it, drops those two characters, so the sentinel
-// arrives as "base64?...?=". Both forms are accepted; no tool name can
-// contain '?', so no plain value is mistaken for one.
-std::string decode_header_value(const std::string &v) {
-  std::string_view body;
-  if (v.size() >= 11 && v.rfind("=?base64?", 0) == 0 && v.compare(v.size() - 2, 2, "?=") == 0) {
-    body = std::string_view(v).substr(9, v.size() - 11);
-  } else if (v.size() >= 9 && v.rfind("base64?", 0) == 0 && v.compare(v.size() - 2, 2, "?=") == 0) {
-    body = std::string_view(v).substr(7, v.size() - 9);
-  } else {
-    return v;
-  }
-  // An undecodable value cannot match any body value.
-  return util::base64_decode(body).value_or("\x01undecodable");
 }
 
 // The HTTP status of an error response, by its kind.
@@ -143,33 +108,13 @@ struct HttpTransport::Impl {
   Impl(McpServer &s, HttpOptions o, core::Scheduler &sch)
       : server(s), opt(std::move(o)), scheduler(sch) {}
 
-  // DNS-rebinding defence: on loopback, the Host must be a loopback name; an
-  // Origin, when sent, must be loopback or explicitly allowed.
+  // DNS-rebinding defence (see access_refusal); answers 403 when refused.
   bool allowed(const HTTPServerRequest &req, HTTPServerResponse &resp) {
-    if (req.has("Host")) {
-      std::string host = req.get("Host");
-      bool ok = !opt.listen.loopback() || loopback_name(host_part(host));
-      for (const auto &h : opt.allowed_hosts)
-        ok = ok || lower(h) == lower(host) || lower(h) == lower(host_part(host));
-      if (!ok) {
-        send_error(resp, 403, nullptr, code::invalid_request,
-                   "Forbidden: Host '" + host + "' is not allowed (add it to http.allowed_hosts)");
-        return false;
-      }
-    }
-    if (req.has("Origin")) {
-      std::string origin = req.get("Origin");
-      auto scheme = origin.find("://");
-      bool ok = scheme != std::string::npos && loopback_name(host_part(origin.substr(scheme + 3)));
-      for (const auto &o : opt.allowed_origins) ok = ok || o == "*" || lower(o) == lower(origin);
-      if (!ok) {
-        send_error(
-            resp, 403, nullptr, code::invalid_request,
-            "Forbidden: Origin '" + origin + "' is not allowed (add it to http.allowed_origins)");
-        return false;
-      }
-    }
-    return true;
+    auto refusal = access_refusal(req.has("Host") ? &req.get("Host") : nullptr,
+                                  req.has("Origin") ? &req.get("Origin") : nullptr, opt.listen,
+                                  opt.allowed_hosts, opt.allowed_origins);
+    if (refusal) send_error(resp, 403, nullptr, code::invalid_request, *refusal);
+    return !refusal;
   }
 
   // Returns the subject, or nullopt after answering 401/403.
@@ -351,7 +296,12 @@ struct HttpTransport::Impl {
                             std::string(kModernVersion));
     }
     if (meta) {
-      if (auto mismatch = header_mismatch(req, in, *meta)) {
+      if (auto mismatch = header_mismatch(
+              [&req](const char *name) -> std::optional<std::string> {
+                if (!req.has(name)) return std::nullopt;
+                return req.get(name);
+              },
+              in, *meta)) {
         return send_error(resp, 400, in.id(), code::header_mismatch, *mismatch);
       }
     }
@@ -410,39 +360,6 @@ struct HttpTransport::Impl {
     }
     for (auto &l : all)
       if (auto tagged = l->listener.select(message)) l->write(*tagged);
-  }
-
-  // 2026-07-28: the headers mirror the body and must agree with it.
-  std::optional<std::string> header_mismatch(const HTTPServerRequest &req, const Incoming &in,
-                                             const ModernMeta &meta) {
-    std::string version = req.get("MCP-Protocol-Version", "");
-    if (version.empty()) return "Header mismatch: MCP-Protocol-Version header is required";
-    if (version != meta.protocol_version) {
-      return "Header mismatch: MCP-Protocol-Version header '" + version +
-             "' does not match body value '" + meta.protocol_version + "'";
-    }
-    if (!req.has("Mcp-Method")) return "Header mismatch: Mcp-Method header is required";
-    std::string method = req.get("Mcp-Method");
-    if (method != in.method()) {
-      return "Header mismatch: Mcp-Method header value '" + method +
-             "' does not match body value '" + in.method() + "'";
-    }
-    const char *field = in.method() == "resources/read"                                 ? "uri"
-                        : (in.method() == "tools/call" || in.method() == "prompts/get") ? "name"
-                                                                                        : nullptr;
-    if (field != nullptr) {
-      std::string body_value;
-      auto f = in.params().find(field);
-      if (f != in.params().end() && f->is_string()) body_value = f->get<std::string>();
-      if (!req.has("Mcp-Name"))
-        return "Header mismatch: Mcp-Name header is required for " + in.method();
-      std::string name = decode_header_value(req.get("Mcp-Name"));
-      if (name != body_value) {
-        return "Header mismatch: Mcp-Name header value '" + name + "' does not match body value '" +
-               body_value + "'";
-      }
-    }
-    return std::nullopt;
   }
 
   void run(const Incoming &in, Exchange &ex, HTTPServerResponse &resp,

@@ -189,3 +189,13 @@ TEST(EndpointTest, ParsesAndClassifies) {
 }
 
 }  // namespace
+
+TEST(EndpointTest, LoopbackIsLocalhostOrA127LiteralNeverANameThatLooksLikeOne) {
+  using pgmcp::config::is_loopback_host;
+  for (const char *yes : {"localhost", "LOCALHOST", "127.0.0.1", "127.1.2.3", "::1"})
+    EXPECT_TRUE(is_loopback_host(yes)) << yes;
+  for (const char *no : {"127.0.0.1.example.com", "127.evil.com", "localhost.example.com",
+                         "0.0.0.0", "128.0.0.1", "", "::"})
+    EXPECT_FALSE(is_loopback_host(no)) << no;
+  EXPECT_FALSE((pgmcp::config::Endpoint{"127.0.0.1.example.com", 8765}.loopback()));
+}
