@@ -7,6 +7,14 @@
 
 namespace pgmcp::tools {
 
+mcp::Tool named(std::string name, std::string title, std::string description) {
+  mcp::Tool t;
+  t.name = std::move(name);
+  t.title = std::move(title);
+  t.description = std::move(description);
+  return t;
+}
+
 const json kDatabaseArg = {
     {"type", "string"},
     {"description",

@@ -21,6 +21,9 @@ using pipeline::DatabaseEntry;
 using pipeline::Databases;
 using pipeline::join;
 
+// A tool with its name, title and description; the rest is filled by its file.
+mcp::Tool named(std::string name, std::string title, std::string description);
+
 // The input schema of the optional `database` argument.
 extern const json kDatabaseArg;
 

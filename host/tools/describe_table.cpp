@@ -7,15 +7,12 @@
 namespace pgmcp::tools {
 
 mcp::Tool describe_table_tool(std::shared_ptr<pipeline::Databases> dbs) {
-  mcp::Tool t;
-  t.name = "describe_table";
-  t.title = "Describe a table or view";
-  t.description =
-      "Describes a table, view or materialized view: columns (type, nullable, default, comment), "
-      "primary key, "
-      "foreign keys in both directions, unique constraints, indexes, comment and estimated row "
-      "count. Name it "
-      "as name or schema.name; double-quote mixed-case names (\"MyTable\").";
+  mcp::Tool t =
+      named("describe_table", "Describe a table or view",
+            "Describes a table, view or materialized view: columns (type, nullable, default, "
+            "comment), primary key, foreign keys in both directions, unique constraints, indexes, "
+            "comment and estimated row count. Name it as name or schema.name; double-quote "
+            "mixed-case names (\"MyTable\").");
   t.input_schema = {
       {"type", "object"},
       {"properties",

@@ -30,16 +30,14 @@ mcp::ToolResult run_query(const DatabaseEntry &e, const std::string &sql,
 mcp::Tool execute_sql_tool(std::shared_ptr<pipeline::Databases> dbs) {
   bool writable = std::any_of(dbs->entries.begin(), dbs->entries.end(),
                               [](const auto &e) { return e.db->options().allow_write; });
-  mcp::Tool t;
-  t.name = "execute_sql";
-  t.title = writable ? "Run a SQL statement" : "Run a read-only SQL query";
-  t.description =
-      "Runs one SQL statement (SELECT, WITH, VALUES, TABLE, SHOW) on a PostgreSQL database and "
-      "returns the rows. The operator's SQL policy checks it first and says which rule a refused "
-      "statement broke. It runs inside a read-only transaction with a statement timeout and is "
-      "rolled back (databases the operator made writable commit instead); a result longer than "
-      "the row or byte limit is cut short and marked truncated. Use $1, $2... with \"params\" "
-      "for values.";
+  mcp::Tool t =
+      named("execute_sql", writable ? "Run a SQL statement" : "Run a read-only SQL query",
+            "Runs one SQL statement (SELECT, WITH, VALUES, TABLE, SHOW) on a PostgreSQL database "
+            "and returns the rows. The operator's SQL policy checks it first and says which rule "
+            "a refused statement broke. It runs inside a read-only transaction with a statement "
+            "timeout and is rolled back (databases the operator made writable commit instead); a "
+            "result longer than the row or byte limit is cut short and marked truncated. Use $1, "
+            "$2... with \"params\" for values.");
   t.input_schema = {
       {"type", "object"},
       {"properties",

@@ -23,15 +23,11 @@ json explain_summary(const json &plan, bool analyzed) {
 }  // namespace
 
 mcp::Tool explain_query_tool(std::shared_ptr<pipeline::Databases> dbs) {
-  mcp::Tool t;
-  t.name = "explain_query";
-  t.title = "Explain a query plan";
-  t.description =
-      "Shows PostgreSQL's plan for a read-only query as JSON with a one-line summary. With "
-      "\"analyze\": true "
-      "(only where the operator allows it) the query is run, read-only and rolled back, to "
-      "report actual rows "
-      "and times.";
+  mcp::Tool t =
+      named("explain_query", "Explain a query plan",
+            "Shows PostgreSQL's plan for a read-only query as JSON with a one-line summary. With "
+            "\"analyze\": true (only where the operator allows it) the query is run, read-only "
+            "and rolled back, to report actual rows and times.");
   t.input_schema = {
       {"type", "object"},
       {"properties",

@@ -43,14 +43,12 @@ mcp::ToolResult tool_result(pipeline::Answer a) {
 mcp::Tool query_tool(std::shared_ptr<Databases> databases, std::shared_ptr<llm::Client> llm,
                      config::QueryToolSettings settings,
                      std::shared_ptr<observability::Metrics> metrics) {
-  mcp::Tool t;
-  t.name = "query";
-  t.title = "Answer a question from the database";
-  t.description =
-      "Answers a question in plain language about a PostgreSQL database: an LLM writes the SQL, "
-      "pg-mcp checks it against the operator's SQL policy, runs it read-only, repairs it when "
-      "PostgreSQL rejects it, and returns the rows with the SQL that produced them. Use "
-      "return_type \"sql\" to get the checked SQL without running it.";
+  mcp::Tool t =
+      named("query", "Answer a question from the database",
+            "Answers a question in plain language about a PostgreSQL database: an LLM writes the "
+            "SQL, pg-mcp checks it against the operator's SQL policy, runs it read-only, repairs "
+            "it when PostgreSQL rejects it, and returns the rows with the SQL that produced them. "
+            "Use return_type \"sql\" to get the checked SQL without running it.");
   t.input_schema = {
       {"type", "object"},
       {"properties",

@@ -5,17 +5,12 @@
 namespace pgmcp::tools {
 
 mcp::Tool search_objects_tool(std::shared_ptr<pipeline::Databases> dbs) {
-  mcp::Tool t;
-  t.name = "search_objects";
-  t.title = "Search the schema";
-  t.description =
-      "Finds schemas, tables, views, materialized views, columns, functions, indexes, sequences "
-      "and enums whose "
-      "name matches a pattern (case-insensitive substring, or a LIKE pattern with % and _). "
-      "Answers from the "
-      "cached catalog. detail=names (default) is the most compact; summary adds comments and "
-      "types; full adds "
-      "columns of tables.";
+  mcp::Tool t =
+      named("search_objects", "Search the schema",
+            "Finds schemas, tables, views, materialized views, columns, functions, indexes, "
+            "sequences and enums whose name matches a pattern (case-insensitive substring, or a "
+            "LIKE pattern with % and _). Answers from the cached catalog. detail=names (default) "
+            "is the most compact; summary adds comments and types; full adds columns of tables.");
   t.input_schema = {
       {"type", "object"},
       {"properties",

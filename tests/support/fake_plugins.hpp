@@ -24,6 +24,18 @@
 
 namespace pgmcp::testing {
 
+// A capability table whose create refuses (instances are made by the tests
+// themselves) and whose destroy does nothing.
+template <class Table, class Handle>
+Table fake_table() {
+  Table t{};
+  t.struct_size = sizeof t;
+  t.create = [](const pgmcp_host *, const pgmcp_config *, Handle **,
+                pgmcp_error *) -> pgmcp_status { return PGMCP_ERR_UNSUPPORTED; };
+  t.destroy = [](Handle *) {};
+  return t;
+}
+
 // ------------------------------------------------------------------ driver
 
 struct FakeResult {
@@ -80,11 +92,7 @@ class FakeDriver {
   static FakeDriver &self(pgmcp_database *db) { return *reinterpret_cast<FakeDriver *>(db); }
 
   static pgmcp_driver_v1 table() {
-    pgmcp_driver_v1 t{};
-    t.struct_size = sizeof t;
-    t.create = [](const pgmcp_host *, const pgmcp_config *, pgmcp_database **,
-                  pgmcp_error *) -> pgmcp_status { return PGMCP_ERR_UNSUPPORTED; };
-    t.destroy = [](pgmcp_database *) {};
+    auto t = fake_table<pgmcp_driver_v1, pgmcp_database>();
     t.connect = [](pgmcp_database *db, pgmcp_connection **out, pgmcp_error *) -> pgmcp_status {
       ++self(db).connects;
       *out = reinterpret_cast<pgmcp_connection *>(new Conn{&self(db)});
@@ -195,11 +203,7 @@ class FakeLlm {
 
  private:
   static pgmcp_llm_v1 table() {
-    pgmcp_llm_v1 t{};
-    t.struct_size = sizeof t;
-    t.create = [](const pgmcp_host *, const pgmcp_config *, pgmcp_llm **,
-                  pgmcp_error *) -> pgmcp_status { return PGMCP_ERR_UNSUPPORTED; };
-    t.destroy = [](pgmcp_llm *) {};
+    auto t = fake_table<pgmcp_llm_v1, pgmcp_llm>();
     t.complete = [](pgmcp_llm *llm, const pgmcp_llm_request *req, const pgmcp_llm_sink *out,
                     pgmcp_error *err) -> pgmcp_status {
       auto &self = *reinterpret_cast<FakeLlm *>(llm);

@@ -31,6 +31,17 @@ pgmcp::config::LlmOptions fast() {
   return o;
 }
 
+// The error a completion ends in (a test fails when it succeeds).
+LlmError failure(Client &c, pgmcp::core::RequestContext *ctx = nullptr) {
+  try {
+    c.complete(question(), ctx);
+  } catch (const LlmError &e) {
+    return e;
+  }
+  ADD_FAILURE() << "the completion succeeded";
+  return LlmError(PGMCP_OK, "");
+}
+
 }  // namespace
 
 TEST(LlmClient, AnAnswerComesBackWithItsModelAndUsageCounted) {
@@ -67,10 +78,8 @@ TEST(LlmClient, PassingFailuresAreRetriedThenReported) {
     return Reply{PGMCP_ERR_TIMEOUT, "", "no answer in 30 s", -1};
   };
   Client d("down", down.instance(), nullptr, fast(), nullptr);
-  try {
-    d.complete(question(), nullptr);
-    FAIL();
-  } catch (const LlmError &e) {
+  {
+    LlmError e = failure(d);
     EXPECT_EQ(e.status, PGMCP_ERR_TIMEOUT);
     EXPECT_NE(std::string(e.what()).find("after 3 tries"), std::string::npos) << e.what();
   }
@@ -94,10 +103,8 @@ TEST(LlmClient, ARetryAfterLongerThanTheCapIsNotWaitedFor) {
   };
   Client c("main", llm.instance(), nullptr, fast(), nullptr);
   auto start = std::chrono::steady_clock::now();
-  try {
-    c.complete(question(), nullptr);
-    FAIL();
-  } catch (const LlmError &e) {
+  {
+    LlmError e = failure(c);
     EXPECT_NE(std::string(e.what()).find("retry after 60 s"), std::string::npos) << e.what();
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
@@ -117,10 +124,8 @@ TEST(LlmClient, TheCircuitOpensAfterFailuresInARowAndFailsFast) {
   Client c("main", llm.instance(), nullptr, o, &metrics);
   for (int i = 0; i < 3; ++i) EXPECT_THROW(c.complete(question(), nullptr), LlmError);
   EXPECT_EQ(llm.calls.load(), 3);
-  try {
-    c.complete(question(), nullptr);
-    FAIL();
-  } catch (const LlmError &e) {
+  {
+    LlmError e = failure(c);
     EXPECT_EQ(e.status, PGMCP_ERR_UNAVAILABLE);
     EXPECT_NE(std::string(e.what()).find("circuit is open"), std::string::npos) << e.what();
   }
@@ -136,10 +141,8 @@ TEST(LlmClient, ACancelledRequestStopsRetrying) {
     return Reply{PGMCP_ERR_UNAVAILABLE, "", "503", -1};
   };
   Client c("main", llm.instance(), nullptr, fast(), nullptr);
-  try {
-    c.complete(question(), &ctx);
-    FAIL();
-  } catch (const LlmError &e) {
+  {
+    LlmError e = failure(c, &ctx);
     EXPECT_EQ(e.status, PGMCP_ERR_CANCELLED);
   }
   EXPECT_EQ(llm.calls.load(), 1);
