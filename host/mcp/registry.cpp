@@ -31,6 +31,21 @@ ToolResult error_result(std::string text) {
   return r;
 }
 
+json without_null_optionals(const json &schema, json arguments) {
+  if (!arguments.is_object()) return arguments;
+  auto required = schema.find("required");
+  for (auto it = arguments.begin(); it != arguments.end();) {
+    bool is_required = false;
+    if (required != schema.end() && required->is_array())
+      for (const auto &r : *required) is_required = is_required || r == it.key();
+    if (it->is_null() && !is_required)
+      it = arguments.erase(it);
+    else
+      ++it;
+  }
+  return arguments;
+}
+
 bool valid_tool_name(std::string_view name) {
   if (name.empty() || name.size() > 128) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {

@@ -124,6 +124,11 @@ class Registry {
 std::string validate_schema(const json &schema, const json &value,
                             const std::string &path = "arguments");
 
+// The arguments without the optional ones a client sent as null: clients
+// write an absent optional argument as null, and a tool reads it as absent.
+// A required argument that is null stays (and fails validation).
+json without_null_optionals(const json &schema, json arguments);
+
 // A tool name per the protocol: 1-128 of [A-Za-z0-9_.-].
 bool valid_tool_name(std::string_view name);
 

@@ -287,7 +287,7 @@ core::Payload McpServer::call_tool(const Incoming &in, Exchange &ex, CallState *
   if (auto a = params.find("arguments"); a != params.end() && !a->is_null()) {
     if (!a->is_object())
       throw ProtocolError(code::invalid_params, "Invalid params: \"arguments\" must be an object");
-    args = *a;
+    args = without_null_optionals(tool->input_schema, *a);
   }
   if (std::string problem = validate_schema(tool->input_schema, args); !problem.empty()) {
     // An argument mistake is for the model to fix, so it is a tool error.

@@ -1,6 +1,7 @@
 #include "tools/tools.hpp"
 
 #include "tools/common.hpp"
+#include "util/percent.hpp"
 
 namespace pgmcp::tools {
 
@@ -73,12 +74,17 @@ class SchemaResources final : public mcp::ResourceProvider {
   std::optional<json> read(const std::string &uri, RequestContext &) override {
     const std::string prefix = "pgmcp://";
     if (uri.rfind(prefix, 0) != 0) return std::nullopt;
+    // Each segment percent-decoded on its own, as clients' URI-template
+    // expansion encodes it ("Mixed Case" arrives as Mixed%20Case, a '/' in a
+    // name as %2F); a malformed escape names no resource.
     std::vector<std::string> parts;
     size_t start = prefix.size();
     while (start <= uri.size()) {
       size_t slash = uri.find('/', start);
-      parts.push_back(
-          uri.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+      auto part = util::percent_decode(std::string_view(uri).substr(
+          start, slash == std::string::npos ? std::string::npos : slash - start));
+      if (!part) return std::nullopt;
+      parts.push_back(std::move(*part));
       if (slash == std::string::npos) break;
       start = slash + 1;
     }

@@ -104,6 +104,7 @@ export async function withStdioClient(ini, fn) {
 
 // The official SDK, for tests outside this folder (module resolution starts here).
 export { Client } from '@modelcontextprotocol/sdk/client/index.js';
+export { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 export { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 export { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 export { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeConfig, readClusterEnv, PGMCP, connectStdio as connect, withStdioClient as withClient } from '../e2e/lib.mjs';
+import { writeConfig, readClusterEnv, PGMCP, connectStdio as connect, withStdioClient as withClient, UriTemplate } from '../e2e/lib.mjs';
 
 const env = readClusterEnv(process.env.PGMCP_CLUSTER_ENV);
 const dsn = env.PGMCP_PG_DSN;
@@ -174,6 +174,17 @@ test('resources: the schema overview and a table by template', async () => {
   const table = JSON.parse((await client.readResource({ uri: 'pgmcp://demo/table/shop/customers' })).contents[0].text);
   assert.deepEqual(table.primary_key, ['id']);
   await assert.rejects(client.readResource({ uri: 'pgmcp://demo/table/shop/nope' }), /Resource not found/);
+  // A quoted, mixed-case table through the SDK's own template expansion,
+  // which percent-encodes each variable; completion suggests what it encodes.
+  const schemas = await client.complete({ ref: { type: 'ref/resource', uri: resourceTemplates[0].uriTemplate },
+    argument: { name: 'schema', value: 'Mixed' }, context: { arguments: { database: 'demo' } } });
+  assert.deepEqual(schemas.completion.values, ['Mixed Schema']);
+  const expanded = new UriTemplate(resourceTemplates[0].uriTemplate)
+    .expand({ database: 'demo', schema: schemas.completion.values[0], table: 'Odd Table' });
+  assert.equal(expanded, 'pgmcp://demo/table/Mixed%20Schema/Odd%20Table');
+  const odd = JSON.parse((await client.readResource({ uri: expanded })).contents[0].text);
+  assert.equal(odd.name, 'Odd Table');
+  assert.deepEqual(odd.columns.map((c) => c.name), ['Col A', 'lower col', 'Quote"d']);
   const completion = await client.complete({ ref: { type: 'ref/resource', uri: 'pgmcp://{database}/table/{schema}/{table}' },
     argument: { name: 'table', value: 'ord' }, context: { arguments: { database: 'demo', schema: 'shop' } } });
   assert.deepEqual(completion.completion.values.sort(), ['order_items', 'order_totals', 'orders']);

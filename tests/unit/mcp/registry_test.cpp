@@ -90,3 +90,22 @@ TEST(Registry, ResultsCarryStructuredContentAsValueOrText) {
   EXPECT_TRUE(e.is_error);
   EXPECT_EQ(e.content[0]["text"], "no such table");
 }
+
+TEST(Registry, AnOptionalArgumentSentAsNullIsAbsent) {
+  json schema = {{"type", "object"},
+                 {"properties",
+                  {{"sql", {{"type", "string"}}},
+                   {"max_rows", {{"type", "integer"}}},
+                   {"database", {{"type", "string"}}}}},
+                 {"required", {"sql"}},
+                 {"additionalProperties", false}};
+  json args = without_null_optionals(
+      schema, {{"sql", "SELECT 1"}, {"max_rows", nullptr}, {"database", nullptr}});
+  EXPECT_EQ(args, (json{{"sql", "SELECT 1"}}));
+  EXPECT_EQ(validate_schema(schema, args), "");
+  // Without the step, a null optional argument is refused.
+  EXPECT_NE(validate_schema(schema, {{"sql", "SELECT 1"}, {"max_rows", nullptr}}), "");
+  // A required argument sent as null is still an error.
+  json missing = without_null_optionals(schema, {{"sql", nullptr}});
+  EXPECT_NE(validate_schema(schema, missing), "");
+}

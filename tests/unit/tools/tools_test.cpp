@@ -165,6 +165,13 @@ TEST_F(ToolsTest, TheSchemaResourcesListReadAndComplete) {
   ASSERT_TRUE(table);
   EXPECT_EQ(json::parse((*table)[0]["text"].get<std::string>())["columns"].size(), 2u);
   EXPECT_FALSE(res->read("pgmcp://main/table/app/nothing", ctx));
+  // What a client's URI-template expansion sends for a quoted, mixed-case name.
+  auto spaced = res->read("pgmcp://main/table/app/Order%20Items", ctx);
+  ASSERT_TRUE(spaced) << "a percent-encoded name is decoded";
+  EXPECT_EQ(json::parse((*spaced)[0]["text"].get<std::string>())["name"], "Order Items");
+  EXPECT_TRUE(res->read("pgmcp://%6Dain/table/%61pp/orders", ctx));
+  EXPECT_FALSE(res->read("pgmcp://main/table/app/Order%2", ctx));
+  EXPECT_FALSE(res->read("pgmcp://main/table/app/Order%zzItems", ctx));
   EXPECT_FALSE(res->read("pgmcp://other/schema", ctx));
   EXPECT_FALSE(res->read("https://main/schema", ctx));
   auto templates = res->templates();
