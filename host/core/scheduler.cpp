@@ -57,8 +57,10 @@ void Scheduler::loop() {
       cv_.wait(lock);
       continue;
     }
-    if (std::chrono::steady_clock::now() < next->second.due) {
-      cv_.wait_until(lock, next->second.due);
+    // A copy: the task (and its time) may be erased while this waits.
+    const auto due = next->second.due;
+    if (std::chrono::steady_clock::now() < due) {
+      cv_.wait_until(lock, due);
       continue;  // a task may have come or gone meanwhile
     }
     TaskId id = next->first;
