@@ -28,7 +28,7 @@ struct Endpoint {
   std::string host;  // without brackets for IPv6
   std::uint16_t port = 0;
   std::string text() const;  // "127.0.0.1:8765", "[::1]:8765"
-  bool loopback() const;  // is_loopback_host(host)
+  bool loopback() const;     // is_loopback_host(host)
 };
 // Parses "host:port" or "[v6]:port"; throws std::invalid_argument.
 Endpoint parse_endpoint(std::string_view text);
