@@ -42,13 +42,20 @@ class RequestContext {
   virtual const json &client_capabilities() const = 0;
 
   // Asks the caller's client (e.g. method "sampling/createMessage") and
-  // waits for its result. Throws an exception derived from std::exception
-  // when the client answers with an error, times out, or cannot be asked.
+  // waits for its result. Throws ClientTimeout when the client does not
+  // answer in time, and another exception derived from std::exception when
+  // it answers with an error or cannot be asked.
   // It may also throw an exception of another type that suspends the whole
   // request until the client has answered; code between here and the
   // transport must let such exceptions pass untouched.
   virtual json client_request(std::string_view method, const json &params,
                               std::chrono::milliseconds timeout) = 0;
+};
+
+// client_request's client did not answer within its timeout.
+class ClientTimeout : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // A failure the caller can act on (a bad argument, an unknown database, a

@@ -128,9 +128,8 @@ json CallContext::client_request(std::string_view method, const json &params,
   }
   if (!answered) {
     ex_.peer->forget_response(id);
-    throw ProtocolError(code::internal_error, "the client did not answer " + std::string(method) +
-                                                  " within " + std::to_string(timeout.count()) +
-                                                  " ms");
+    throw core::ClientTimeout("the client did not answer " + std::string(method) + " within " +
+                              std::to_string(timeout.count()) + " ms");
   }
   json response = future.get();
   return client_result(method, response);

@@ -120,13 +120,12 @@ pgmcp_status sample(const pgmcp_call *call, const pgmcp_llm_request *req, const 
   json result;
   try {
     result = ctx.client_request("sampling/createMessage", params, timeout);
+  } catch (const core::ClientTimeout &e) {
+    error_set(err, (std::string("the MCP client's model did not answer: ") + e.what()).c_str());
+    return ctx.cancelled() ? PGMCP_ERR_CANCELLED : PGMCP_ERR_TIMEOUT;
   } catch (const std::exception &e) {
-    std::string what = e.what();
-    bool timed_out = what.find("timed out") != std::string::npos ||
-                     what.find("did not answer") != std::string::npos;
-    error_set(err, ("the MCP client's model did not answer: " + what).c_str());
-    return ctx.cancelled() ? PGMCP_ERR_CANCELLED
-                           : (timed_out ? PGMCP_ERR_TIMEOUT : PGMCP_ERR_REMOTE);
+    error_set(err, (std::string("the MCP client's model did not answer: ") + e.what()).c_str());
+    return ctx.cancelled() ? PGMCP_ERR_CANCELLED : PGMCP_ERR_REMOTE;
   } catch (...) {
     // Not a failure: the request waits for the client (see core::RequestContext).
     const_cast<pgmcp_call *>(call)->deferred = std::current_exception();

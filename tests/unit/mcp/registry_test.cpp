@@ -7,7 +7,8 @@
 using pgmcp::json;
 using namespace pgmcp::mcp;
 
-TEST(Registry, ToolsHaveValidUniqueNamesAndTheirDescriptorsAreKept) {
+// Bad and duplicate names: RegistryTest.RefusesBadAndDuplicateToolNames below.
+TEST(Registry, AToolsDescriptorIsKeptAsListed) {
   Registry r;
   Tool t;
   t.name = "execute_sql";
@@ -15,10 +16,6 @@ TEST(Registry, ToolsHaveValidUniqueNamesAndTheirDescriptorsAreKept) {
   t.output_schema = json{{"type", "object"}};
   t.annotations = {true, false, true, false};
   r.add_tool(t);
-  EXPECT_THROW(r.add_tool(t), std::invalid_argument);
-  Tool bad = t;
-  bad.name = "has space";
-  EXPECT_THROW(r.add_tool(bad), std::invalid_argument);
   ASSERT_EQ(r.tool_descriptors().size(), 1u);
   const json &d = r.tool_descriptors()[0];
   EXPECT_EQ(d["name"], "execute_sql");
@@ -29,7 +26,6 @@ TEST(Registry, ToolsHaveValidUniqueNamesAndTheirDescriptorsAreKept) {
   EXPECT_EQ(r.find_tool("nope"), nullptr);
   EXPECT_TRUE(valid_tool_name("a.b-c_D9"));
   EXPECT_FALSE(valid_tool_name(""));
-  EXPECT_FALSE(valid_tool_name(std::string(129, 'a')));
 }
 
 TEST(SchemaTest, ValidatesTheSubsetToolsUse) {

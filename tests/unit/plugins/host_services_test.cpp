@@ -122,10 +122,16 @@ TEST(HostServices, AClientsFailureIsAStatusAndAnAnswerWithoutTextIsRemote) {
   pgmcp_call call{&ctx, nullptr};
   Sampled out;
   ctx.client = [](std::string_view, const json &) -> json {
-    throw std::runtime_error("the client did not answer sampling/createMessage within 10 ms");
+    throw pgmcp::core::ClientTimeout(
+        "the client did not answer sampling/createMessage within 10 ms");
   };
   pgmcp_error timeout;
   EXPECT_EQ(sample(&call, out, timeout), PGMCP_ERR_TIMEOUT);
+  ctx.client = [](std::string_view, const json &) -> json {
+    throw std::runtime_error("the user declined; the request timed out in their mind");
+  };
+  pgmcp_error declined;
+  EXPECT_EQ(sample(&call, out, declined), PGMCP_ERR_REMOTE) << "a timeout is a type, not a word";
   ctx.client = [](std::string_view, const json &) -> json {
     return {{"content", {{"type", "image"}, {"data", "..."}}}};
   };
