@@ -7,6 +7,7 @@
 #include "llm/providers.hpp"
 #include "log/log.hpp"
 #include "mcp/auth.hpp"
+#include "sql/policy.hpp"
 #include "sql/privileges.hpp"
 #include "tools/tools.hpp"
 
@@ -17,6 +18,8 @@ std::shared_ptr<World> build_world(config::Settings s, const Shared &shared) {
   w->scheduler = shared.scheduler;
   w->instances = plugins::create_instances(s, *shared.plugins);
   w->databases = open_databases(s, w->instances, shared.metrics.get());
+  if (shared.metrics)
+    for (const auto &l : s.llms) shared.metrics->declare_llm(l.name);
   w->registry = std::make_shared<mcp::Registry>();
   w->registry->add_tool(tools::list_databases_tool(s));
   tools::add_database_tools(*w->registry, w->databases);
@@ -104,6 +107,7 @@ std::shared_ptr<pipeline::Databases> open_databases(const config::Settings &s,
     auto db =
         std::make_shared<db::Database>(spec, instances.databases.at(spec.name), limiter, metrics);
     auto cache = std::make_shared<db::SchemaCache>(*db);
+    if (metrics != nullptr) metrics->declare_database(spec.name, sql::rule_names());
     bool up = true;
     if (auto error = db->warm_up()) {
       up = false;

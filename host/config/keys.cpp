@@ -291,7 +291,8 @@ Table make_table() {
   t.add_instance("database", "max_rows", whole(DATABASE(max_rows), 1, 10000000),
                  "Rows returned at most (a call may ask for fewer).");
   t.add_instance("database", "max_result_bytes", whole(DATABASE(max_result_bytes), 1024, 1LL << 31),
-                 "JSON bytes of rows at most.");
+                 "Bytes of a tool result that carries rows at most: the whole message, rows "
+                 "twice (structured and as a table) and what surrounds them.");
   t.add_instance("database", "row_guard", flag(DATABASE(row_guard)),
                  "PostgreSQL stops a row of a plain query longer than max_result_bytes before "
                  "sending it (docs/operations.md).");

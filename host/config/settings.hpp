@@ -42,7 +42,9 @@ struct DatabaseOptions {
   std::string role;         // SET LOCAL ROLE, empty = none
   std::string search_path;  // SET LOCAL search_path, empty = the role's own
   long long max_rows = 1000;
-  long long max_result_bytes = 8 * 1024 * 1024;
+  // The whole tool result that carries rows (both renderings and what
+  // surrounds them): well under the 10 MiB some clients take at most.
+  long long max_result_bytes = 4 * 1024 * 1024;
   bool allow_explain_analyze = false;
   // Plain queries run inside the row guard: PostgreSQL stops a row larger
   // than max_result_bytes before sending it (see docs/operations.md).

@@ -50,6 +50,11 @@ struct Collector {
   Judgement judgement;
   bool judged;
   const RowVisitor *visit = nullptr;  // rows as text, not JSON
+  long long columns_bytes = 0;
+  // The statement itself stops at max_rows + 1 rows (a LIMIT in SQL): the
+  // extra row is read and dropped rather than cancelled, which would cost
+  // the connection.
+  bool bounded = false;
   long long visited_bytes = 0;
   RowText row;
 
@@ -103,45 +108,62 @@ struct Collector {
       const auto *c = reinterpret_cast<const pgmcp_column *>(base + i * size);
       std::string type = c->type_name != nullptr ? c->type_name : "";
       types.push_back(classify_type(c->type_oid, type));
-      out->columns.push_back(
-          {{"name", c->name != nullptr ? c->name : "?column?"},
-           {"type", type.empty() ? "oid:" + std::to_string(c->type_oid) : type}});
+      out->columns.push_back({{"name", c->name != nullptr ? c->name : "?column?"},
+                              {"type", type.empty() ? std::string("unknown") : type}});
     }
+    columns_bytes = 2 * static_cast<long long>(out->columns.dump().size());
     return 0;
   }
   // Marks the result cut when it holds max_rows rows already.
   bool at_row_limit() {
     if (out->row_count < limits.max_rows) return false;
-    out->truncated = true;
-    out->truncated_by = "max_rows";
+    if (!out->truncated) {
+      out->truncated = true;
+      out->truncated_by = "max_rows";
+    }
     return true;
   }
 
+  // Writes both renderings of each row (JSON and a table line); the whole
+  // message must fit max_bytes, with room for what surrounds the rows.
   int32_t rows(const pgmcp_value *values, size_t row_count) {
     if (visit != nullptr) return visit_rows(values, row_count);
     std::string &json = out->rows_json;
+    std::string &text = out->rows_text;
     size_t ncols = types.size();
     for (size_t r = 0; r < row_count; ++r) {
-      if (at_row_limit()) return 1;
-      size_t mark = json.size();
+      if (out->truncated_by == "max_result_bytes") return 1;
+      if (at_row_limit()) {
+        if (bounded) continue;
+        return 1;
+      }
+      size_t mark = json.size(), text_mark = text.size();
       json += out->row_count == 0 ? "[" : ",[";
       bool fits = true;
       for (size_t c = 0; c < ncols && fits; ++c) {
-        if (c > 0) json += ',';
+        if (c > 0) {
+          json += ',';
+          text += "\\t";
+        }
         const pgmcp_value &v = values[r * ncols + c];
-        // A value's JSON is at least as long as its text: one that cannot fit
-        // is not copied at all.
-        // (+1: the closing bracket of the whole result)
-        fits = static_cast<long long>(json.size() + v.len + 1) <= limits.max_bytes;
+        // A value's JSON and its cell are each at least as long as its text:
+        // one that cannot fit is not copied at all.
+        fits = used(2 * v.len) <= limits.max_bytes;
         if (!fits) break;
-        if (v.is_null)
+        if (v.is_null) {
           json += "null";
-        else
-          append_json(json, std::string_view(v.data, v.len), types[c]);
+          text += "\\\\N";
+        } else {
+          std::string_view value(v.data, v.len);
+          append_json(json, value, types[c]);
+          append_cell(text, value, types[c]);
+        }
       }
       json += ']';
-      if (!fits || static_cast<long long>(json.size()) + 1 > limits.max_bytes) {
+      text += "\\n";
+      if (!fits || used(0) > limits.max_bytes) {
         json.resize(mark);  // this row does not fit
+        text.resize(text_mark);
         out->truncated = true;
         out->truncated_by = "max_result_bytes";
         return 1;
@@ -149,6 +171,14 @@ struct Collector {
       ++out->row_count;
     }
     return 0;
+  }
+
+  // The message's size with `more` bytes added to the rows: both renderings,
+  // the columns (described twice: structured, and the table's header) and a
+  // fixed allowance for the envelope and the other members.
+  long long used(size_t more) const {
+    return static_cast<long long>(out->rows_json.size() + out->rows_text.size() + more + 1) +
+           columns_bytes + std::min(QueryResult::kEnvelope, limits.max_bytes / 4);
   }
 
   int32_t visit_rows(const pgmcp_value *values, size_t row_count) {
@@ -258,6 +288,7 @@ Database::Lease Database::acquire() {
                   "database '" + name_ + "' is unavailable: " +
                       (err.message.empty() ? "cannot connect" : err.message));
   }
+  if (metrics_ != nullptr) metrics_->connection_opened(name_);
   return Lease(*this, c, true);
 }
 
@@ -407,6 +438,7 @@ QueryResult Database::run(const std::string &sql,
     QueryResult result;
     result.rows_json = "[";
     Collector collector{limits, &result, {}, admitted, Judgement::run, false, mode.visit};
+    collector.bounded = admitted != nullptr && admitted->bounded();
     pgmcp_row_sink sink{sizeof(pgmcp_row_sink),  &collector,
                         &Collector::on_columns,  &Collector::on_rows,
                         &Collector::on_complete, &Collector::on_analysis};

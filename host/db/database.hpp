@@ -41,12 +41,21 @@ class DbError : public std::runtime_error {
 
 struct QueryLimits {
   long long max_rows = 1000;
-  long long max_bytes = 8 * 1024 * 1024;
+  // The whole answer that carries the rows: both renderings of them, and
+  // room for what surrounds them (QueryResult::kEnvelope).
+  long long max_bytes = 4 * 1024 * 1024;
 };
 
 struct QueryResult {
   json columns = json::array();  // [{name, type}]
   std::string rows_json = "[]";  // [[...], ...] as JSON text, written as rows arrive
+  // The same rows as a tab-separated table, one line per row, escaped as the
+  // inside of a JSON string (db/values.hpp append_cell); no header.
+  std::string rows_text;
+  // What a tool's answer may add around the rows and columns, counted
+  // against max_bytes: the JSON-RPC envelope, the other members, the
+  // table's first and last lines, the SQL of the query tool.
+  static constexpr long long kEnvelope = 16 * 1024;
   long long row_count = 0;
   bool truncated = false;
   std::string truncated_by;  // "max_rows" or "max_result_bytes"
@@ -77,7 +86,7 @@ enum class Judgement { run, run_and_discard, refuse };
 // policy's gate makes one, so a statement that was not checked cannot reach
 // Database::query.
 // What PostgreSQL's error says when the row guard stopped a row larger than
-// the byte budget (see sql::row_guard_sql).
+// the byte budget (see sql::bounded_sql).
 inline constexpr const char *kRowGuardMarker = "pgmcp-row-over-limit:";
 
 class AdmittedStatement {
@@ -93,6 +102,9 @@ class AdmittedStatement {
   // Where the client's statement begins in sql(): error positions are shifted
   // back by it. 0 when sql() is not a row guard.
   std::size_t guard_offset() const { return guard_offset_; }
+  // sql() stops by itself one row past max_rows (a LIMIT around the
+  // client's query): a result cut there needs no cancel.
+  bool bounded() const { return bounded_; }
 
  private:
   friend class sql::Gate;
@@ -105,6 +117,7 @@ class AdmittedStatement {
         analyze_only_(analyze_only) {}
   std::string sql_, analysis_sql_, client_sql_;
   std::size_t guard_offset_ = 0;
+  bool bounded_ = false;
   RunMode mode_;
   std::function<Judgement(std::string_view)> judge_;
   bool analyze_only_;  // judge the analysis, run nothing

@@ -1,36 +1,52 @@
 #include "db/values.hpp"
 
-#include "core/json_text.hpp"
-
 #include <charconv>
 #include <cstdlib>
 #include <string>
 
+#include "core/json.hpp"
+#include "core/json_text.hpp"
+
 namespace pgmcp::db {
 namespace {
 
-ValueKind scalar_kind(std::uint32_t oid) {
+ValueKind kind_by_name(std::string_view name) {
+  for (std::string_view n : {"smallint", "integer", "bigint", "int2", "int4", "int8", "oid", "xid"})
+    if (name == n) return ValueKind::integer;
+  for (std::string_view n : {"real", "double precision", "float4", "float8"})
+    if (name == n) return ValueKind::floating;
+  if (name == "boolean" || name == "bool") return ValueKind::boolean;
+  if (name == "json" || name == "jsonb") return ValueKind::json;
+  return ValueKind::text;
+}
+
+// Built-in scalar types by OID, for a driver whose names say nothing.
+bool kind_by_oid(std::uint32_t oid, ValueKind &kind) {
   switch (oid) {
     case 20:
     case 21:
     case 23:
     case 26:
     case 28:
-      return ValueKind::integer;  // int8 int2 int4 oid xid
+      kind = ValueKind::integer;
+      return true;
     case 700:
     case 701:
-      return ValueKind::floating;
+      kind = ValueKind::floating;
+      return true;
     case 16:
-      return ValueKind::boolean;
+      kind = ValueKind::boolean;
+      return true;
     case 114:
     case 3802:
-      return ValueKind::json;
+      kind = ValueKind::json;
+      return true;
     default:
-      return ValueKind::text;
+      return false;
   }
 }
 
-// Element types of the common array types.
+// Element types of the built-in array types whose elements are not text.
 std::uint32_t element_of(std::uint32_t oid) {
   switch (oid) {
     case 1000:
@@ -56,153 +72,67 @@ std::uint32_t element_of(std::uint32_t oid) {
   }
 }
 
-json scalar(std::string_view text, ValueKind kind) {
-  switch (kind) {
-    case ValueKind::integer: {
-      long long v = 0;
-      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (ec == std::errc() && p == text.data() + text.size()) return v;
-      unsigned long long u = 0;
-      auto [p2, ec2] = std::from_chars(text.data(), text.data() + text.size(), u);
-      if (ec2 == std::errc() && p2 == text.data() + text.size()) return u;
-      return std::string(text);
-    }
-    case ValueKind::floating: {
-      if (text == "NaN" || text == "Infinity" || text == "-Infinity") return std::string(text);
-      std::string s(text);
-      char *end = nullptr;
-      double d = std::strtod(s.c_str(), &end);
-      if (end != s.c_str() && *end == '\0') return d;
-      return s;
-    }
-    case ValueKind::boolean:
-      return text == "t" || text == "true";
-    case ValueKind::json: {
-      json j = json::parse(text, nullptr, false);
-      return j.is_discarded() ? json(std::string(text)) : j;
-    }
-    default:
-      return std::string(text);
-  }
+bool ends_with(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
 
-// Parses PostgreSQL's array text form: {1,2,NULL}, {"a b","c\"d"}, {{1,2},{3,4}}.
-struct ArrayParser {
-  std::string_view s;
-  size_t i = 0;
-  ValueKind element;
-  bool ok = true;
-
-  json parse() {
-    // Arrays with explicit bounds start with [1:2]={...}; skip the bounds.
-    if (!s.empty() && s[0] == '[') {
-      auto eq = s.find('=');
-      if (eq == std::string_view::npos) return fail();
-      i = eq + 1;
-    }
-    json out = level();
-    return ok && i == s.size() ? out : fail();
-  }
-
-  json fail() {
-    ok = false;
-    return nullptr;
-  }
-
-  json level() {
-    if (i >= s.size() || s[i] != '{') return fail();
-    ++i;
-    json arr = json::array();
-    if (i < s.size() && s[i] == '}') {
-      ++i;
-      return arr;
-    }
-    while (ok && i < s.size()) {
-      if (s[i] == '{') {
-        arr.push_back(level());
-      } else if (s[i] == '"') {
-        ++i;
-        std::string v;
-        while (i < s.size() && s[i] != '"') {
-          if (s[i] == '\\' && i + 1 < s.size()) ++i;
-          v += s[i++];
-        }
-        if (i >= s.size()) return fail();
-        ++i;
-        arr.push_back(scalar(v, element));
-      } else {
-        size_t start = i;
-        while (i < s.size() && s[i] != ',' && s[i] != '}') ++i;
-        std::string_view v = s.substr(start, i - start);
-        arr.push_back(v == "NULL" ? json(nullptr) : scalar(v, element));
-      }
-      if (i >= s.size()) return fail();
-      if (s[i] == ',') {
-        ++i;
-        continue;
-      }
-      if (s[i] == '}') {
-        ++i;
-        return arr;
-      }
-      return fail();
-    }
-    return fail();
-  }
-};
-
-// By the type's name, for a driver that gives no OID (type_oid 0).
-ValueKind scalar_kind(std::string_view name) {
-  if (name == "int2" || name == "int4" || name == "int8" || name == "oid" || name == "xid")
-    return ValueKind::integer;
-  if (name == "float4" || name == "float8") return ValueKind::floating;
-  if (name == "bool") return ValueKind::boolean;
-  if (name == "json" || name == "jsonb") return ValueKind::json;
-  return ValueKind::text;
-}
-
-}  // namespace
-
-ColumnType classify_type(std::uint32_t oid, std::string_view name) {
-  ColumnType t;
-  if (oid == 0) {
-    bool array = !name.empty() && name[0] == '_';
-    t.kind = array ? ValueKind::array : scalar_kind(name);
-    if (array) t.element = scalar_kind(name.substr(1));
-    return t;
-  }
-  t.kind = scalar_kind(oid);
-  if (std::uint32_t e = element_of(oid); e != 0) {
-    t.kind = ValueKind::array;
-    t.element = scalar_kind(e);
-  } else if (t.kind == ValueKind::text && !name.empty() && name[0] == '_') {
-    t.kind = ValueKind::array;  // other arrays: elements as text
-  }
-  return t;
-}
-
-json to_json(std::string_view text, const ColumnType &type) {
-  if (type.kind != ValueKind::array) return scalar(text, type.kind);
-  ArrayParser p{text, 0, type.element};
-  json out = p.parse();
-  return p.ok ? out : json(std::string(text));
-}
-
-namespace {
+// PostgreSQL's integer and float output is valid JSON except NaN/Infinity.
 bool plain_number(std::string_view t) {
-  // PostgreSQL's integer and float output is valid JSON except NaN/Infinity.
   if (t.empty()) return false;
   for (char c : t)
     if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'))
       return false;
-  return t.front() != '+' && t.front() != '.' &&
-         !(t.size() > 1 && t[0] == '0' && t[1] >= '0' && t[1] <= '9');
+  if (t.front() == '+' || t.front() == '.' || t.back() == '.' || t.back() == 'e' || t.back() == 'E')
+    return false;
+  std::string_view digits = t.front() == '-' ? t.substr(1) : t;
+  return !digits.empty() && digits[0] >= '0' && digits[0] <= '9' &&
+         !(digits.size() > 1 && digits[0] == '0' && digits[1] >= '0' && digits[1] <= '9');
 }
-}  // namespace
 
-void append_json(std::string &out, std::string_view text, const ColumnType &type) {
-  switch (type.kind) {
+// Whether a JavaScript client reads the integer exactly: |v| <= 2^53 - 1.
+bool exact_in_javascript(std::string_view t) {
+  std::string_view digits = !t.empty() && t.front() == '-' ? t.substr(1) : t;
+  if (digits.size() < 16) return true;
+  unsigned long long v = 0;
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  return ec == std::errc() && p == digits.data() + digits.size() && v <= 9007199254740991ULL;
+}
+
+// A json or jsonb value, embedded. Line breaks, which valid JSON has only
+// between tokens, become blanks so that the message stays on one line
+// (stdio frames messages by line).
+void append_json_value(std::string &out, std::string_view text) {
+  if (!json::accept(text)) {
+    core::append_json_string(out, text);
+    return;
+  }
+  std::size_t first = text.find_first_not_of(" \t\r\n");
+  std::size_t last = text.find_last_not_of(" \t\r\n");
+  std::string_view bare = text.substr(first, last - first + 1);
+  bool wrap = bare == "null";
+  // An object whose one key is "$json" would read as a wrapped value: wrap it too.
+  if (!wrap && bare.front() == '{' &&
+      (bare.find("$json") != std::string_view::npos ||
+       bare.find("\\u") != std::string_view::npos)) {
+    json j = json::parse(bare, nullptr, false);
+    wrap = j.is_object() && j.size() == 1 && j.contains("$json");
+  }
+  if (wrap) out += "{\"$json\":";
+  std::size_t from = out.size();
+  out.append(bare);
+  for (std::size_t i = from; i < out.size(); ++i)
+    if (out[i] == '\n' || out[i] == '\r') out[i] = ' ';
+  if (wrap) out += '}';
+}
+
+void append_scalar(std::string &out, std::string_view text, ValueKind kind) {
+  switch (kind) {
     case ValueKind::integer:
+      if (plain_number(text) && exact_in_javascript(text))
+        out.append(text);
+      else
+        core::append_json_string(out, text);
+      return;
     case ValueKind::floating:
       if (plain_number(text))
         out.append(text);
@@ -213,23 +143,194 @@ void append_json(std::string &out, std::string_view text, const ColumnType &type
       out += (text == "t" || text == "true") ? "true" : "false";
       return;
     case ValueKind::json:
-      // The server's json/jsonb output is JSON already; check rather than trust.
-      // A json value keeps its source formatting: line breaks, which valid
-      // JSON has only between tokens, become blanks so that the message stays
-      // on one line (stdio frames messages by line).
-      if (json::accept(text)) {
-        size_t from = out.size();
-        out.append(text);
-        for (size_t i = from; i < out.size(); ++i)
-          if (out[i] == '\n' || out[i] == '\r') out[i] = ' ';
-      } else
-        core::append_json_string(out, text);
+      append_json_value(out, text);
       return;
     case ValueKind::array:
-      out += to_json(text, type).dump(-1, ' ', false, json::error_handler_t::replace);
-      return;
     case ValueKind::text:
       core::append_json_string(out, text);
+      return;
+  }
+}
+
+// Writes PostgreSQL's array text form as JSON: {1,2,NULL}, {"a b","c\"d"},
+// {{1,2},{3,4}}, and with bounds: [0:2]={1,2,3}.
+class ArrayWriter {
+ public:
+  ArrayWriter(std::string &out, std::string_view s, const ColumnType &type)
+      : out_(out), s_(s), type_(type) {}
+
+  bool write() {
+    std::string bounds;
+    bool plain = true;
+    if (!s_.empty() && s_[0] == '[') {
+      // [l1:u1][l2:u2]=...: keep the lower bounds when one is not 1
+      while (i_ < s_.size() && s_[i_] == '[') {
+        std::size_t colon = s_.find(':', i_), close = s_.find(']', i_);
+        if (colon == std::string_view::npos || close == std::string_view::npos || colon > close)
+          return false;
+        std::string_view lower = s_.substr(i_ + 1, colon - i_ - 1);
+        long long v = 0;
+        auto [p, ec] = std::from_chars(lower.data(), lower.data() + lower.size(), v);
+        if (ec != std::errc() || p != lower.data() + lower.size()) return false;
+        if (v != 1) plain = false;
+        bounds += bounds.empty() ? "" : ",";
+        bounds += std::to_string(v);
+        i_ = close + 1;
+      }
+      if (i_ >= s_.size() || s_[i_] != '=') return false;
+      ++i_;
+    }
+    if (!plain) out_ += "{\"lower_bounds\":[" + bounds + "],\"values\":";
+    if (!level(0)) return false;
+    if (!plain) out_ += '}';
+    return i_ == s_.size();
+  }
+
+ private:
+  static constexpr int kMaxDepth = 6;  // PostgreSQL's MAXDIM
+
+  bool level(int depth) {
+    if (depth >= kMaxDepth || i_ >= s_.size() || s_[i_] != '{') return false;
+    ++i_;
+    out_ += '[';
+    if (i_ < s_.size() && s_[i_] == '}') {
+      ++i_;
+      out_ += ']';
+      return true;
+    }
+    for (bool first = true;; first = false) {
+      if (i_ >= s_.size()) return false;
+      if (!first) out_ += ',';
+      if (s_[i_] == '{') {
+        if (!level(depth + 1)) return false;
+      } else if (s_[i_] == '"') {
+        ++i_;
+        std::string v;
+        while (i_ < s_.size() && s_[i_] != '"') {
+          if (s_[i_] == '\\' && i_ + 1 < s_.size()) ++i_;
+          v += s_[i_++];
+        }
+        if (i_ >= s_.size()) return false;
+        ++i_;
+        append_scalar(out_, v, type_.element);
+      } else {
+        std::size_t start = i_;
+        while (i_ < s_.size() && s_[i_] != type_.delimiter && s_[i_] != '}' && s_[i_] != '{' &&
+               s_[i_] != '"')
+          ++i_;
+        std::string_view v = s_.substr(start, i_ - start);
+        if (v.empty()) return false;
+        if (v == "NULL")
+          out_ += "null";
+        else
+          append_scalar(out_, v, type_.element);
+      }
+      if (i_ >= s_.size()) return false;
+      if (s_[i_] == type_.delimiter) {
+        ++i_;
+        continue;
+      }
+      if (s_[i_] == '}') {
+        ++i_;
+        out_ += ']';
+        return true;
+      }
+      return false;
+    }
+  }
+
+  std::string &out_;
+  std::string_view s_;
+  const ColumnType &type_;
+  std::size_t i_ = 0;
+};
+
+}  // namespace
+
+ColumnType classify_type(std::uint32_t oid, std::string_view name) {
+  ColumnType t;
+  std::string_view element;
+  if (ends_with(name, "[]")) {
+    element = name.substr(0, name.size() - 2);
+    while (ends_with(element, "[]")) element.remove_suffix(2);
+  } else if (!name.empty() && name[0] == '_') {
+    element = name.substr(1);
+  } else if (std::uint32_t e = element_of(oid); e != 0) {
+    t.kind = ValueKind::array;
+    kind_by_oid(e, t.element);
+    return t;
+  } else {
+    if (!kind_by_oid(oid, t.kind)) t.kind = kind_by_name(name);
+    return t;
+  }
+  t.kind = ValueKind::array;
+  t.element = kind_by_name(element);
+  if (std::uint32_t e = element_of(oid); e != 0) kind_by_oid(e, t.element);
+  if (element == "box") t.delimiter = ';';
+  return t;
+}
+
+void append_json(std::string &out, std::string_view text, const ColumnType &type) {
+  if (type.kind != ValueKind::array) {
+    append_scalar(out, text, type.kind);
+    return;
+  }
+  std::size_t mark = out.size();
+  if (!ArrayWriter(out, text, type).write()) {
+    out.resize(mark);  // an array the reader cannot follow stays PostgreSQL's text
+    core::append_json_string(out, text);
+  }
+}
+
+void append_cell_text(std::string &out, std::string_view s) {
+  static const char *hex = "0123456789abcdef";
+  std::size_t run = 0;  // copy unescaped stretches whole
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\\\\\";  // the cell's \\, in JSON
+        break;
+      case '\n':
+        out += "\\\\n";
+        break;
+      case '\r':
+        out += "\\\\r";
+        break;
+      case '\t':
+        out += "\\\\t";
+        break;
+      default:
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+}
+
+void append_cell(std::string &out, std::string_view text, const ColumnType &type) {
+  switch (type.kind) {
+    case ValueKind::boolean:
+      out += (text == "t" || text == "true") ? "true" : "false";
+      return;
+    case ValueKind::json:
+    case ValueKind::array: {
+      std::string value;
+      append_json(value, text, type);
+      append_cell_text(out, value);
+      return;
+    }
+    case ValueKind::integer:
+    case ValueKind::floating:
+    case ValueKind::text:
+      append_cell_text(out, text);
       return;
   }
 }

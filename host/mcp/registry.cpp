@@ -19,6 +19,12 @@ ToolResult structured_result(core::ObjectText data) {
   return r;
 }
 
+ToolResult structured_result(core::ObjectText data, std::string escaped_text) {
+  ToolResult r = structured_result(std::move(data));
+  r.escaped_text = std::move(escaped_text);
+  return r;
+}
+
 ToolResult text_result(std::string text) {
   ToolResult r;
   r.content = json::array({{{"type", "text"}, {"text", std::move(text)}}});

@@ -31,6 +31,10 @@ struct ToolResult {
   // (large results skip building values). The text content block then
   // carries the same JSON.
   std::optional<core::Payload> structured;
+  // With structured content: the text content block's own rendering (for
+  // people and models: a table rather than the JSON again), written as the
+  // inside of a JSON string. Empty: the block carries the structured JSON.
+  std::string escaped_text;
   bool is_error = false;
 };
 
@@ -41,6 +45,9 @@ using ToolError = core::CallerError;
 // The result for `data`: structuredContent, and the same JSON as text.
 ToolResult structured_result(json data);
 ToolResult structured_result(core::ObjectText data);
+// Structured content whose text block says the same another way;
+// escaped_text is the inside of a JSON string.
+ToolResult structured_result(core::ObjectText data, std::string escaped_text);
 ToolResult text_result(std::string text);
 ToolResult error_result(std::string text);
 

@@ -330,8 +330,9 @@ core::Payload McpServer::call_tool(const Incoming &in, Exchange &ex, CallState *
 }
 
 // A tool's result as the protocol carries it. Structured content goes twice:
-// as structuredContent and as the text of a content block. Text that is JSON
-// already is spliced, never parsed.
+// as structuredContent and as the text of a content block, which carries the
+// tool's own rendering when it has one and the same JSON otherwise. Text
+// that is JSON already is spliced, never parsed.
 core::Payload McpServer::tool_result(ToolResult r, const Exchange &ex) const {
   if (!r.structured || !r.structured->is_text()) {
     json out = {{"content", std::move(r.content)}};
@@ -340,10 +341,18 @@ core::Payload McpServer::tool_result(ToolResult r, const Exchange &ex) const {
     return finish(std::move(out), ex, false);
   }
   std::string_view data = r.structured->text().view();
-  core::ObjectText out(2 * data.size() + 256);
+  core::ObjectText out(data.size() +
+                       (r.escaped_text.empty() ? data.size() : r.escaped_text.size()) + 256);
   std::string &content = out.member("content");
   content += "[{\"type\":\"text\",\"text\":";
-  core::append_json_string(content, data);
+  if (r.escaped_text.empty()) {
+    core::append_json_string(content, data);
+  } else {
+    content += '"';
+    content += r.escaped_text;
+    content += '"';
+    r.escaped_text = std::string();
+  }
   content += "}]";
   out.add_json("structuredContent", data);
   r.structured.reset();  // its memory back before the response is sent

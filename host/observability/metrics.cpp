@@ -54,6 +54,11 @@ struct Metrics::Impl {
           .Name("pg_mcp_query_attempts")
           .Help("SQL generations one query tool call took")
           .Register(*registry);
+  prometheus::Family<prometheus::Counter> &connections_opened =
+      prometheus::BuildCounter()
+          .Name("pg_mcp_db_connections_opened_total")
+          .Help("Connections a database's pool opened")
+          .Register(*registry);
   prometheus::Family<prometheus::Counter> &http_dropped =
       prometheus::BuildCounter()
           .Name("pg_mcp_http_dropped_total")
@@ -61,20 +66,65 @@ struct Metrics::Impl {
           .Register(*registry);
 };
 
-Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
+namespace {
+
+const char *const kQueryStatuses[] = {"ok",        "error",       "timeout",
+                                      "cancelled", "unavailable", "rate_limited"};
+const prometheus::Histogram::BucketBoundaries &query_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  return b;
+}
+const prometheus::Histogram::BucketBoundaries &llm_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b = {0.05, 0.1, 0.25, 0.5, 1, 2,
+                                                            4,    8,   15,   30,  60};
+  return b;
+}
+const prometheus::Histogram::BucketBoundaries &attempt_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b = {1, 2, 3, 4, 5, 7, 10};
+  return b;
+}
+
+}  // namespace
+
+Metrics::Metrics() : impl_(std::make_unique<Impl>()) {
+  impl_->query_attempts.Add({}, attempt_buckets());
+  for (const char *reason : {"max_connections", "max_connections_per_client", "busy",
+                             "header_timeout", "body_timeout", "write_timeout", "header_too_large"})
+    impl_->http_dropped.Add({{"reason", reason}});
+}
+
+void Metrics::declare_database(const std::string &database, const std::vector<std::string> &rules) {
+  for (const char *status : kQueryStatuses)
+    impl_->queries.Add({{"database", database}, {"status", status}});
+  impl_->duration.Add({{"database", database}}, query_buckets());
+  for (const char *state : {"idle", "busy", "max"})
+    impl_->pool.Add({{"database", database}, {"state", state}});
+  impl_->schema_age.Add({{"database", database}}).Set(-1);
+  impl_->connections_opened.Add({{"database", database}});
+  for (const std::string &rule : rules)
+    impl_->rejections.Add({{"database", database}, {"reason", rule}});
+}
+
+void Metrics::declare_llm(const std::string &llm) {
+  for (const char *status : {"ok", "error", "timeout", "unavailable", "rate_limited", "cancelled"})
+    impl_->llm_calls.Add({{"llm", llm}, {"status", status}});
+  impl_->llm_latency.Add({{"llm", llm}}, llm_buckets());
+  for (const char *type : {"prompt", "completion"})
+    impl_->llm_tokens.Add({{"llm", llm}, {"type", type}});
+}
+
+void Metrics::connection_opened(const std::string &database) {
+  impl_->connections_opened.Add({{"database", database}}).Increment();
+}
 
 Metrics::~Metrics() = default;
 
 void Metrics::query(const std::string &database, QueryStatus status, double seconds) {
-  static const char *names[] = {"ok",        "error",       "timeout",
-                                "cancelled", "unavailable", "rate_limited"};
-  impl_->queries.Add({{"database", database}, {"status", names[static_cast<int>(status)]}})
+  impl_->queries.Add({{"database", database}, {"status", kQueryStatuses[static_cast<int>(status)]}})
       .Increment();
-  if (status == QueryStatus::ok || status == QueryStatus::error || status == QueryStatus::timeout) {
-    static const prometheus::Histogram::BucketBoundaries buckets = {
-        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
-    impl_->duration.Add({{"database", database}}, buckets).Observe(seconds);
-  }
+  if (status == QueryStatus::ok || status == QueryStatus::error || status == QueryStatus::timeout)
+    impl_->duration.Add({{"database", database}}, query_buckets()).Observe(seconds);
 }
 
 void Metrics::pool(const std::string &database, int idle, int busy, int max) {
@@ -93,11 +143,7 @@ void Metrics::rejection(const std::string &database, const std::string &reason) 
 
 void Metrics::llm_call(const std::string &llm, const std::string &status, double seconds) {
   impl_->llm_calls.Add({{"llm", llm}, {"status", status}}).Increment();
-  if (seconds > 0) {
-    static const prometheus::Histogram::BucketBoundaries buckets = {0.05, 0.1, 0.25, 0.5, 1, 2,
-                                                                    4,    8,   15,   30,  60};
-    impl_->llm_latency.Add({{"llm", llm}}, buckets).Observe(seconds);
-  }
+  if (seconds > 0) impl_->llm_latency.Add({{"llm", llm}}, llm_buckets()).Observe(seconds);
 }
 
 void Metrics::llm_tokens(const std::string &llm, std::uint64_t prompt, std::uint64_t completion) {
@@ -107,8 +153,7 @@ void Metrics::llm_tokens(const std::string &llm, std::uint64_t prompt, std::uint
 }
 
 void Metrics::query_attempts(int attempts) {
-  static const prometheus::Histogram::BucketBoundaries buckets = {1, 2, 3, 4, 5, 7, 10};
-  impl_->query_attempts.Add({}, buckets).Observe(attempts);
+  impl_->query_attempts.Add({}, attempt_buckets()).Observe(attempts);
 }
 
 void Metrics::http_dropped(const std::string &reason) {

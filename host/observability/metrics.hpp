@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace prometheus {
 class Registry;
@@ -22,6 +23,18 @@ class Metrics {
   ~Metrics();
   Metrics(const Metrics &) = delete;
   Metrics &operator=(const Metrics &) = delete;
+
+  // Every series of a configured database at zero (schema age -1), so that
+  // dashboards and alerts see it before its first event: queries by each
+  // status, duration, pool, schema age, connections opened, and rejections
+  // by each of the policy's rules.
+  void declare_database(const std::string &database, const std::vector<std::string> &rules);
+  // The same for an LLM: calls by each status, latency and both token types.
+  void declare_llm(const std::string &llm);
+
+  // pg_mcp_db_connections_opened_total{database}: connections a pool opened;
+  // one that grows with the calls means connections are being replaced.
+  void connection_opened(const std::string &database);
 
   // pg_mcp_db_queries_total{database,status} and, for statements that ran,
   // pg_mcp_db_query_duration_seconds{database}.

@@ -379,8 +379,14 @@ class Pipeline {
       db::QueryResult rows;
       try {
         sql::GateOptions gate{true, sql_only, [&] { stage("running the SQL"); }};
-        rows = sql::Gate::run(sql, {}, {max_rows, e.db->options().max_result_bytes}, *e.db,
-                              *e.schema, *e.policy, &ctx_, gate);
+        // The answer carries the attempts and the SQL beside the rows (twice:
+        // structured and in the text block): they come out of the budget.
+        long long around = 2 * static_cast<long long>(sql.size());
+        for (const auto &a : attempts)
+          around += static_cast<long long>(a.sql.size() + a.error.size());
+        long long budget = std::max(e.db->options().max_result_bytes - around, 1024LL);
+        rows =
+            sql::Gate::run(sql, {}, {max_rows, budget}, *e.db, *e.schema, *e.policy, &ctx_, gate);
       } catch (const sql::Rejected &r) {
         feedback({sql, "rejected", r.verdict.message},
                  "pg-mcp refused that SQL: " + r.verdict.message + ".");

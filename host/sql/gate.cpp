@@ -47,16 +47,21 @@ db::QueryResult Gate::run(const std::string &sql,
       if (options.on_run && !options.analyze_only) options.on_run();
       return verdict->discard_connection ? db::Judgement::run_and_discard : db::Judgement::run;
     };
-    // A plain query runs inside the row guard: a row larger than the whole
-    // byte budget stops it in PostgreSQL instead of arriving whole.
-    const bool guarded = db.options().row_guard && !passed.guardable.empty() &&
-                         !options.analyze_only && !passed.writes;
-    std::string text = guarded ? row_guard_sql(passed.guardable, limits.max_bytes) : sql;
-    db::AdmittedStatement admitted(text, guarded ? text : passed.analysis_sql,
+    // A plain query runs inside a wrapper that stops it one row past
+    // max_rows, so that a cut result costs no cancel and keeps its
+    // connection, and (the row guard) stops a row larger than the whole byte
+    // budget in PostgreSQL instead of letting it arrive whole.
+    const bool wrapped = !passed.guardable.empty() && !options.analyze_only && !passed.writes;
+    const bool guarded = wrapped && db.options().row_guard;
+    std::string text =
+        wrapped ? bounded_sql(passed.guardable, guarded ? limits.max_bytes : 0, limits.max_rows)
+                : sql;
+    db::AdmittedStatement admitted(text, wrapped ? text : passed.analysis_sql,
                                    {passed.writes, passed.discard_connection}, judge,
                                    options.analyze_only);
     admitted.client_sql_ = sql;
-    admitted.guard_offset_ = guarded ? row_guard_offset() : 0;
+    admitted.guard_offset_ = wrapped ? row_guard_offset() : 0;
+    admitted.bounded_ = wrapped;
     try {
       return db.query(admitted, params, limits, ctx);
     } catch (const db::Refused &) {

@@ -61,17 +61,22 @@ struct Verdict {
   // The text the server must analyse: the statement, or for EXPLAIN and
   // CREATE TABLE AS the query inside.
   std::string analysis_sql;
-  // A plain query that can run inside a row guard (row_guard_sql): the
+  // A plain query that can run inside a subquery (bounded_sql): the
   // statement without a trailing semicolon; empty when it cannot.
   std::string guardable;
 };
 
-// The statement as a subquery whose rows PostgreSQL measures before sending:
-// a row whose text is longer than max_bytes stops the statement with an
-// error carrying db::kRowGuardMarker, so that no client memory ever holds it.
-// Rows, their order, names and types are the statement's own.
-std::string row_guard_sql(const std::string &statement, long long max_bytes);
-// Where the statement begins inside row_guard_sql's text.
+// The statement as a subquery that stops after max_rows + 1 rows (LIMIT),
+// and when max_bytes > 0 (the row guard) whose rows PostgreSQL measures
+// before sending: a row whose text is longer than max_bytes stops the
+// statement with an error carrying db::kRowGuardMarker, so that no client
+// memory ever holds it. Rows, their order, names and types are the
+// statement's own.
+std::string bounded_sql(const std::string &statement, long long max_bytes, long long max_rows);
+
+// Every rule a refusal can name (Verdict::rule), for metrics and docs.
+const std::vector<std::string> &rule_names();
+// Where the statement begins inside bounded_sql's text.
 std::size_t row_guard_offset();
 
 class SqlPolicy {

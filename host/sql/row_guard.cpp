@@ -1,10 +1,11 @@
-// The row guard: a plain query runs inside a wrapper that stops PostgreSQL
-// at the first row larger than the result's byte limit, before the row is
-// built whole in pg-mcp's memory.
+// The wrapper of a plain query: it stops PostgreSQL one row past max_rows,
+// and (the row guard) at the first row larger than the result's byte limit,
+// before the row is built whole in pg-mcp's memory.
 #include <pg_query.h>
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -50,13 +51,18 @@ std::string guardable_query(const std::string &sql, const PgQuerySplitStmt &stmt
   return text;
 }
 
-std::string row_guard_sql(const std::string &statement, long long max_bytes) {
-  const std::string size =
-      "pg_catalog.octet_length(pg_catalog.textin(pg_catalog.record_out(pgmcp_row.*)))";
-  return std::string(kGuardHead) + statement + "\n) AS pgmcp_row WHERE CASE WHEN " + size + " > " +
-         std::to_string(max_bytes) +
-         " THEN pg_catalog.int4in(pg_catalog.textout(pg_catalog.concat('" + db::kRowGuardMarker +
-         "', " + size + "))) = 0 ELSE true END";
+std::string bounded_sql(const std::string &statement, long long max_bytes, long long max_rows) {
+  std::string out = std::string(kGuardHead) + statement + "\n) AS pgmcp_row";
+  if (max_bytes > 0) {
+    const std::string size =
+        "pg_catalog.octet_length(pg_catalog.textin(pg_catalog.record_out(pgmcp_row.*)))";
+    out += " WHERE CASE WHEN " + size + " > " + std::to_string(max_bytes) +
+           " THEN pg_catalog.int4in(pg_catalog.textout(pg_catalog.concat('" + db::kRowGuardMarker +
+           "', " + size + "))) = 0 ELSE true END";
+  }
+  if (max_rows > 0 && max_rows < std::numeric_limits<long long>::max())
+    out += " LIMIT " + std::to_string(max_rows + 1);
+  return out;
 }
 
 std::size_t row_guard_offset() { return std::char_traits<char>::length(kGuardHead); }

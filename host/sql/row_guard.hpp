@@ -1,5 +1,5 @@
-// Which statement the row guard can wrap. Internal to sql/; row_guard_sql
-// and row_guard_offset are declared in policy.hpp.
+// Which statement can run wrapped in a subquery. Internal to sql/;
+// bounded_sql and row_guard_offset are declared in policy.hpp.
 #pragma once
 
 #include <pg_query.h>

@@ -1,5 +1,8 @@
 #include "tools/common.hpp"
 
+#include "core/json_text.hpp"
+#include "db/values.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -137,6 +140,42 @@ json describe_relation(const db::Catalog &catalog, const db::Relation &r,
   out["unique_constraints"] = uniques;
   out["indexes"] = indexes;
   if (!r.definition.empty()) out["definition"] = r.definition;
+  return out;
+}
+
+namespace {
+// s as the inside of a JSON string.
+void append_escaped(std::string &out, std::string_view s) {
+  std::string quoted;
+  core::append_json_string(quoted, s);
+  out.append(quoted, 1, quoted.size() - 2);
+}
+}  // namespace
+
+std::string table_text(const db::QueryResult &r, const std::string &first_line) {
+  std::string out;
+  out.reserve(r.rows_text.size() + first_line.size() + 512);
+  if (!first_line.empty()) {
+    append_escaped(out, first_line);
+    out += "\\n";
+  }
+  for (std::size_t i = 0; i < r.columns.size(); ++i) {
+    if (i > 0) out += "\\t";
+    db::append_cell_text(out, r.columns[i].value("name", std::string()));
+  }
+  out += "\\n";
+  out += r.rows_text;
+  std::string last = "(" + std::to_string(r.row_count) + (r.row_count == 1 ? " row" : " rows");
+  if (r.truncated_by == "max_rows")
+    last +=
+        "; cut at max_rows: the result has more. Filter, aggregate or add LIMIT to see what "
+        "matters";
+  else if (r.truncated_by == "max_result_bytes")
+    last +=
+        "; cut at max_result_bytes: the next row did not fit. Select fewer or narrower "
+        "columns, or fewer rows";
+  last += "; tab-separated, \\N is NULL)";
+  append_escaped(out, last);
   return out;
 }
 

@@ -22,7 +22,9 @@ mcp::ToolResult run_query(const DatabaseEntry &e, const std::string &sql,
   out.add("row_count", r.row_count).add("truncated", r.truncated);
   if (r.truncated) out.add("truncated_by", r.truncated_by);
   out.add("duration_ms", std::round(r.duration_ms * 1000) / 1000);
-  return mcp::structured_result(std::move(out));
+  std::string text = table_text(r);
+  r.rows_text = std::string();
+  return mcp::structured_result(std::move(out), std::move(text));
 }
 
 }  // namespace
@@ -45,9 +47,10 @@ mcp::Tool execute_sql_tool(std::shared_ptr<pipeline::Databases> dbs) {
         {"database", kDatabaseArg},
         {"params",
          {{"type", "array"},
-          {"items", {{"type", json::array({"string", "number", "boolean", "null"})}}},
+          {"items", {{"type", "string"}}},
           {"description",
-           "Values for $1, $2, ... (sent as text; the server infers their types)."}}},
+           "Values for $1, $2, ... as text ('42', 'true', '2024-01-31'); the server infers "
+           "their types. JSON numbers and booleans are taken too, and null is SQL NULL."}}},
         {"max_rows",
          {{"type", "integer"},
           {"minimum", 1},

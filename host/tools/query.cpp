@@ -34,6 +34,7 @@ mcp::ToolResult tool_result(pipeline::Answer a) {
         .add("row_count", a.rows->row_count)
         .add("truncated", a.rows->truncated)
         .add_json("rows", a.rows->rows_json);
+    return mcp::structured_result(std::move(out), table_text(*a.rows, "SQL: " + a.sql));
   }
   return mcp::structured_result(std::move(out));
 }

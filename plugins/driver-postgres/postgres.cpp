@@ -34,9 +34,12 @@
 
 #include "catalog.hpp"
 #include "pgmcp/cpp/driver.hpp"
+#include "types.hpp"
 
 namespace {
 
+using pgmcp::postgres::TypeKey;
+using pgmcp::postgres::TypeNames;
 using pgmcp::sdk::Config;
 using pgmcp::sdk::Error;
 
@@ -213,8 +216,9 @@ using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
 class PgConnection final : public pgmcp::sdk::Connection {
  public:
-  PgConnection(PGconn *conn, std::string where, long long answer_ms)
-      : conn_(conn), where_(std::move(where)), answer_ms_(answer_ms) {
+  PgConnection(PGconn *conn, std::string where, long long answer_ms,
+               std::shared_ptr<TypeNames> types)
+      : conn_(conn), where_(std::move(where)), answer_ms_(answer_ms), types_(std::move(types)) {
     cancel_ = PQgetCancel(conn_);
     PQsetNoticeReceiver(conn_, &PgConnection::on_notice, this);
   }
@@ -271,6 +275,8 @@ class PgConnection final : public pgmcp::sdk::Connection {
     };
     for (size_t i = 0; i < stmt.before_count; ++i) send(stmt.before[i], nullptr, 0);
     bool prepared = false;
+    size_t leading = stmt.before_count;  // answers to read before the statement's
+    std::vector<TypeKey> described;
     if (analyze != nullptr) {
       // First round trip: the server parses and analyses, and shows its tree.
       send_named("pgmcp_analysis_on");
@@ -281,9 +287,13 @@ class PgConnection final : public pgmcp::sdk::Connection {
       if (PQsendPrepare(conn_, kStatementName, analyze,
                         same ? static_cast<int>(stmt.param_count) : 0, nullptr) != 1)
         throw lost("could not send the statement");
+      // What the result's columns will be: their types are named before a row comes.
+      if (same && PQsendDescribePrepared(conn_, kStatementName) != 1)
+        throw lost("could not send the statement");
       sync();
       for (size_t i = 0; i < stmt.before_count + 1; ++i) drain_command(fail);
       prepared_ = drain_command(fail);  // deallocated by send_finish
+      if (same) described = read_description(fail);
       expect_sync(fail);
       capturing_ = false;
       if (!failure && tree_.empty())
@@ -303,7 +313,14 @@ class PgConnection final : public pgmcp::sdk::Connection {
       }
       // The server log and this session's messages as they were, before it runs.
       send_named("pgmcp_analysis_off");
+      leading = 1;
       prepared = same;
+      // Types this database has not named yet: one more round trip, once.
+      std::vector<TypeKey> unknown = types_->unknown(described);
+      if (!unknown.empty()) {
+        name_types(unknown, fail);
+        leading = 0;
+      }
     }
     if (prepared) {
       send_prepared(stmt.params, stmt.param_count);
@@ -312,7 +329,6 @@ class PgConnection final : public pgmcp::sdk::Connection {
     }
     sync();
     send_finish(stmt);
-    size_t leading = analyze != nullptr ? 1 : stmt.before_count;
     // before: results discarded; the first failure aborts the rest until the sync.
     for (size_t i = 0; i < leading; ++i) drain_command(fail);
     // the statement itself, row by row, handed on in chunks
@@ -324,6 +340,48 @@ class PgConnection final : public pgmcp::sdk::Connection {
       if (failure->status() == PGMCP_ERR_UNAVAILABLE) broken_ = true;
       throw *failure;
     }
+  }
+
+  // The column types of a Describe's answer.
+  template <class Fail>
+  std::vector<TypeKey> read_description(Fail &fail) {
+    std::vector<TypeKey> keys;
+    Result r(next_result(), PQclear);
+    if (!r) {
+      fail(lost("missing result"));
+      return keys;
+    }
+    if (PQresultStatus(r.get()) == PGRES_COMMAND_OK)
+      for (int c = 0; c < PQnfields(r.get()); ++c)
+        keys.emplace_back(PQftype(r.get(), c), PQfmod(r.get(), c));
+    while (Result more{next_result(), PQclear}) {
+    }
+    return keys;
+  }
+
+  // Asks the server for the names of keys, behind what was sent already
+  // (one command, whose answer is read first), and remembers them.
+  template <class Fail>
+  void name_types(const std::vector<TypeKey> &keys, Fail &fail) {
+    auto [oids, mods] = TypeNames::lookup_params(keys);
+    pgmcp_value params[2] = {{oids.c_str(), oids.size(), 0}, {mods.c_str(), mods.size(), 0}};
+    send(TypeNames::lookup_sql(), params, 2);
+    sync();
+    drain_command(fail);
+    Result r(next_result(), PQclear);
+    if (r && PQresultStatus(r.get()) == PGRES_TUPLES_OK) {
+      for (int i = 0; i < PQntuples(r.get()); ++i)
+        types_->add({static_cast<Oid>(std::strtoul(PQgetvalue(r.get(), i, 0), nullptr, 10)),
+                     std::atoi(PQgetvalue(r.get(), i, 1))},
+                    PQgetvalue(r.get(), i, 2));
+    } else if (r) {
+      fail(server_error(r.get(), "naming the result's types failed"));
+    } else {
+      fail(lost("missing result"));
+    }
+    while (r && (r = Result(next_result(), PQclear))) {
+    }
+    expect_sync(fail);
   }
 
   void cancel() override {
@@ -623,7 +681,8 @@ class PgConnection final : public pgmcp::sdk::Connection {
             cols[c].struct_size = sizeof(pgmcp_column);
             cols[c].name = PQfname(r.get(), c);
             cols[c].type_oid = PQftype(r.get(), c);
-            type_names[c] = type_name(cols[c].type_oid);
+            auto known = types_->find({cols[c].type_oid, PQfmod(r.get(), c)});
+            type_names[c] = known ? *known : TypeNames::builtin(cols[c].type_oid);
             cols[c].type_name = type_names[c].c_str();
           }
           if (!sink.columns(cols.data(), cols.size())) stop(stopped);
@@ -680,88 +739,6 @@ class PgConnection final : public pgmcp::sdk::Connection {
     try {
       cancel();
     } catch (const Error &) {
-    }
-  }
-
-  std::string type_name(Oid oid) {
-    auto it =
-        std::find_if(types_.begin(), types_.end(), [&](const auto &p) { return p.first == oid; });
-    if (it != types_.end()) return it->second;
-    std::string name = builtin_type_name(oid);
-    types_.emplace_back(oid, name);
-    return name;
-  }
-
-  static std::string builtin_type_name(Oid oid) {
-    switch (oid) {
-      case 16:
-        return "bool";
-      case 17:
-        return "bytea";
-      case 18:
-        return "char";
-      case 19:
-        return "name";
-      case 20:
-        return "int8";
-      case 21:
-        return "int2";
-      case 23:
-        return "int4";
-      case 25:
-        return "text";
-      case 26:
-        return "oid";
-      case 114:
-        return "json";
-      case 199:
-        return "_json";
-      case 700:
-        return "float4";
-      case 701:
-        return "float8";
-      case 1000:
-        return "_bool";
-      case 1005:
-        return "_int2";
-      case 1007:
-        return "_int4";
-      case 1009:
-        return "_text";
-      case 1015:
-        return "_varchar";
-      case 1016:
-        return "_int8";
-      case 1021:
-        return "_float4";
-      case 1022:
-        return "_float8";
-      case 1042:
-        return "bpchar";
-      case 1043:
-        return "varchar";
-      case 1082:
-        return "date";
-      case 1083:
-        return "time";
-      case 1114:
-        return "timestamp";
-      case 1184:
-        return "timestamptz";
-      case 1186:
-        return "interval";
-      case 1231:
-        return "_numeric";
-      case 1700:
-        return "numeric";
-      case 2950:
-        return "uuid";
-      case 3802:
-        return "jsonb";
-      case 3807:
-        return "_jsonb";
-      default:
-        return "";
     }
   }
 
@@ -837,12 +814,12 @@ class PgConnection final : public pgmcp::sdk::Connection {
   bool broken_ = false;
   bool cancelled_by_us_ = false;
   static constexpr std::size_t kLargeRow = 1 << 20;
-  bool capturing_ = false;      // a Parse is being analysed: keep its tree
-  bool prepared_ = false;       // pgmcp_statement exists until send_finish
-  bool check_pending_ = false;  // the last cleanliness check's answer is unread
-  std::string tree_;            // the server's analysis of that Parse
-  std::string clean_baseline_;  // what the cleanliness check shows on a fresh session
-  std::vector<std::pair<Oid, std::string>> types_;
+  bool capturing_ = false;            // a Parse is being analysed: keep its tree
+  bool prepared_ = false;             // pgmcp_statement exists until send_finish
+  bool check_pending_ = false;        // the last cleanliness check's answer is unread
+  std::string tree_;                  // the server's analysis of that Parse
+  std::string clean_baseline_;        // what the cleanliness check shows on a fresh session
+  std::shared_ptr<TypeNames> types_;  // shared by the database's connections
 };
 
 class PgDatabase final : public pgmcp::sdk::Database {
@@ -870,14 +847,15 @@ class PgDatabase final : public pgmcp::sdk::Database {
       PQfinish(conn);
       throw Error(PGMCP_ERR_UNAVAILABLE, "cannot enter pipeline mode on " + settings_.where);
     }
-    auto c = std::make_unique<PgConnection>(conn, settings_.where,
-                                            answer_deadline_ms(settings_.statement_timeout_ms));
+    auto c = std::make_unique<PgConnection>(
+        conn, settings_.where, answer_deadline_ms(settings_.statement_timeout_ms), types_);
     c->prepare_session();
     return c;
   }
 
  private:
   Settings settings_;
+  std::shared_ptr<TypeNames> types_ = std::make_shared<TypeNames>();
 };
 
 }  // namespace

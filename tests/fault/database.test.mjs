@@ -30,7 +30,7 @@ before(async () => {
     if (m) env = { ...env, [m[1]]: m[2] };
   }
   server = await startHttp(
-    `[database.demo]\nplugin = postgres\ndsn = ${env.PGMCP_PG_DSN}\nstatement_timeout_ms = 2000\npool_max = 8\nacquire_timeout_ms = 8000\n`,
+    `[database.demo]\nplugin = postgres\ndsn = ${env.PGMCP_PG_DSN}\nstatement_timeout_ms = 2000\npool_max = 8\nacquire_timeout_ms = 8000\nmax_result_bytes = 16777216\n`,
     { http: 'write_timeout_ms = 2000\n', observability: '127.0.0.1:0' });
 });
 

@@ -33,11 +33,15 @@ test('execute_sql returns columns, rows, counts; params bind as $n', async () =>
   assert.equal(r.isError, undefined, text(r));
   const s = r.structuredContent;
   assert.equal(s.database, 'demo');
-  assert.deepEqual(s.columns, [{ name: 'id', type: 'int4' }, { name: 'email', type: 'text' }]);
+  assert.deepEqual(s.columns, [{ name: 'id', type: 'integer' }, { name: 'email', type: 'text' }]);
   assert.equal(s.row_count, 3);
   assert.equal(s.truncated, false);
   assert.equal(typeof s.duration_ms, 'number');
-  assert.deepEqual(JSON.parse(text(r)), s);  // the text carries the same data
+  // the text block carries the same rows once, as a table
+  const lines = text(r).split('\n');
+  assert.deepEqual(lines[0], 'id\temail');
+  assert.deepEqual(lines.slice(1, 4), s.rows.map((row) => row.join('\t')));
+  assert.match(lines[4], /^\(3 rows; tab-separated/);
   const expected = admin("SELECT count(*) FROM shop.customers WHERE country = 'DE'");
   const c = await call(client, 'execute_sql', { sql: 'SELECT count(*) AS n FROM shop.customers WHERE country = $1', params: ['DE'] });
   assert.equal(c.structuredContent.rows[0][0], Number(expected));
@@ -48,10 +52,73 @@ test('values map to JSON: numbers, exact numerics, NaN, json, arrays, ISO dates'
       'NaN'::float8 AS d, 'Infinity'::float4 AS e, 12.30::numeric(6,2) AS f, false AS g, NULL::text AS h,
       '{"k": [1, "x"]}'::jsonb AS i, '[1,2]'::json AS j, ARRAY[1, NULL, 3] AS k, ARRAY['a b', 'c"d'] AS l,
       ARRAY[[1.5, 2], [3, 4]]::float8[] AS m, date '2024-02-29' AS n, timestamptz '2024-01-02 03:04:05+00' AS o,
-      'paid'::shop.order_status AS p, '\\x0a0b'::bytea AS q` });
-  assert.deepEqual(r.structuredContent.rows[0], [1, 9007199254740993, 2.5, 'NaN', 'Infinity', '12.30', false, null,
+      'paid'::shop.order_status AS p, '\\x0a0b'::bytea AS q, 9007199254740991::int8 AS r` });
+  assert.deepEqual(r.structuredContent.rows[0], [1, '9007199254740993', 2.5, 'NaN', 'Infinity', '12.30', false, null,
     { k: [1, 'x'] }, [1, 2], [1, null, 3], ['a b', 'c"d'], [[1.5, 2], [3, 4]], '2024-02-29', '2024-01-02 03:04:05+00',
-    'paid', '\\x0a0b']);
+    'paid', '\\x0a0b', 9007199254740991]);
+});
+
+test('types are named as format_type names them, the same in every tool', async () => {
+  const r = await call(client, 'execute_sql', { sql: `SELECT 1::int8 AS a, ARRAY['x']::text[] AS b, 'paid'::shop.order_status AS c,
+      'x'::varchar(20) AS d, 1.5::numeric(10,2) AS e, ARRAY['paid']::shop.order_status[] AS f, '1.2.3.4'::inet AS g,
+      '$1.50'::money AS h, int4range(1, 5) AS i, now()::timestamptz(3) AS j, 'x'::char(3) AS k, true AS l, 1::float4 AS m` });
+  assert.equal(r.isError, undefined, text(r));
+  assert.deepEqual(r.structuredContent.columns.map((c) => c.type), ['bigint', 'text[]', 'shop.order_status',
+    'character varying(20)', 'numeric(10,2)', 'shop.order_status[]', 'inet', 'money', 'int4range',
+    'timestamp(3) with time zone', 'character(3)', 'boolean', 'real']);
+  // describe_table says the same of a column of that type
+  const d = await call(client, 'describe_table', { table: 'shop.orders' });
+  const status = d.structuredContent.columns.find((c) => c.name === 'status');
+  const viaSql = await call(client, 'execute_sql', { sql: 'SELECT status, id FROM shop.orders LIMIT 1' });
+  assert.equal(viaSql.structuredContent.columns[0].type, status.type);
+});
+
+test('every array is a JSON array; bounds, json numbers and JSON null survive', async () => {
+  const r = await call(client, 'execute_sql', { sql: `SELECT ARRAY[date '2024-01-01', NULL] AS a,
+      ARRAY['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid] AS b, ARRAY['paid', 'shipped']::shop.order_status[] AS c,
+      '[0:2]={1,2,3}'::int[] AS d, ARRAY[[true], [false]] AS e, ARRAY['123456789012345678901234567890'::jsonb, '1.50', 'null', NULL] AS f,
+      '{"n": 123456789012345678901234567890, "p": 1.50}'::jsonb AS g, 'null'::jsonb AS h, NULL::jsonb AS i,
+      ARRAY[int4range(1, 3)] AS j, ARRAY[1.50]::numeric[] AS k, ARRAY[9007199254740993]::int8[] AS l` });
+  assert.equal(r.isError, undefined, text(r));
+  const row = r.structuredContent.rows[0];
+  assert.deepEqual(row.slice(0, 5), [['2024-01-01', null], ['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'], ['paid', 'shipped'],
+    { lower_bounds: [0], values: [1, 2, 3] }, [[true], [false]]]);
+  assert.deepEqual(row[5].slice(1), [1.5, { $json: null }, null]);
+  assert.deepEqual(row.slice(7), [{ $json: null }, null, ['[1,3)'], ['1.50'], ['9007199254740993']]);
+  // numbers inside json keep every digit PostgreSQL printed: the table shows the JSON as sent
+  const cells = text(r).split('\n')[1].split('\t');
+  assert.equal(cells[5], '[123456789012345678901234567890,1.50,{"$json":null},null]');
+  assert.equal(cells[6], '{"n": 123456789012345678901234567890, "p": 1.50}');
+  assert.deepEqual(cells.slice(7, 9), ['{"$json":null}', '\\N']);
+});
+
+test('a 1,000-row wide result with default limits reaches the SDK client whole, and the session goes on', async () => withClient(one, async (c) => {
+  const cols = Array.from({ length: 20 }, (_, i) => `repeat(chr(${65 + i}), 800) AS c${i}`).join(', ');
+  const r = await call(c, 'execute_sql', { sql: `SELECT g, ${cols} FROM generate_series(1, 1000) g` });
+  assert.equal(r.isError, undefined, text(r));
+  assert.equal(r.structuredContent.truncated_by, 'max_result_bytes');
+  const size = Buffer.byteLength(JSON.stringify({ jsonrpc: '2.0', id: 1, result: r }));
+  assert.ok(size <= 4 * 1024 * 1024, `${size} bytes`);
+  assert.ok(r.structuredContent.row_count > 100, `${r.structuredContent.row_count} rows`);
+  const next = await call(c, 'execute_sql', { sql: 'SELECT 7 AS n' });
+  assert.deepEqual(next.structuredContent.rows, [[7]]);
+}));
+
+test('a result cut at max_rows keeps its connection: the server stops at the limit', async () => {
+  // A billion rows: without the limit pushed down to the server this would
+  // take a cancel and a new connection.
+  const pids = new Set();
+  for (let i = 0; i < 5; i++) {
+    const r = await call(client, 'execute_sql', { sql: 'SELECT pg_backend_pid() AS pid, generate_series(1, 1000000000) AS g', max_rows: 3 });
+    assert.equal(r.isError, undefined, text(r));
+    assert.deepEqual(r.structuredContent.rows.map((row) => row[1]), [1, 2, 3]);
+    assert.equal(r.structuredContent.truncated_by, 'max_rows');
+    pids.add(r.structuredContent.rows[0][0]);
+  }
+  assert.equal(pids.size, 1, 'one connection served every cut result');
+  // errors still point into the client's statement
+  const pos = await call(client, 'execute_sql', { sql: "SELECT 'x'::int FROM generate_series(1, 3)" });
+  assert.match(text(pos), /\(at character 8\)/);
 });
 
 test('json values with line breaks (EXPLAIN FORMAT JSON) keep the stdio message on one line', async () => {
@@ -70,7 +137,12 @@ test('results are cut by max_rows and by max_result_bytes, and say so', async ()
   const bytes = await call(client, 'execute_sql', { sql: 'SELECT id, payload FROM public.wide ORDER BY id' });
   assert.equal(bytes.structuredContent.truncated, true);
   assert.equal(bytes.structuredContent.truncated_by, 'max_result_bytes');
-  assert.ok(bytes.structuredContent.row_count > 100 && bytes.structuredContent.row_count < 200);
+  // the whole answer fits max_result_bytes = 200000, not just the rows
+  const size = Buffer.byteLength(JSON.stringify({ jsonrpc: '2.0', id: 1, result: bytes }));
+  assert.ok(size <= 200000 && size > 150000, `${size} bytes`);
+  assert.equal(bytes.structuredContent.rows.length, bytes.structuredContent.row_count);
+  assert.equal(text(bytes).split('\n').length, bytes.structuredContent.row_count + 2);
+  assert.match(text(bytes), /cut at max_result_bytes/);
   // The connection that was cut short is not reused dirty: the next call works.
   const after = await call(client, 'execute_sql', { sql: 'SELECT 42' });
   assert.deepEqual(after.structuredContent.rows, [[42]]);
@@ -267,6 +339,13 @@ test('observability: metrics with their names, readiness per database, an audit 
     for (let i = 0; i < 50 && !s.metricsUrl(); i++) await new Promise((r) => setTimeout(r, 20));
     const base = s.metricsUrl();
     assert.ok(base, s.stderr());
+    // before any traffic: every family, with each configured database and each rule
+    const cold = await (await fetch(`${base}/metrics`)).text();
+    for (const series of ['pg_mcp_db_queries_total{database="demo",status="ok"} 0', 'pg_mcp_db_queries_total{database="gone",status="unavailable"} 0',
+      'pg_mcp_db_query_duration_seconds_count{database="demo"} 0', 'pg_mcp_sql_rejections_total{database="demo",reason="blocked_tables"} 0',
+      'pg_mcp_sql_rejections_total{database="gone",reason="read_only"} 0', 'pg_mcp_db_connections_opened_total{database="demo"}',
+      'pg_mcp_schema_cache_age_seconds{database="gone"}', 'pg_mcp_http_dropped_total{reason="busy"} 0', 'pg_mcp_query_attempts_count 0'])
+      assert.ok(cold.includes(series), `missing at start-up: ${series}`);
     const sql = (q) => post(s.url, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'execute_sql', arguments: { database: 'demo', sql: q }, _meta: MODERN_META } },
       modernHeaders('tools/call', 'execute_sql'));
     await sql('SELECT 1 AS audited_marker');

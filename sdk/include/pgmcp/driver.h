@@ -29,9 +29,13 @@ typedef struct pgmcp_value {
 
 typedef struct pgmcp_column {
   uint32_t struct_size;
-  const char *name;      /* borrowed */
-  uint32_t type_oid;     /* the server's type id (PostgreSQL OID), 0 if none */
-  const char *type_name; /* e.g. "int4", "numeric", "jsonb", "_text"; borrowed */
+  const char *name;  /* borrowed */
+  uint32_t type_oid; /* the server's type id (PostgreSQL OID), 0 if none */
+  /* The type as people write it, borrowed: the PostgreSQL driver gives
+   * format_type's name with the column's modifier ("integer", "text[]",
+   * "character varying(20)", "crm.tier"). Hosts also read internal names
+   * ("int4", "_text"), which earlier drivers gave. */
+  const char *type_name;
 } pgmcp_column;
 
 /* One statement to run, with what goes around it. Everything borrowed. */

@@ -291,10 +291,14 @@ TEST(SqlPolicyText, PlainQueriesRunInsideTheRowGuardAndWritesDoNot) {
   EXPECT_EQ(guardable("SHOW search_path"), "");
   EXPECT_EQ(guardable("EXPLAIN SELECT 1"), "");
 
-  std::string wrapped = pgmcp::sql::row_guard_sql("SELECT 1 -- a comment", 1000);
+  std::string wrapped = pgmcp::sql::bounded_sql("SELECT 1 -- a comment", 1000, 50);
   EXPECT_EQ(wrapped.substr(pgmcp::sql::row_guard_offset(), 21), "SELECT 1 -- a comment");
   EXPECT_NE(wrapped.find("\n) AS pgmcp_row WHERE"), std::string::npos);  // after the comment's line
   EXPECT_NE(wrapped.find("> 1000 THEN"), std::string::npos);
+  EXPECT_NE(wrapped.find(" LIMIT 51"), std::string::npos);  // one row past max_rows says "cut"
+  // without the row guard only the limit is added
+  std::string limited = pgmcp::sql::bounded_sql("SELECT 1", 0, 50);
+  EXPECT_EQ(limited.substr(pgmcp::sql::row_guard_offset()), "SELECT 1\n) AS pgmcp_row LIMIT 51");
   // the guarded text is itself one plain query
   EXPECT_TRUE(p.check(wrapped).allowed);
 }

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <set>
+
 #include "fake_plugins.hpp"
 #include "tools/common.hpp"
 
@@ -206,4 +209,36 @@ TEST_F(ToolsTest, TheQueryToolReportsEveryAttemptWhenNoWorkingSqlCame) {
   call(tool, {{"question", "   "}}, &error);
   EXPECT_NE(error.find("the question is empty"), std::string::npos) << error;
   EXPECT_EQ(llm.calls.load(), 2) << "an empty question costs no LLM call";
+}
+
+// Some clients hand tool schemas to models whose schema dialects are small
+// (one type per schema, no combinators, no references): every input schema
+// keeps to what they all express.
+TEST_F(ToolsTest, InputSchemasKeepToWhatEveryClientDialectExpresses) {
+  pgmcp::mcp::Registry registry;
+  pgmcp::tools::add_database_tools(registry, dbs);
+  pgmcp::config::Settings s;
+  registry.add_tool(pgmcp::tools::list_databases_tool(s));
+  const std::set<std::string> allowed = {
+      "type",    "properties", "required",  "items",     "enum",    "description",
+      "minimum", "maximum",    "minLength", "maxLength", "default", "additionalProperties"};
+  std::function<void(const json &, const std::string &)> check = [&](const json &schema,
+                                                                     const std::string &where) {
+    ASSERT_TRUE(schema.is_object()) << where;
+    for (const auto &[key, value] : schema.items()) {
+      EXPECT_TRUE(allowed.count(key)) << where << ": keyword " << key;
+      if (key == "type") {
+        EXPECT_TRUE(value.is_string()) << where << ": a type array";
+      }
+    }
+    if (auto p = schema.find("properties"); p != schema.end())
+      for (const auto &[name, sub] : p->items()) check(sub, where + "." + name);
+    if (auto i = schema.find("items"); i != schema.end()) check(*i, where + "[]");
+  };
+  int tools = 0;
+  for (const auto &tool : registry.tools()) {
+    check(tool.input_schema, tool.name);
+    ++tools;
+  }
+  EXPECT_GE(tools, 5);
 }
