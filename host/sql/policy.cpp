@@ -494,24 +494,14 @@ Verdict SqlPolicy::check(const std::string &sql) const {
 }
 
 const std::vector<std::string> &rule_names() {
-  static const std::vector<std::string> names = {"analysis",
-                                                 "blocked_columns",
-                                                 "blocked_functions",
-                                                 "blocked_tables",
-                                                 "complexity",
-                                                 "deny_list",
-                                                 "explain",
-                                                 "explain_analyze",
-                                                 "foreign_tables",
-                                                 "functions",
-                                                 "read_only",
-                                                 "relations",
-                                                 "session_settings",
-                                                 "single_statement",
-                                                 "syntax",
-                                                 "transaction_control",
-                                                 "utility",
-                                                 "views"};
+  static const std::vector<std::string> names = {
+      "analysis",       "blocked_columns",     "blocked_functions",
+      "blocked_tables", "complexity",          "deny_list",
+      "explain",        "explain_analyze",     "foreign_tables",
+      "functions",      "read_only",           "relations",
+      "server_files",   "session_settings",    "single_statement",
+      "syntax",         "transaction_control", "utility",
+      "views"};
   return names;
 }
 

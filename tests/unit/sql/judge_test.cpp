@@ -4,6 +4,8 @@
 // judge on what a real PostgreSQL prints.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <atomic>
 #include <thread>
 
@@ -67,6 +69,11 @@ Verdict judge(const SqlPolicy &p, const std::string &tree, bool writes = false,
 void expect(const SqlPolicy &p, const std::string &tree, const char *rule) {
   Verdict v = judge(p, tree);
   EXPECT_EQ(v.allowed ? "" : v.rule, rule) << tree << "\n  -> " << v.message;
+  // metrics declare a series for every rule a refusal can name
+  const auto &names = pgmcp::sql::rule_names();
+  if (!v.allowed) {
+    EXPECT_NE(std::find(names.begin(), names.end(), v.rule), names.end()) << v.rule;
+  }
 }
 
 }  // namespace

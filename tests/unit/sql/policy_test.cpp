@@ -5,6 +5,8 @@
 // PostgreSQL in tests/integration.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "sql/parse_tree.hpp"
 #include "sql/policy.hpp"
 #include "sql/tokens.hpp"
@@ -31,6 +33,11 @@ struct Case {
 void expect(const SqlPolicy &p, const Case &c) {
   Verdict v = p.check(c.sql);
   EXPECT_EQ(v.allowed ? "" : v.rule, c.rule) << c.sql << "\n  -> " << v.message;
+  // metrics declare a series for every rule a refusal can name
+  const auto &names = pgmcp::sql::rule_names();
+  if (!v.allowed) {
+    EXPECT_NE(std::find(names.begin(), names.end(), v.rule), names.end()) << v.rule;
+  }
 }
 
 }  // namespace
