@@ -161,6 +161,8 @@ class PgMcpApp : public Poco::Util::ServerApplication {
   pgmcp::config::Settings configured() {
     auto s = settings();
     pgmcp::log::configure(s.log_level, s.log_format);
+    if (auto why = pgmcp::log::audit_to(s.audit_file))
+      throw pgmcp::config::ConfigError({"[server] audit_file: " + *why});
     load_plugins(s);
     return s;
   }
@@ -284,6 +286,8 @@ class PgMcpApp : public Poco::Util::ServerApplication {
       auto next = pgmcp::app::build_world(std::move(s), shared());
       pgmcp::app::watch_schemas(*next, server);
       pgmcp::log::configure(next->settings.log_level, next->settings.log_format);
+      if (auto why = pgmcp::log::audit_to(next->settings.audit_file))
+        pgmcp::log::warning("host", "SIGHUP: " + *why + "; audit records go where they went");
       worlds.replace(next);
       server->replace_registry(next->registry);
       std::string note;

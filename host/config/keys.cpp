@@ -152,6 +152,11 @@ Table make_table() {
                std::vector<std::pair<std::string, Format>>{{"text", Format::text},
                                                            {"json", Format::json}}),
         "Log lines as text or as one JSON object each; logs always go to standard error.", kReload);
+  t.add("server", "audit_file", text(SETTING(audit_file), "a file"),
+        "Also append every audit record (one per statement a client sent) to this file, one JSON "
+        "object per line, whatever log_level says; on standard error they appear at info. "
+        "Relative to the configuration file; reopened on reload, for log rotation.",
+        kReload);
   t.add("server", "shutdown_timeout_s", whole(SETTING(shutdown_timeout_s), 1, 600),
         "On SIGTERM or SIGINT: how long running statements may take to end after they are "
         "cancelled.",

@@ -118,6 +118,9 @@ struct Settings {
   int shutdown_timeout_s = 10;  // SIGTERM: how long running statements may take to end
   log::Level log_level = log::Level::info;
   log::Format log_format = log::Format::text;
+  // Audit records also go here, one JSON object per line, whatever the log
+  // level; empty: only to standard error, at info.
+  std::string audit_file;
   Endpoint http_listen{"127.0.0.1", 8765};
   std::string http_path = "/mcp";
   std::vector<std::string> http_allowed_origins;

@@ -14,8 +14,14 @@ namespace pgmcp::db {
 std::string DbError::describe() const {
   std::string s = sqlstate.empty() ? what() : "ERROR " + sqlstate + ": " + what();
   if (!position.empty()) s += " (at character " + position + ")";
-  if (!detail.empty()) s += ". DETAIL: " + detail;
-  if (!hint.empty()) s += ". HINT: " + hint;
+  // DETAIL and HINT are sentences already: no doubled full stop before the next
+  auto add = [&s](const char *label, const std::string &text) {
+    if (text.empty()) return;
+    if (s.empty() || s.back() != '.') s += '.';
+    s += std::string(" ") + label + ": " + text;
+  };
+  add("DETAIL", detail);
+  add("HINT", hint);
   if (while_analysing) s += " (PostgreSQL refused it while analysing it; nothing was run)";
   return s;
 }

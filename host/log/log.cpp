@@ -1,7 +1,12 @@
 #include "log/log.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -12,6 +17,8 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(Level::info)};
 std::atomic<Format> g_format{Format::text};
 std::mutex g_mutex;
+std::FILE *g_audit_file = nullptr;  // under g_mutex
+bool g_audit_failed = false;        // a write failed: said once
 
 std::string timestamp() {
   auto now = std::chrono::system_clock::now();
@@ -84,12 +91,45 @@ void write(Level level, std::string_view component, std::string_view message) {
   std::fflush(stderr);
 }
 
+std::optional<std::string> audit_to(const std::string &path) {
+  std::FILE *f = nullptr;
+  if (!path.empty()) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || (f = ::fdopen(fd, "a")) == nullptr) {
+      std::string why = std::strerror(errno);
+      if (fd >= 0) ::close(fd);
+      return "cannot open the audit file " + path + ": " + why;
+    }
+  }
+  std::lock_guard lock(g_mutex);
+  if (g_audit_file != nullptr) std::fclose(g_audit_file);
+  g_audit_file = f;
+  g_audit_failed = false;
+  return std::nullopt;
+}
+
 void audit(const nlohmann::json &fields) {
+  nlohmann::json j = {{"time", timestamp()}, {"level", "info"}, {"component", "audit"}};
+  j.update(fields);
+  std::string json_line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  {
+    std::lock_guard lock(g_mutex);
+    if (g_audit_file != nullptr &&
+        (std::fwrite(json_line.data(), 1, json_line.size(), g_audit_file) != json_line.size() ||
+         std::fflush(g_audit_file) != 0) &&
+        !g_audit_failed) {
+      g_audit_failed = true;
+      std::string warn = timestamp() +
+                         " warning [audit] writing the audit file failed: " + std::strerror(errno) +
+                         "\n";
+      std::fwrite(warn.data(), 1, warn.size(), stderr);
+    }
+  }
+  if (!enabled(Level::info)) return;
   std::string line;
   if (g_format.load() == Format::json) {
-    nlohmann::json j = {{"time", timestamp()}, {"level", "info"}, {"component", "audit"}};
-    j.update(fields);
-    line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    line = std::move(json_line);
+    line.pop_back();
   } else {
     line = timestamp() + " info [audit]";
     for (auto it = fields.begin(); it != fields.end(); ++it) {

@@ -22,8 +22,14 @@ bool enabled(Level level);
 void write(Level level, std::string_view component, std::string_view message);
 
 // An audit record: one line, the fields as JSON members (json format) or as
-// key=value pairs (text format). Always written, whatever the level.
+// key=value pairs (text format), on standard error at level info; and, when
+// an audit file is open, as one JSON line there whatever the level.
 void audit(const nlohmann::json &fields);
+
+// Appends audit records to path from now on (created 0600 if missing);
+// empty: no file. Reopens it when called again (log rotation). Returns why it
+// could not be opened, in which case the previous file stays.
+std::optional<std::string> audit_to(const std::string &path);
 
 inline void trace(std::string_view c, std::string_view m) { write(Level::trace, c, m); }
 inline void debug(std::string_view c, std::string_view m) { write(Level::debug, c, m); }

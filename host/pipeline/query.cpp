@@ -35,6 +35,14 @@ const char *const kChooseSystemPrompt =
 
 namespace {
 
+// text ending in one full stop, whether or not it had one (PostgreSQL's
+// hints and details are sentences already).
+std::string sentence(std::string text) {
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\n')) text.pop_back();
+  if (text.empty() || (text.back() != '.' && text.back() != '?' && text.back() != '!')) text += '.';
+  return text;
+}
+
 std::string lower(std::string s) {
   for (char &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -389,7 +397,7 @@ class Pipeline {
             sql::Gate::run(sql, {}, {max_rows, budget}, *e.db, *e.schema, *e.policy, &ctx_, gate);
       } catch (const sql::Rejected &r) {
         feedback({sql, "rejected", r.verdict.message},
-                 "pg-mcp refused that SQL: " + r.verdict.message + ".");
+                 sentence("pg-mcp refused that SQL: " + r.verdict.message));
         continue;
       } catch (const db::DbError &err) {
         bool models_fault = err.status == PGMCP_ERR_REMOTE;
@@ -398,7 +406,7 @@ class Pipeline {
           return failure(e, std::move(attempts), err.describe());
         }
         feedback({sql, "error", err.describe()},
-                 "PostgreSQL rejected that SQL: " + err.describe() + ".");
+                 sentence("PostgreSQL rejected that SQL: " + err.describe()));
         continue;
       }
       if (sql_only) {
@@ -417,8 +425,9 @@ class Pipeline {
                         std::to_string(c) + " (min_confidence " +
                         std::to_string(s_.min_confidence) + "): " + why};
           a.confidence = c;
-          feedback(a, "That query ran, but its result does not seem to answer the question: " +
-                          why + ".");
+          feedback(a, sentence("That query ran, but its result does not seem to answer the "
+                               "question: " +
+                               why));
           continue;
         }
       }

@@ -372,6 +372,24 @@ test('observability: metrics with their names, readiness per database, an audit 
   }
 });
 
+test('audit records follow log_level on stderr, and all go to audit_file as JSON lines', async () => {
+  const { tempDir } = await import('../e2e/lib.mjs');
+  const { readFileSync, statSync } = await import('node:fs');
+  const file = `${tempDir()}/audit.jsonl`;
+  await withClient(`[server]\nlog_level = warning\naudit_file = ${file}\n${one}`, async (c) => {
+    const marker = `audit_sink_${Date.now()}`;
+    const r = await call(c, 'execute_sql', { sql: `SELECT '${marker}' AS m` });
+    assert.equal(r.isError, undefined, text(r));
+    await call(c, 'execute_sql', { sql: 'DELETE FROM shop.orders' });
+    assert.doesNotMatch(c.stderr(), /audit/);  // a stdio host shows stderr to its user
+    const records = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const ran = records.find((a) => a.statement.includes(marker));
+    assert.deepEqual([ran.component, ran.database, ran.outcome, ran.rows], ['audit', 'demo', 'ok', 1]);
+    assert.equal(records.find((a) => a.statement === 'DELETE FROM shop.orders').rule, 'read_only');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+});
+
 test('a database rate limit refuses with a retry time and runs nothing', async () => withClient(
   `[rate_limiter.tight]\nplugin = token-bucket\nrate = 2/h\nburst = 2\n${one}rate_limiter = tight\nrate_limit_wait_ms = 50\n`, async (c) => {
     const marker = `rate_marker_${Date.now()}`;

@@ -215,3 +215,19 @@ TEST(SchemaCache, AnIndexIsUniqueByItsOwnFieldOrByWhatOlderDriversSaid) {
   EXPECT_TRUE(orders->indexes[1].unique);
   EXPECT_FALSE(orders->indexes[2].unique);
 }
+
+TEST(Database, AnErrorReadsAsSentencesWithOneFullStopBetweenThem) {
+  DbError e(PGMCP_ERR_REMOTE, "operator does not exist: integer = text");
+  e.sqlstate = "42883";
+  e.position = "31";
+  e.detail = "Nothing matched.";
+  e.hint =
+      "No operator matches the given name and argument types. You might need to add explicit "
+      "type casts.";
+  std::string s = e.describe();
+  EXPECT_EQ(s,
+            "ERROR 42883: operator does not exist: integer = text (at character 31). DETAIL: "
+            "Nothing matched. HINT: No operator matches the given name and argument types. You "
+            "might need to add explicit type casts.");
+  EXPECT_EQ(s.find(".."), std::string::npos);
+}
