@@ -88,13 +88,11 @@ void McpServer::remove_sink(int id) {
   sinks_.erase(id);
 }
 
+// Under the lock, so that a transport that removed its sink is never called
+// again (its connection may be gone). A sink must not add or remove sinks.
 void McpServer::broadcast(const json &message) {
-  std::vector<Sink> sinks;
-  {
-    std::lock_guard lock(sinks_mutex_);
-    for (auto &[id, s] : sinks_) sinks.push_back(s);
-  }
-  for (auto &s : sinks) s(message);
+  std::lock_guard lock(sinks_mutex_);
+  for (auto &[id, s] : sinks_) s(message);
 }
 
 json McpServer::capabilities() const {

@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <thread>
 
 #include "log/log.hpp"
+#include "mcp/subscriptions.hpp"
 
 namespace pgmcp::mcp {
 namespace {
@@ -55,9 +57,25 @@ class Connection {
     for (size_t i = 0; i < std::max<size_t>(1, options_.workers); ++i) {
       workers_.emplace_back([this] { work(); });
     }
+    sink_ = server_.add_sink([this](const json &m) { notify(m); });
   }
 
   ~Connection() { drain(); }
+
+  // A change notification (list changed, resource updated) for this client:
+  // a legacy session gets it once initialized (resources/updated only for
+  // what it subscribed to); a 2026-07-28 client on each subscriptions/listen
+  // request that asked for it, tagged with that request's id.
+  void notify(const json &message) {
+    if (session_->negotiated.load() && session_->subscriptions.wants(message)) out_.send(message);
+    std::vector<std::shared_ptr<const Listener>> all;
+    {
+      std::lock_guard lock(mutex_);
+      all = listeners_;
+    }
+    for (const auto &l : all)
+      if (auto tagged = l->select(message)) out_.send(*tagged);
+  }
 
   void on_line(std::string_view line) {
     if (line.empty() || line.find_first_not_of(" \t\r") == std::string_view::npos) return;
@@ -82,12 +100,15 @@ class Connection {
         server_.handle_response(*in, *session_);
         return;
       case Message::Kind::notification: {
+        if (in->method() == "notifications/cancelled" && stop_listening(*in)) return;
         Exchange ex = exchange();
         server_.handle_notification(*in, ex);
         return;
       }
       case Message::Kind::request:
-        if (in->method() == "initialize") {
+        if (in->meta() && in->method() == "subscriptions/listen") {
+          listen(*in);
+        } else if (in->method() == "initialize") {
           // Inline, so requests that follow see the negotiated session.
           run(*in);
         } else {
@@ -103,16 +124,24 @@ class Connection {
                                  std::to_string(options_.max_message_bytes) + " bytes; discarded"));
   }
 
-  // Waits for queued and running requests, then stops the workers.
+  // Waits for queued and running requests, then stops the workers; each
+  // subscriptions/listen request gets its closing response.
   void drain() {
     {
       std::unique_lock lock(mutex_);
       if (stopping_) return;
       stopping_ = true;
     }
+    server_.remove_sink(sink_);
     cv_.notify_all();
     for (auto &t : workers_) t.join();
     session_->fail_pending("the client closed stdin");
+    std::vector<std::shared_ptr<const Listener>> all;
+    {
+      std::lock_guard lock(mutex_);
+      all.swap(listeners_);
+    }
+    for (const auto &l : all) out_.send(l->closing());
   }
 
  private:
@@ -123,6 +152,34 @@ class Connection {
     ex.out = &out_;
     ex.transport = "stdio";
     return ex;
+  }
+
+  // 2026-07-28 over stdio: the request stays open, answered only when the
+  // server stops; its notifications flow meanwhile, and the client ends it
+  // with notifications/cancelled.
+  void listen(const Incoming &in) {
+    std::shared_ptr<const Listener> l;
+    try {
+      l = std::make_shared<const Listener>(in.params(), in.id());
+    } catch (const ProtocolError &e) {
+      out_.send(error_response(in.id(), e));
+      return;
+    }
+    out_.send(l->acknowledgement());
+    std::lock_guard lock(mutex_);
+    listeners_.push_back(std::move(l));
+  }
+
+  // Whether a notifications/cancelled ended a subscriptions/listen request.
+  bool stop_listening(const Incoming &in) {
+    const json &params = in.params();
+    if (!params.is_object() || !params.contains("requestId")) return false;
+    std::lock_guard lock(mutex_);
+    auto it = std::find_if(listeners_.begin(), listeners_.end(),
+                           [&](const auto &l) { return l->id() == params["requestId"]; });
+    if (it == listeners_.end()) return false;
+    listeners_.erase(it);
+    return true;
   }
 
   void run(const Incoming &in) {
@@ -159,6 +216,8 @@ class Connection {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Incoming>> queue_;
+  std::vector<std::shared_ptr<const Listener>> listeners_;  // open subscriptions/listen
+  int sink_ = -1;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 };

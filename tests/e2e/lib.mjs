@@ -107,7 +107,7 @@ export { Client } from '@modelcontextprotocol/sdk/client/index.js';
 export { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 export { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 export { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-export { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+export { CreateMessageRequestSchema, ToolListChangedNotificationSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
 // Reads the KEY='value' lines that scripts/pg-cluster start prints.
 export function readClusterEnv(file) {

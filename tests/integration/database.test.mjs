@@ -390,6 +390,82 @@ test('audit records follow log_level on stderr, and all go to audit_file as JSON
   });
 });
 
+// Waits until pred() holds, at most ms.
+async function until(pred, ms = 8000) {
+  const t0 = Date.now();
+  while (!pred() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 50));
+  return pred();
+}
+
+test('stdio, legacy era: list changes and subscribed updates when the schema changes, tools/list_changed on reload', async () => {
+  const { ToolListChangedNotificationSchema, ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema } = await import('../e2e/lib.mjs');
+  await withClient(`${one}schema_ttl_s = 1\n`, async (c) => {
+    const seen = [];
+    c.setNotificationHandler(ToolListChangedNotificationSchema, (n) => { seen.push(n.method); });
+    c.setNotificationHandler(ResourceListChangedNotificationSchema, (n) => { seen.push(n.method); });
+    c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => { seen.push(`${n.method} ${n.params.uri}`); });
+    assert.ok(c.getServerCapabilities().resources.subscribe && c.getServerCapabilities().tools.listChanged);
+    await c.readResource({ uri: 'pgmcp://demo/schema' });  // loads the schema cache
+    await c.subscribeResource({ uri: 'pgmcp://demo/schema' });
+    const table = `stdio_watch_${Date.now()}`;
+    admin(`CREATE TABLE public.${table} (id integer)`);
+    try {
+      assert.ok(await until(() => seen.includes('notifications/resources/list_changed')), `got ${seen}`);
+      assert.ok(await until(() => seen.includes('notifications/resources/updated pgmcp://demo/schema')), `got ${seen}`);
+      process.kill(c.transport.pid, 'SIGHUP');
+      assert.ok(await until(() => seen.includes('notifications/tools/list_changed')), `got ${seen}`);
+    } finally {
+      admin(`DROP TABLE public.${table}`);
+    }
+  });
+});
+
+test('stdio, 2026-07-28: subscriptions/listen is acknowledged, tags what it asked for, and ends when cancelled', async () => {
+  const { spawn } = await import('node:child_process');
+  const proc = spawn(PGMCP, ['--config', writeConfig(`${one}schema_ttl_s = 1\n`)], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const lines = [];
+  let buffer = '';
+  proc.stdout.on('data', (d) => {
+    buffer += d;
+    for (let i; (i = buffer.indexOf('\n')) >= 0; buffer = buffer.slice(i + 1)) lines.push(JSON.parse(buffer.slice(0, i)));
+  });
+  const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+  const send = (m) => proc.stdin.write(`${JSON.stringify(m)}\n`);
+  const table = `listen_watch_${Date.now()}`;
+  try {
+    send({ jsonrpc: '2.0', id: 1, method: 'resources/read', params: { uri: 'pgmcp://demo/schema', _meta: meta } });
+    assert.ok(await until(() => lines.some((l) => l.id === 1)));
+    send({ jsonrpc: '2.0', id: 'watch', method: 'subscriptions/listen', params: { notifications: { resourcesListChanged: true, toolsListChanged: false }, _meta: meta } });
+    assert.ok(await until(() => lines.some((l) => l.method === 'notifications/subscriptions/acknowledged')));
+    const ack = lines.find((l) => l.method === 'notifications/subscriptions/acknowledged');
+    assert.deepEqual(ack.params.notifications, { resourcesListChanged: true });
+    assert.equal(ack.params._meta['io.modelcontextprotocol/subscriptionId'], 'watch');
+    admin(`CREATE TABLE public.${table} (id integer)`);
+    assert.ok(await until(() => lines.some((l) => l.method === 'notifications/resources/list_changed')));
+    const n = lines.find((l) => l.method === 'notifications/resources/list_changed');
+    assert.equal(n.params._meta['io.modelcontextprotocol/subscriptionId'], 'watch');
+    assert.equal(lines.some((l) => l.method === 'notifications/resources/updated'), false, 'not asked for');
+    assert.equal(lines.some((l) => l.id === 'watch'), false, 'the listen request stays open');
+    // cancelled: no more notifications on it
+    send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'watch' } });
+    const before = lines.length;
+    admin(`DROP TABLE public.${table}`);
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(lines.slice(before).some((l) => l.method === 'notifications/resources/list_changed'), false);
+    // a second listener is answered with its closing response when the client leaves
+    send({ jsonrpc: '2.0', id: 'again', method: 'subscriptions/listen', params: { notifications: { toolsListChanged: true }, _meta: meta } });
+    assert.ok(await until(() => lines.filter((l) => l.method === 'notifications/subscriptions/acknowledged').length === 2));
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.stdin.end();
+    await exited;
+    const closing = lines.find((l) => l.id === 'again');
+    assert.equal(closing.result.resultType, 'complete');
+  } finally {
+    proc.kill();
+    admin(`DROP TABLE IF EXISTS public.${table}`);
+  }
+});
+
 test('a database rate limit refuses with a retry time and runs nothing', async () => withClient(
   `[rate_limiter.tight]\nplugin = token-bucket\nrate = 2/h\nburst = 2\n${one}rate_limiter = tight\nrate_limit_wait_ms = 50\n`, async (c) => {
     const marker = `rate_marker_${Date.now()}`;
