@@ -207,6 +207,7 @@ struct HttpTransport::Impl {
           resp, 400, nullptr, code::parse_error,
           std::string("Parse error: ") + e.what() + "; send one JSON-RPC message as UTF-8 JSON");
     }
+    if (doc.is_array()) return batch(req, resp, std::move(doc), subject);
     std::unique_ptr<Incoming> parsed;
     json id = reply_id(doc);
     try {
@@ -307,6 +308,38 @@ struct HttpTransport::Impl {
     }
     if (meta && in.method() == "subscriptions/listen") return listen(in, resp);
     run(in, ex, resp, nullptr, false);
+  }
+
+  // A JSON-RPC batch in a session of revision 2024-11-05 or 2025-03-26: its
+  // messages are handled in order and the responses to its requests come
+  // back as one JSON array (202 when it held no request). Requests in a
+  // batch cannot ask the client anything or stream progress.
+  void batch(HTTPServerRequest &req, HTTPServerResponse &resp, json doc,
+             const std::string &subject) {
+    const std::string session_id = req.get("Mcp-Session-Id", "");
+    auto s = session_id.empty() ? nullptr : sessions.find(session_id);
+    if (!s || !s->negotiated.load() || !revision(s->protocol_version).batches) {
+      std::string why = !s ? "a batch belongs to an initialized session (Mcp-Session-Id)"
+                           : "this session speaks " + s->protocol_version +
+                                 ", which has no JSON-RPC batches";
+      return send_error(resp, 400, nullptr, code::invalid_request,
+                        "Bad Request: batches are part of revisions 2024-11-05 and 2025-03-26 "
+                        "only; " + why + ": send one message per request");
+    }
+    if (doc.empty())
+      return send_error(resp, 400, nullptr, code::invalid_request,
+                        "Bad Request: an empty batch");
+    s->touch();
+    std::string replies = server.handle_batch(std::move(doc), [&] {
+      Exchange ex;
+      ex.subject = subject;
+      ex.transport = "http";
+      ex.session = s;
+      ex.peer = s.get();
+      return ex;
+    });
+    if (replies.empty()) return accepted(resp);
+    send_text(resp, 200, replies);
   }
 
   // 2026-07-28: one long-lived response stream carrying the change

@@ -6,14 +6,28 @@ namespace pgmcp::mcp {
 
 const std::vector<std::string> &supported_versions() {
   static const std::vector<std::string> v = {"2026-07-28", "2025-11-25", "2025-06-18",
-                                             "2025-03-26"};
+                                             "2025-03-26", "2024-11-05"};
   return v;
+}
+
+Revision revision(std::string_view version) {
+  Revision r;
+  if (version == "2024-11-05" || version == "2025-03-26") {
+    r.batches = true;
+    r.titles = false;
+    r.structured_content = false;
+  }
+  if (version == "2024-11-05") {
+    r.tool_annotations = false;
+    r.completions = false;
+  }
+  return r;
 }
 
 bool is_modern_version(std::string_view v) { return v == kModernVersion; }
 
 bool is_legacy_version(std::string_view v) {
-  return v == "2025-11-25" || v == "2025-06-18" || v == "2025-03-26";
+  return v == "2025-11-25" || v == "2025-06-18" || v == "2025-03-26" || v == "2024-11-05";
 }
 
 json error_response(const json &id, int code, std::string_view message, const json &data) {

@@ -95,6 +95,35 @@ void McpServer::broadcast(const json &message) {
   for (auto &[id, s] : sinks_) s(message);
 }
 
+std::string McpServer::handle_batch(json batch, const std::function<Exchange()> &exchange) {
+  std::string replies;
+  for (auto &item : batch) {
+    json id = reply_id(item);
+    std::string reply;
+    try {
+      Incoming in(std::move(item));
+      Exchange ex = exchange();
+      if (in.kind() == Message::Kind::response) {
+        handle_response(in, *ex.session);
+      } else if (in.kind() == Message::Kind::notification) {
+        handle_notification(in, ex);
+      } else if (in.method() == "initialize") {
+        reply = error_response(in.id(), code::invalid_request,
+                               "Invalid Request: initialize cannot be part of a batch")
+                    .dump();
+      } else if (auto r = handle_request(in, ex)) {
+        reply = std::move(r->text);
+      }
+    } catch (const ProtocolError &e) {
+      reply = error_response(id, e).dump();
+    }
+    if (reply.empty()) continue;
+    replies += replies.empty() ? "[" : ",";
+    replies += reply;
+  }
+  return replies.empty() ? replies : replies + "]";
+}
+
 json McpServer::capabilities() const {
   return {{"tools", {{"listChanged", true}}},
           {"resources", {{"subscribe", true}, {"listChanged", true}}},
@@ -185,12 +214,29 @@ json McpServer::server_meta() const {
 }
 
 json McpServer::finish(json result, const Exchange &ex, bool cacheable) const {
-  if (!ex.modern) return result;
+  if (!ex.modern) return for_revision(std::move(result), revision(ex.protocol_version));
   result["resultType"] = "complete";
   result["_meta"] = server_meta();
   if (cacheable) {
     if (!result.contains("ttlMs")) result["ttlMs"] = 300000;
     if (!result.contains("cacheScope")) result["cacheScope"] = "public";
+  }
+  return result;
+}
+
+// Leaves out of a legacy result what the session's revision lacks: titles,
+// output schemas and tool annotations in the lists.
+json McpServer::for_revision(json result, const Revision &r) {
+  if (r.titles && r.structured_content && r.tool_annotations) return result;
+  for (const char *list : {"tools", "resources", "resourceTemplates", "prompts"}) {
+    auto items = result.find(list);
+    if (items == result.end() || !items->is_array()) continue;
+    for (auto &item : *items) {
+      if (!item.is_object()) continue;
+      if (!r.titles) item.erase("title");
+      if (!r.structured_content) item.erase("outputSchema");
+      if (!r.tool_annotations) item.erase("annotations");
+    }
   }
   return result;
 }
@@ -253,9 +299,12 @@ json McpServer::initialize(const json &params, Exchange &ex) {
   if (auto c = params.find("clientInfo"); c != params.end() && c->is_object()) s.client_info = *c;
   s.negotiated = true;
   ex.protocol_version = version;
-  json info = {{"name", info_.name}, {"title", info_.title}, {"version", info_.version}};
-  json result = {
-      {"protocolVersion", version}, {"capabilities", capabilities()}, {"serverInfo", info}};
+  const Revision r = revision(version);
+  json info = {{"name", info_.name}, {"version", info_.version}};
+  if (r.titles) info["title"] = info_.title;
+  json caps = capabilities();
+  if (!r.completions) caps.erase("completions");
+  json result = {{"protocolVersion", version}, {"capabilities", caps}, {"serverInfo", info}};
   if (!info_.instructions.empty()) result["instructions"] = info_.instructions;
   return result;
 }
@@ -332,6 +381,17 @@ core::Payload McpServer::call_tool(const Incoming &in, Exchange &ex, CallState *
 // tool's own rendering when it has one and the same JSON otherwise. Text
 // that is JSON already is spliced, never parsed.
 core::Payload McpServer::tool_result(ToolResult r, const Exchange &ex) const {
+  if (r.structured && !ex.modern && !revision(ex.protocol_version).structured_content) {
+    // A revision before structuredContent: the text block carries the JSON,
+    // its only machine-readable form.
+    std::string text = r.structured->is_text()
+                           ? std::string(r.structured->text().view())
+                           : r.structured->value().dump(-1, ' ', false,
+                                                        json::error_handler_t::replace);
+    json out = {{"content", json::array({{{"type", "text"}, {"text", std::move(text)}}})}};
+    if (r.is_error) out["isError"] = true;
+    return out;
+  }
   if (!r.structured || !r.structured->is_text()) {
     json out = {{"content", std::move(r.content)}};
     if (r.structured) out["structuredContent"] = std::move(r.structured->value());

@@ -42,6 +42,11 @@ class McpServer {
   };
   // Handles one request and returns its response, or nullopt when the request
   // was cancelled (no response is then sent). Never throws.
+  // The messages of a JSON-RPC batch, in order, each with a fresh exchange
+  // from `exchange` (which must carry the session); the responses to its
+  // requests as the text of one JSON array, "" when it held no request.
+  // initialize cannot be part of a batch.
+  std::string handle_batch(json batch, const std::function<Exchange()> &exchange);
   std::optional<Reply> handle_request(const Incoming &in, Exchange &ex);
   // Handles a notification. Never throws.
   void handle_notification(const Incoming &in, Exchange &ex);
@@ -78,6 +83,7 @@ class McpServer {
   json read_resource(const Incoming &in, Exchange &ex, CallState *call);
   json complete(const json &params, Exchange &ex);
   json server_meta() const;
+  static json for_revision(json result, const Revision &r);
   json finish(json result, const Exchange &ex, bool cacheable) const;
 
   ServerInfo info_;

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <thread>
 
 #include "log/log.hpp"
@@ -87,6 +88,7 @@ class Connection {
           error_response(nullptr, code::parse_error, std::string("Parse error: ") + e.what()));
       return;
     }
+    if (doc.is_array()) return on_batch(std::move(doc));
     json id = reply_id(doc);
     std::unique_ptr<Incoming> in;
     try {
@@ -106,16 +108,42 @@ class Connection {
         return;
       }
       case Message::Kind::request:
-        if (in->meta() && in->method() == "subscriptions/listen") {
+        if (in->method() == "subscriptions/listen" && carries_meta(*in)) {
           listen(*in);
         } else if (in->method() == "initialize") {
           // Inline, so requests that follow see the negotiated session.
           run(*in);
         } else {
-          enqueue(std::move(in));
+          std::shared_ptr<Incoming> shared(std::move(in));
+          enqueue([this, shared] { run(*shared); });
         }
         return;
     }
+  }
+
+  // A JSON-RPC batch, which revisions 2024-11-05 and 2025-03-26 allow once
+  // the session is initialized: its requests run in order on one worker and
+  // their responses go back together, as one array.
+  void on_batch(json batch) {
+    if (!session_->negotiated.load() || !revision(session_->protocol_version).batches) {
+      std::string why = session_->negotiated.load()
+                            ? "this session speaks " + session_->protocol_version +
+                                  ", which has no JSON-RPC batches"
+                            : "initialize first (it cannot be part of a batch)";
+      out_.send(error_response(nullptr, code::invalid_request,
+                               "Invalid Request: batches are part of revisions 2024-11-05 and "
+                               "2025-03-26 only; " + why + ": send one message at a time"));
+      return;
+    }
+    if (batch.empty()) {
+      out_.send(error_response(nullptr, code::invalid_request, "Invalid Request: an empty batch"));
+      return;
+    }
+    auto shared = std::make_shared<json>(std::move(batch));
+    enqueue([this, shared] {
+      std::string replies = server_.handle_batch(std::move(*shared), [this] { return exchange(); });
+      if (!replies.empty()) out_.send_text(std::move(replies));
+    });
   }
 
   void too_large() {
@@ -170,6 +198,16 @@ class Connection {
     listeners_.push_back(std::move(l));
   }
 
+  // Whether the request carries valid 2026-07-28 _meta; a broken one is left
+  // to the dispatcher, which says what is wrong with it.
+  static bool carries_meta(const Incoming &in) {
+    try {
+      return in.meta().has_value();
+    } catch (const ProtocolError &) {
+      return false;
+    }
+  }
+
   // Whether a notifications/cancelled ended a subscriptions/listen request.
   bool stop_listening(const Incoming &in) {
     const json &params = in.params();
@@ -187,25 +225,25 @@ class Connection {
     if (auto reply = server_.handle_request(in, ex)) out_.send_text(std::move(reply->text));
   }
 
-  void enqueue(std::unique_ptr<Incoming> in) {
+  void enqueue(std::function<void()> job) {
     {
       std::lock_guard lock(mutex_);
-      queue_.push_back(std::move(in));
+      queue_.push_back(std::move(job));
     }
     cv_.notify_one();
   }
 
   void work() {
     for (;;) {
-      std::unique_ptr<Incoming> in;
+      std::function<void()> job;
       {
         std::unique_lock lock(mutex_);
         cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping and drained
-        in = std::move(queue_.front());
+        job = std::move(queue_.front());
         queue_.pop_front();
       }
-      run(*in);
+      job();
     }
   }
 
@@ -215,7 +253,7 @@ class Connection {
   std::shared_ptr<Session> session_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<std::unique_ptr<Incoming>> queue_;
+  std::deque<std::function<void()>> queue_;
   std::vector<std::shared_ptr<const Listener>> listeners_;  // open subscriptions/listen
   int sink_ = -1;
   bool stopping_ = false;

@@ -52,7 +52,7 @@ TEST_F(StdioTest, MalformedInputGetsTheRightErrorsAndTheServerGoesOn) {
   h.send_raw("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]\n");
   json batch = h.read();
   EXPECT_EQ(batch["error"]["code"], -32600);
-  EXPECT_THAT(batch["error"]["message"].get<std::string>(), HasSubstr("batches are not supported"));
+  EXPECT_THAT(batch["error"]["message"].get<std::string>(), HasSubstr("initialize first"));
   h.send_raw("{\"jsonrpc\":\"1.0\",\"id\":7,\"method\":\"ping\"}\n");
   json wrong = h.read();
   EXPECT_EQ(wrong["error"]["code"], -32600);
@@ -62,6 +62,63 @@ TEST_F(StdioTest, MalformedInputGetsTheRightErrorsAndTheServerGoesOn) {
   init(h);
   h.send(request("s", "ping"));
   EXPECT_EQ(h.response("s")["result"], json::object());
+}
+
+TEST_F(StdioTest, BatchesAreServedInTheRevisionsThatHaveThemAndRefusedElsewhere) {
+  StdioHarness h(server);
+  h.send(initialize_request(1, "2025-03-26"));
+  EXPECT_EQ(h.response(1)["result"]["protocolVersion"], "2025-03-26");
+  h.send({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
+  json batch = json::array({request(2, "ping"), request(3, "tools/list"),
+                            {{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}},
+                            request(4, "no/such"), json(42), initialize_request(5)});
+  h.send(batch);
+  json replies = h.read();
+  ASSERT_TRUE(replies.is_array()) << replies;
+  ASSERT_EQ(replies.size(), 5u) << replies;  // the notification has no answer
+  EXPECT_EQ(replies[0]["id"], 2);
+  EXPECT_EQ(replies[0]["result"], json::object());
+  EXPECT_EQ(replies[1]["id"], 3);
+  EXPECT_TRUE(replies[1]["result"]["tools"].is_array());
+  EXPECT_EQ(replies[2]["error"]["code"], -32601);
+  EXPECT_EQ(replies[3]["error"]["code"], -32600);  // 42 is no message
+  EXPECT_EQ(replies[4]["id"], 5);
+  EXPECT_THAT(replies[4]["error"]["message"].get<std::string>(), HasSubstr("cannot be part"));
+  h.send_raw("[]\n");
+  EXPECT_EQ(h.read()["error"]["code"], -32600);
+
+  StdioHarness newer(server);
+  init(newer);  // 2025-11-25 has no batches
+  newer.send(json::array({request(2, "ping")}));
+  json refused = newer.read();
+  EXPECT_EQ(refused["error"]["code"], -32600);
+  EXPECT_THAT(refused["error"]["message"].get<std::string>(), HasSubstr("speaks 2025-11-25"));
+}
+
+TEST_F(StdioTest, AClientOf2024GetsItsRevisionWithNothingItLacks) {
+  StdioHarness h(server);
+  h.send(initialize_request(1, "2024-11-05"));
+  json r = h.response(1)["result"];
+  EXPECT_EQ(r["protocolVersion"], "2024-11-05");
+  EXPECT_FALSE(r["capabilities"].contains("completions"));
+  EXPECT_FALSE(r["serverInfo"].contains("title"));
+  h.send({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
+  h.send(request(2, "tools/list"));
+  for (const auto &tool : h.response(2)["result"]["tools"]) {
+    EXPECT_FALSE(tool.contains("annotations")) << tool;
+    EXPECT_FALSE(tool.contains("outputSchema")) << tool;
+    EXPECT_FALSE(tool.contains("title")) << tool;
+  }
+  // a structured result reaches it as the JSON of its text block, and only so
+  h.send(request(3, "tools/call", {{"name", "slow"}, {"arguments", {{"steps", 1}}}}));
+  json call = h.response(3)["result"];
+  EXPECT_FALSE(call.contains("structuredContent"));
+  EXPECT_EQ(json::parse(call["content"][0]["text"].get<std::string>()), json({{"steps", 1}}));
+
+  StdioHarness current(server);
+  init(current);
+  current.send(request(2, "tools/call", {{"name", "slow"}, {"arguments", {{"steps", 1}}}}));
+  EXPECT_EQ(current.response(2)["result"]["structuredContent"], json({{"steps", 1}}));
 }
 
 TEST_F(StdioTest, OversizedMessagesAreRefusedAndTheNextOneIsServed) {
