@@ -54,7 +54,7 @@ std::string &ObjectText::member(std::string_view name) {
     text_.pop_back();  // reopen: drop the closing brace view() wrote
     closed_ = false;
   }
-  if (text_.size() > kGap + 1) text_ += ',';
+  if (text_.size() > start_ + 1) text_ += ',';
   append_json_string(text_, name);
   text_ += ':';
   return text_;
@@ -80,18 +80,35 @@ std::string_view ObjectText::view() {
     text_ += '}';
     closed_ = true;
   }
-  return std::string_view(text_).substr(kGap);
+  return std::string_view(text_).substr(start_);
+}
+
+ObjectText ObjectText::nest(ObjectText inner, std::string_view key) {
+  inner.view();
+  std::string head = "{";
+  append_json_string(head, key);
+  head += ':';
+  ObjectText out;
+  if (head.size() + 48 <= inner.start_) {  // and still room for an envelope in front
+    out.text_ = std::move(inner.text_);
+    out.start_ = inner.start_ - head.size();
+    out.text_.replace(out.start_, head.size(), head);
+  } else {
+    out.text_ += head.substr(1);
+    out.text_.append(inner.text_, inner.start_, std::string::npos);
+  }
+  return out;
 }
 
 std::string ObjectText::wrap(std::string_view head, std::string_view tail) && {
   view();
   std::string out = std::move(text_);
-  if (head.size() <= kGap) {
+  if (head.size() <= start_) {
     // Blanks stay between head and object, as JSON allows: nothing moves.
     out.replace(0, head.size(), head);
-    if (head.empty()) out.erase(0, kGap);
+    if (head.empty()) out.erase(0, start_);
   } else {
-    out = std::string(head) + out.substr(kGap);
+    out = std::string(head) + out.substr(start_);
   }
   out += tail;
   return out;

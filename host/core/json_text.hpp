@@ -25,6 +25,11 @@ class ObjectText {
 
   explicit ObjectText(std::size_t reserve = 0);
 
+  // A new object whose first member is `key`: inner, closed. The new
+  // object's head is written into inner's blanks, so nothing is copied (when
+  // the key is short); the object stays open for more members.
+  static ObjectText nest(ObjectText inner, std::string_view key);
+
   ObjectText &add(std::string_view key, const json &value);
   // A member whose value is JSON text already (not checked: it must be one
   // JSON value).
@@ -42,6 +47,7 @@ class ObjectText {
 
  private:
   std::string text_;
+  std::size_t start_ = kGap;  // where the object begins; blanks before it
   bool closed_ = false;
 };
 

@@ -19,7 +19,7 @@ ToolResult structured_result(core::ObjectText data) {
   return r;
 }
 
-ToolResult structured_result(core::ObjectText data, std::string escaped_text) {
+ToolResult structured_result(core::ObjectText data, std::vector<std::string> escaped_text) {
   ToolResult r = structured_result(std::move(data));
   r.escaped_text = std::move(escaped_text);
   return r;

@@ -33,8 +33,9 @@ struct ToolResult {
   std::optional<core::Payload> structured;
   // With structured content: the text content block's own rendering (for
   // people and models: a table rather than the JSON again), written as the
-  // inside of a JSON string. Empty: the block carries the structured JSON.
-  std::string escaped_text;
+  // inside of a JSON string, in pieces that are joined (so that large ones
+  // are moved, not copied). Empty: the block carries the structured JSON.
+  std::vector<std::string> escaped_text;
   bool is_error = false;
 };
 
@@ -47,7 +48,7 @@ ToolResult structured_result(json data);
 ToolResult structured_result(core::ObjectText data);
 // Structured content whose text block says the same another way;
 // escaped_text is the inside of a JSON string.
-ToolResult structured_result(core::ObjectText data, std::string escaped_text);
+ToolResult structured_result(core::ObjectText data, std::vector<std::string> escaped_text);
 ToolResult text_result(std::string text);
 ToolResult error_result(std::string text);
 

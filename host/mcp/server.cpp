@@ -384,10 +384,10 @@ core::Payload McpServer::tool_result(ToolResult r, const Exchange &ex) const {
   if (r.structured && !ex.modern && !revision(ex.protocol_version).structured_content) {
     // A revision before structuredContent: the text block carries the JSON,
     // its only machine-readable form.
-    std::string text = r.structured->is_text()
-                           ? std::string(r.structured->text().view())
-                           : r.structured->value().dump(-1, ' ', false,
-                                                        json::error_handler_t::replace);
+    std::string text =
+        r.structured->is_text()
+            ? std::string(r.structured->text().view())
+            : r.structured->value().dump(-1, ' ', false, json::error_handler_t::replace);
     json out = {{"content", json::array({{{"type", "text"}, {"text", std::move(text)}}})}};
     if (r.is_error) out["isError"] = true;
     return out;
@@ -398,19 +398,29 @@ core::Payload McpServer::tool_result(ToolResult r, const Exchange &ex) const {
     if (r.is_error) out["isError"] = true;
     return finish(std::move(out), ex, false);
   }
+  if (!r.escaped_text.empty()) {
+    // The structured object becomes the result's first member where it lies
+    // (a large result is never copied whole), and the text block's pieces
+    // follow it.
+    core::ObjectText out =
+        core::ObjectText::nest(std::move(r.structured->text()), "structuredContent");
+    r.structured.reset();
+    std::string &content = out.member("content");
+    content += "[{\"type\":\"text\",\"text\":\"";
+    for (auto &piece : r.escaped_text) {
+      content += piece;
+      piece = std::string();
+    }
+    content += "\"}]";
+    if (r.is_error) out.add("isError", true);
+    if (ex.modern) out.add("resultType", "complete").add("_meta", server_meta());
+    return out;
+  }
   std::string_view data = r.structured->text().view();
-  core::ObjectText out(data.size() +
-                       (r.escaped_text.empty() ? data.size() : r.escaped_text.size()) + 256);
+  core::ObjectText out(2 * data.size() + 256);
   std::string &content = out.member("content");
   content += "[{\"type\":\"text\",\"text\":";
-  if (r.escaped_text.empty()) {
-    core::append_json_string(content, data);
-  } else {
-    content += '"';
-    content += r.escaped_text;
-    content += '"';
-    r.escaped_text = std::string();
-  }
+  core::append_json_string(content, data);
   content += "}]";
   out.add_json("structuredContent", data);
   r.structured.reset();  // its memory back before the response is sent

@@ -152,19 +152,17 @@ void append_escaped(std::string &out, std::string_view s) {
 }
 }  // namespace
 
-std::string table_text(const db::QueryResult &r, const std::string &first_line) {
-  std::string out;
-  out.reserve(r.rows_text.size() + first_line.size() + 512);
+std::vector<std::string> table_text(db::QueryResult &r, const std::string &first_line) {
+  std::string head;
   if (!first_line.empty()) {
-    append_escaped(out, first_line);
-    out += "\\n";
+    append_escaped(head, first_line);
+    head += "\\n";
   }
   for (std::size_t i = 0; i < r.columns.size(); ++i) {
-    if (i > 0) out += "\\t";
-    db::append_cell_text(out, r.columns[i].value("name", std::string()));
+    if (i > 0) head += "\\t";
+    db::append_cell_text(head, r.columns[i].value("name", std::string()));
   }
-  out += "\\n";
-  out += r.rows_text;
+  head += "\\n";
   std::string last = "(" + std::to_string(r.row_count) + (r.row_count == 1 ? " row" : " rows");
   if (r.truncated_by == "max_rows")
     last +=
@@ -175,8 +173,14 @@ std::string table_text(const db::QueryResult &r, const std::string &first_line) 
         "; cut at max_result_bytes: the next row did not fit. Select fewer or narrower "
         "columns, or fewer rows";
   last += "; tab-separated, \\N is NULL)";
-  append_escaped(out, last);
-  return out;
+  std::string tail;
+  append_escaped(tail, last);
+  std::vector<std::string> pieces;
+  pieces.push_back(std::move(head));
+  pieces.push_back(std::move(r.rows_text));
+  r.rows_text = std::string();
+  pieces.push_back(std::move(tail));
+  return pieces;
 }
 
 }  // namespace pgmcp::tools

@@ -38,10 +38,11 @@ db::QueryResult checked_query(const DatabaseEntry &e, const std::string &sql,
                               db::QueryLimits limits, RequestContext &ctx, bool reads_only = false);
 
 // The rows as the text content block shows them, escaped as the inside of a
-// JSON string: `first_line` (if any), a header of column names, one
-// tab-separated line per row (\N is NULL), and a last line that says how
-// many rows there are and why they stop where they do.
-std::string table_text(const db::QueryResult &r, const std::string &first_line = {});
+// JSON string, in pieces (mcp::ToolResult::escaped_text): `first_line` (if
+// any) and a header of column names, one tab-separated line per row (\N is
+// NULL; r.rows_text, moved out), and a last line that says how many rows
+// there are and why they stop where they do.
+std::vector<std::string> table_text(db::QueryResult &r, const std::string &first_line = {});
 
 // Case-insensitive match: a plain substring, or a LIKE pattern with % and _.
 bool matches(const std::string &value, const std::string &pattern);

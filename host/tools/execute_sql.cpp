@@ -15,16 +15,15 @@ mcp::ToolResult run_query(const DatabaseEntry &e, const std::string &sql,
   db::QueryLimits limits{std::min(max_rows, e.db->options().max_rows),
                          e.db->options().max_result_bytes};
   db::QueryResult r = checked_query(e, sql, params, limits, ctx);
-  // The rows are JSON text already: splice them in rather than build values.
-  core::ObjectText out(r.rows_json.size() + 512);
+  // The rows are JSON text already: splice them in rather than build values;
+  // room for the table too, which the result adds after them in place.
+  core::ObjectText out(r.rows_json.size() + r.rows_text.size() + 1024);
   out.add("database", e.db->name()).add("columns", r.columns).add_json("rows", r.rows_json);
   r.rows_json = std::string();  // its memory back now
   out.add("row_count", r.row_count).add("truncated", r.truncated);
   if (r.truncated) out.add("truncated_by", r.truncated_by);
   out.add("duration_ms", std::round(r.duration_ms * 1000) / 1000);
-  std::string text = table_text(r);
-  r.rows_text = std::string();
-  return mcp::structured_result(std::move(out), std::move(text));
+  return mcp::structured_result(std::move(out), table_text(r));
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ mcp::ToolResult tool_result(pipeline::Answer a) {
     return mcp::error_result(text + "\n" +
                              detail.dump(-1, ' ', false, json::error_handler_t::replace));
   }
-  core::ObjectText out(a.rows ? a.rows->rows_json.size() + 1024 : 1024);
+  core::ObjectText out(a.rows ? a.rows->rows_json.size() + a.rows->rows_text.size() + 2048 : 1024);
   out.add("database", a.database).add("sql", a.sql).add("attempts", attempts_json(a.attempts));
   if (!a.explanation.empty()) out.add("explanation", a.explanation);
   if (a.confidence) out.add("confidence", *a.confidence);

@@ -120,7 +120,7 @@ test('2026-07-28: stateless requests, header rules, errors', async () => {
   assert.equal(unknown.json.error.code, -32601);
 
   const discover = await post(server.url, { jsonrpc: '2.0', id: 6, method: 'server/discover', params: { _meta: MODERN_META } }, modernHeaders('server/discover'));
-  assert.deepEqual(discover.json.result.supportedVersions, ['2026-07-28', '2025-11-25', '2025-06-18', '2025-03-26']);
+  assert.deepEqual(discover.json.result.supportedVersions, ['2026-07-28', '2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05']);
 });
 
 test('2026-07-28: subscriptions/listen acknowledges the honoured filter first', async () => {

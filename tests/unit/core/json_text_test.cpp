@@ -73,3 +73,22 @@ TEST(JsonText, APayloadIsAValueOrText) {
   Payload bad(json{{"k", std::string("\xff", 1)}});
   EXPECT_NO_THROW(json::parse(std::move(bad).dump()));
 }
+
+TEST(ObjectText, NestPutsAnObjectInsideAnotherWhereItLies) {
+  pgmcp::core::ObjectText inner(4096);
+  inner.add("rows", pgmcp::json::array({1, 2}));
+  const char *before = inner.view().data();
+  auto outer = pgmcp::core::ObjectText::nest(std::move(inner), "structuredContent");
+  outer.add("n", 2);
+  EXPECT_EQ(outer.view(), R"({"structuredContent":{"rows":[1,2]},"n":2})");
+  // written in front of the inner object, which did not move
+  EXPECT_EQ(outer.view().data() + std::string_view(R"({"structuredContent":)").size(), before);
+  std::string message = std::move(outer).wrap(R"({"jsonrpc":"2.0","id":1,"result":)", "}");
+  EXPECT_EQ(pgmcp::json::parse(message)["result"]["structuredContent"]["rows"][1], 2);
+  // a key too long for the blanks in front is copied, with the same result
+  pgmcp::core::ObjectText small;
+  small.add("a", 1);
+  std::string key(200, 'k');
+  auto copied = pgmcp::core::ObjectText::nest(std::move(small), key);
+  EXPECT_EQ(pgmcp::json::parse(copied.view())[key]["a"], 1);
+}
