@@ -8,30 +8,32 @@ std::string text_of(const json &v) {
 }
 }  // namespace
 
-void append_json_string(std::string &out, std::string_view s) {
+void append_json_escaped(std::string &out, std::string_view s, bool copy_text) {
   static const char *hex = "0123456789abcdef";
-  out += '"';
   size_t run = 0;  // copy unescaped stretches whole
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);
     run = i + 1;
+    // A COPY text cell escapes \ and line breaks with a backslash first:
+    // the JSON then carries that backslash escaped too.
+    const char *backslash = copy_text ? "\\\\\\\\" : "\\\\";
     switch (c) {
       case '"':
         out += "\\\"";
         break;
       case '\\':
-        out += "\\\\";
+        out += backslash;
         break;
       case '\n':
-        out += "\\n";
+        out += copy_text ? "\\\\n" : "\\n";
         break;
       case '\r':
-        out += "\\r";
+        out += copy_text ? "\\\\r" : "\\r";
         break;
       case '\t':
-        out += "\\t";
+        out += copy_text ? "\\\\t" : "\\t";
         break;
       default:
         out += "\\u00";
@@ -40,6 +42,11 @@ void append_json_string(std::string &out, std::string_view s) {
     }
   }
   out.append(s.data() + run, s.size() - run);
+}
+
+void append_json_string(std::string &out, std::string_view s) {
+  out += '"';
+  append_json_escaped(out, s);
   out += '"';
 }
 

@@ -15,6 +15,10 @@ namespace pgmcp::core {
 
 // Appends s as a JSON string literal (quotes, escapes, control characters).
 void append_json_string(std::string &out, std::string_view s);
+// Appends s escaped as the inside of a JSON string (no quotes). With
+// copy_text, s is first escaped as a cell of PostgreSQL's COPY text format
+// (\\, \n, \r and \t with a backslash), then as JSON.
+void append_json_escaped(std::string &out, std::string_view s, bool copy_text = false);
 
 // One JSON object, written member by member. Blanks are left in front of it
 // so that an envelope ({"jsonrpc":"2.0","id":1,"result": ...}) can later be

@@ -283,36 +283,7 @@ void append_json(std::string &out, std::string_view text, const ColumnType &type
 }
 
 void append_cell_text(std::string &out, std::string_view s) {
-  static const char *hex = "0123456789abcdef";
-  std::size_t run = 0;  // copy unescaped stretches whole
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\\\\\";  // the cell's \\, in JSON
-        break;
-      case '\n':
-        out += "\\\\n";
-        break;
-      case '\r':
-        out += "\\\\r";
-        break;
-      case '\t':
-        out += "\\\\t";
-        break;
-      default:
-        out += "\\u00";
-        out += hex[c >> 4];
-        out += hex[c & 15];
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
+  core::append_json_escaped(out, s, true);
 }
 
 void append_cell(std::string &out, std::string_view text, const ColumnType &type) {

@@ -143,19 +143,10 @@ json describe_relation(const db::Catalog &catalog, const db::Relation &r,
   return out;
 }
 
-namespace {
-// s as the inside of a JSON string.
-void append_escaped(std::string &out, std::string_view s) {
-  std::string quoted;
-  core::append_json_string(quoted, s);
-  out.append(quoted, 1, quoted.size() - 2);
-}
-}  // namespace
-
 std::vector<std::string> table_text(db::QueryResult &r, const std::string &first_line) {
   std::string head;
   if (!first_line.empty()) {
-    append_escaped(head, first_line);
+    core::append_json_escaped(head, first_line);
     head += "\\n";
   }
   for (std::size_t i = 0; i < r.columns.size(); ++i) {
@@ -174,7 +165,7 @@ std::vector<std::string> table_text(db::QueryResult &r, const std::string &first
         "columns, or fewer rows";
   last += "; tab-separated, \\N is NULL)";
   std::string tail;
-  append_escaped(tail, last);
+  core::append_json_escaped(tail, last);
   std::vector<std::string> pieces;
   pieces.push_back(std::move(head));
   pieces.push_back(std::move(r.rows_text));

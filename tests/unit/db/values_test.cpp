@@ -95,3 +95,17 @@ TEST(Values, AnArrayTheReaderCannotFollowStaysText) {
        {"{1,{2}", "{1,,2}", "[0:2={1}", "[x:2]={1}", "{1}x", "{\"a}", "{{{{{{{{1}}}}}}}}"})
     EXPECT_EQ(parsed(bad, "integer[]"), std::string(bad)) << bad;
 }
+
+TEST(Values, ACellIsCopyTextEscapedThenJsonEscaped) {
+  auto cell = [](std::string_view text, std::string_view type) {
+    std::string out;
+    pgmcp::db::append_cell(out, text, classify_type(0, type));
+    return json::parse("\"" + out + "\"").get<std::string>();  // what the model reads
+  };
+  EXPECT_EQ(cell("a\tb\nc\\d \"e\"", "text"), "a\\tb\\nc\\\\d \"e\"");
+  EXPECT_EQ(cell("t", "boolean"), "true");
+  EXPECT_EQ(cell("{1,NULL}", "integer[]"), "[1,null]");
+  EXPECT_EQ(cell("null", "jsonb"), "{\"$json\":null}");
+  EXPECT_EQ(cell("{\"a\":\n1}", "json"), "{\"a\": 1}");
+  EXPECT_EQ(cell("9007199254740993", "bigint"), "9007199254740993");
+}
