@@ -104,7 +104,9 @@ TEST_F(StdioTest, AClientOf2024GetsItsRevisionWithNothingItLacks) {
   EXPECT_FALSE(r["serverInfo"].contains("title"));
   h.send({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
   h.send(request(2, "tools/list"));
-  for (const auto &tool : h.response(2)["result"]["tools"]) {
+  const json tools = h.response(2)["result"]["tools"];
+  ASSERT_FALSE(tools.empty());
+  for (const auto &tool : tools) {
     EXPECT_FALSE(tool.contains("annotations")) << tool;
     EXPECT_FALSE(tool.contains("outputSchema")) << tool;
     EXPECT_FALSE(tool.contains("title")) << tool;
