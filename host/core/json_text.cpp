@@ -8,11 +8,45 @@ std::string text_of(const json &v) {
 }
 }  // namespace
 
+namespace {
+
+// The length of the valid UTF-8 sequence at s[i] (a byte >= 0x80), 0 when
+// it is not one: a stray continuation byte, a truncated or overlong sequence,
+// a surrogate, or past U+10FFFF.
+size_t utf8_length(std::string_view s, size_t i) {
+  auto at = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = at(i);
+  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  if (n == 0 || c > 0xF4 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((at(i + k) & 0xC0) != 0x80) return 0;
+  unsigned char c1 = at(i + 1);
+  if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+      (c == 0xF4 && c1 > 0x8F))
+    return 0;
+  return n;
+}
+
+}  // namespace
+
 void append_json_escaped(std::string &out, std::string_view s, bool copy_text) {
   static const char *hex = "0123456789abcdef";
   size_t run = 0;  // copy unescaped stretches whole
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      // Text that is not UTF-8 (a SQL_ASCII database sends bytes as stored)
+      // becomes U+FFFD, so that the message stays valid JSON.
+      size_t n = utf8_length(s, i);
+      if (n > 0) {
+        i += n - 1;
+        continue;
+      }
+      out.append(s.data() + run, i - run);
+      run = i + 1;
+      out += "\\ufffd";
+      continue;
+    }
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);
     run = i + 1;

@@ -1,6 +1,8 @@
 #include "db/values.hpp"
 
+#include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -76,17 +78,42 @@ bool ends_with(std::string_view s, std::string_view tail) {
   return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
 
-// PostgreSQL's integer and float output is valid JSON except NaN/Infinity.
+// Whether t is a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+// PostgreSQL's integer and float output is, except NaN and infinities.
 bool plain_number(std::string_view t) {
-  if (t.empty()) return false;
-  for (char c : t)
-    if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'))
-      return false;
-  if (t.front() == '+' || t.front() == '.' || t.back() == '.' || t.back() == 'e' || t.back() == 'E')
+  size_t i = 0, n = t.size();
+  auto digits = [&] {
+    size_t from = i;
+    while (i < n && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > from;
+  };
+  if (i < n && t[i] == '-') ++i;
+  if (i < n && t[i] == '0')
+    ++i;
+  else if (!digits())
     return false;
-  std::string_view digits = t.front() == '-' ? t.substr(1) : t;
-  return !digits.empty() && digits[0] >= '0' && digits[0] <= '9' &&
-         !(digits.size() > 1 && digits[0] == '0' && digits[1] >= '0' && digits[1] <= '9');
+  if (i < n && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
+    size_t from = i;
+    if (!digits() || i - from > 3) return false;  // no double has a longer exponent
+    // near the ends of a double's range: only what a reader can hold
+    if (i - from == 3 && t.substr(from, 3) > "300") {
+      std::string copy(t);
+      errno = 0;
+      double d = std::strtod(copy.c_str(), nullptr);
+      if (errno == ERANGE || !std::isfinite(d)) return false;
+    }
+  }
+  return i == n;
+}
+
+bool plain_integer(std::string_view t) {
+  return plain_number(t) && t.find_first_of(".eE") == std::string_view::npos;
 }
 
 // Whether a JavaScript client reads the integer exactly: |v| <= 2^53 - 1.
@@ -102,7 +129,8 @@ bool exact_in_javascript(std::string_view t) {
 // between tokens, become blanks so that the message stays on one line
 // (stdio frames messages by line).
 void append_json_value(std::string &out, std::string_view text) {
-  if (!json::accept(text)) {
+  // (the JSON reader stops at a NUL byte, which PostgreSQL never sends)
+  if (text.find('\0') != std::string_view::npos || !json::accept(text)) {
     core::append_json_string(out, text);
     return;
   }
@@ -128,7 +156,7 @@ void append_json_value(std::string &out, std::string_view text) {
 void append_scalar(std::string &out, std::string_view text, ValueKind kind) {
   switch (kind) {
     case ValueKind::integer:
-      if (plain_number(text) && exact_in_javascript(text))
+      if (plain_integer(text) && exact_in_javascript(text))
         out.append(text);
       else
         core::append_json_string(out, text);

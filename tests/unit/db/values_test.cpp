@@ -109,3 +109,19 @@ TEST(Values, ACellIsCopyTextEscapedThenJsonEscaped) {
   EXPECT_EQ(cell("{\"a\":\n1}", "json"), "{\"a\": 1}");
   EXPECT_EQ(cell("9007199254740993", "bigint"), "9007199254740993");
 }
+
+// What a database could send that PostgreSQL's own output never holds (found
+// by tests/fuzz/values_fuzz.cpp): the message stays valid JSON.
+TEST(Values, TextThatIsNotUtf8OrNotANumberStillMakesValidJson) {
+  // a SQL_ASCII database passes bytes through as stored
+  EXPECT_EQ(written("caf\xe9", "text"), "\"caf\\ufffd\"");
+  EXPECT_EQ(written("{\"a\xff\"}", "text[]"), "[\"a\\ufffd\"]");
+  EXPECT_EQ(written("\xed\xa0\x80", "text"), "\"\\ufffd\\ufffd\\ufffd\"");  // a surrogate
+  EXPECT_EQ(written("caf\xc3\xa9 \xf0\x9f\x98\x80", "text"), "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"");
+  EXPECT_EQ(written(std::string_view("1\0 x", 4), "jsonb"), "\"1\\u0000 x\"");
+  EXPECT_EQ(written("0-", "double precision"), "\"0-\"");
+  EXPECT_EQ(written("9E818", "double precision"), "\"9E818\"");
+  EXPECT_EQ(written("1.7976931348623157e+308", "double precision"), "1.7976931348623157e+308");
+  EXPECT_EQ(written("1e5", "bigint"), "\"1e5\"");
+  EXPECT_EQ(written("01", "integer"), "\"01\"");
+}
