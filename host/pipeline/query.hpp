@@ -57,9 +57,12 @@ Answer answer(const Question &question, const Databases &databases, llm::Client 
 std::string extract_sql(const std::string &answer, std::string *explanation = nullptr);
 
 // The schema the model sees: every relation when the catalog fits in
-// budget_tokens, else the relations the question points at and their
-// foreign-key neighbours, then the names of the rest.
-// Relations and columns the policy blocks are left out (policy may be null).
+// budget_tokens, else the relations the question points at (names read as
+// words, singular and plural alike, comments too), the relations that join
+// them (declared foreign keys, and ..._id columns that name a relation), the
+// rest of their schema, then whatever scores best; the names of what did not
+// fit. Relations and columns the policy blocks are left out (policy may be
+// null). In pipeline/schema_context.cpp.
 std::string schema_context(const db::Catalog &catalog, const std::string &question,
                            int budget_tokens, const sql::SqlPolicy *policy = nullptr);
 

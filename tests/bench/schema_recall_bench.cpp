@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -104,17 +105,20 @@ std::vector<pgmcp::db::Relation> read_schema(const std::string &path, const std:
 
 // The tables (by relname) and column names (the last field of each column
 // reference) a statement uses, as the parser folds them.
-void walk(const json &node, std::set<std::string> &tables, std::set<std::string> &columns) {
+void walk(const json &node, std::set<std::string> &tables, std::set<std::string> &columns,
+          std::set<std::string> &ctes) {
   if (node.is_object()) {
+    if (auto cte = node.find("CommonTableExpr"); cte != node.end() && cte->contains("ctename"))
+      ctes.insert((*cte)["ctename"].get<std::string>());
     if (auto rv = node.find("RangeVar"); rv != node.end() && rv->contains("relname"))
       tables.insert((*rv)["relname"].get<std::string>());
     if (auto cr = node.find("ColumnRef"); cr != node.end() && cr->contains("fields")) {
       const json &last = (*cr)["fields"].back();
       if (last.contains("String")) columns.insert(last["String"].value("sval", ""));
     }
-    for (const auto &[k, v] : node.items()) walk(v, tables, columns);
+    for (const auto &[k, v] : node.items()) walk(v, tables, columns, ctes);
   } else if (node.is_array()) {
-    for (const auto &v : node) walk(v, tables, columns);
+    for (const auto &v : node) walk(v, tables, columns, ctes);
   }
 }
 
@@ -122,7 +126,9 @@ bool gold_parts(const std::string &sql, std::set<std::string> &tables,
                 std::set<std::string> &columns) {
   PgQueryParseResult r = pg_query_parse(sql.c_str());
   bool ok = r.error == nullptr;
-  if (ok) walk(json::parse(r.parse_tree), tables, columns);
+  std::set<std::string> ctes;  // WITH names are not tables
+  if (ok) walk(json::parse(r.parse_tree), tables, columns, ctes);
+  for (const auto &c : ctes) tables.erase(c);
   pg_query_free_parse_result(r);
   return ok;
 }
@@ -209,7 +215,11 @@ int main(int argc, char **argv) {
             for (const auto &ci : rel->columns) belongs = belongs || ci.name == col;
         if (all && belongs && all_columns.find("  " + col + " ") == std::string::npos) all = false;
       }
-      if (all) ++t.recalled;
+      if (all)
+        ++t.recalled;
+      else if (std::getenv("BENCH_VERBOSE") != nullptr)
+        std::printf("miss (%s) %s: %s\n   gold: %s\n", c == 0 ? "alone" : "combined", db.c_str(),
+                    q["question"].get<std::string>().c_str(), q["SQL"].get<std::string>().c_str());
     }
   }
   std::printf("Schema recall at %d tokens: questions whose gold tables and columns are all shown\n",

@@ -66,6 +66,62 @@ TEST(SchemaContext, AllWhenItFitsElseWhatTheQuestionNeedsAndItsNeighbours) {
   EXPECT_LT(budget.find("s.customers\n"), filler);
 }
 
+// A relation in any schema, with text columns, no keys declared.
+pgmcp::db::Relation plain(const std::string &schema, const std::string &name,
+                          std::vector<std::string> cols, const std::string &comment = "") {
+  pgmcp::db::Relation r;
+  r.schema = schema;
+  r.name = name;
+  r.kind = "table";
+  r.comment = comment;
+  int pos = 0;
+  for (auto &c : cols) r.columns.push_back({c, "text", "", "", ++pos, false});
+  return r;
+}
+
+// Names read as people read them, joins without declared keys, and the
+// question's own schema before others, whatever the catalog order.
+TEST(SchemaContext, NamesAreReadAsWordsAndJoinsAreFoundWithoutForeignKeys) {
+  pgmcp::db::Catalog c;
+  // early in the alphabet, and large: must not crowd the answer out
+  for (int i = 0; i < 120; ++i)
+    c.add(plain("aaa", "filler_" + std::to_string(i), {"id", "alpha", "beta", "gamma", "delta"}));
+  c.add(plain("shop", "sbcustomer", {"CustomerID", "Segment"}));
+  c.add(plain("shop", "transactions_1k", {"TransactionID", "CustomerID", "Price"}));
+  c.add(plain("shop", "businesses", {"business_id", "city_name", "stars"}));
+  c.add(plain("shop", "checkin", {"business_id", "day", "count"}));
+  c.add(plain("academic", "author", {"author_id", "name"}));
+  c.add(plain("academic", "paper", {"paper_id", "title", "year"}));
+  c.add(plain("academic", "writes", {"author_id", "paper_id"}));  // no word of the question
+  c.add(plain("heroes", "superhero", {"id", "superhero_name", "eye_colour_id"}));
+  c.add(plain("heroes", "colour", {"id", "colour"}));
+  c.add(plain("heroes", "hero_power", {"hero_id", "power_id"}));
+  c.add(plain("heroes", "superpower", {"id", "power_name"}));
+  c.add(plain("club", "expense", {"expense_id", "cost", "link_to_budget"}));
+  c.add(plain("club", "budget", {"budget_id", "event_status"}));
+  auto shown = [](const std::string &context, const std::string &rel) {
+    return context.find(rel + "\n") != std::string::npos;
+  };
+  std::string a = schema_context(c, "Which customers paid the highest price?", 1500);
+  EXPECT_TRUE(shown(a, "shop.sbcustomer")) << a;       // a run-together name
+  EXPECT_TRUE(shown(a, "shop.transactions_1k")) << a;  // CustomerID joins them
+  std::string b = schema_context(c, "How many check-ins do businesses in each city have?", 1500);
+  EXPECT_TRUE(shown(b, "shop.businesses")) << b;  // businesses, not "businesse"
+  EXPECT_TRUE(shown(b, "shop.checkin")) << b;
+  std::string w = schema_context(c, "List the titles of papers by the author Ada Lovelace", 1500);
+  EXPECT_TRUE(shown(w, "academic.writes")) << w;  // the link table between the two
+  std::string h = schema_context(c, "List the superpowers of superheroes with blue eyes", 1500);
+  for (const char *rel :
+       {"heroes.superhero", "heroes.hero_power", "heroes.superpower", "heroes.colour"})
+    EXPECT_TRUE(shown(h, rel)) << rel << "\n" << h;
+  std::string e =
+      schema_context(c, "What is the status of the event of the cheapest expense?", 1500);
+  EXPECT_TRUE(shown(e, "club.budget")) << e;  // link_to_budget names it
+  // the rest of the question's schema comes before other schemas
+  EXPECT_LT(h.find("heroes."),
+            h.find("aaa.filler_0\n") == std::string::npos ? h.size() : h.find("aaa.filler_0\n"));
+}
+
 TEST(RequestState, SealedBoundAndTamperProof) {
   using namespace pgmcp::mcp;
   RequestState s{"alice", "query", digest_arguments({{"question", "q"}}), {json{{"x", 1}}}};

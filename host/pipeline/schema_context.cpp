@@ -1,0 +1,339 @@
+// The schema context of the query tool: which relations the model sees when
+// the catalog is larger than its token budget, and in what order.
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "pipeline/query.hpp"
+#include "sql/policy.hpp"
+
+namespace pgmcp::pipeline {
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool ends_with(const std::string &s, const std::string &tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The question's words: letters and digits, lower case, without the words
+// every question has and without bare numbers.
+std::vector<std::string> question_words(const std::string &text) {
+  static const std::set<std::string> stop = {
+      "the",       "a",        "an",    "of",     "in",      "on",         "for",    "to",
+      "and",       "or",       "by",    "with",   "what",    "which",      "who",    "how",
+      "many",      "much",     "is",    "are",    "was",     "were",       "per",    "each",
+      "all",       "show",     "me",    "list",   "give",    "find",       "from",   "that",
+      "this",      "their",    "there", "do",     "does",    "did",        "have",   "has",
+      "most",      "top",      "last",  "first",  "than",    "more",       "less",   "be",
+      "it",        "its",      "at",    "please", "among",   "them",       "they",   "those",
+      "these",     "whose",    "when",  "where",  "not",     "any",        "number", "name",
+      "names",     "between",  "only",  "also",   "been",    "being",      "into",   "over",
+      "under",     "out",      "state", "total",  "average", "percentage", "ratio",  "count",
+      "calculate", "indicate", "value", "values", "least",   "highest",    "lowest", "times",
+      "people"};
+  std::vector<std::string> out;
+  std::string w;
+  auto flush = [&] {
+    bool number = !w.empty() && std::all_of(w.begin(), w.end(),
+                                            [](unsigned char c) { return std::isdigit(c) != 0; });
+    if (w.size() >= 2 && !number && stop.count(w) == 0 &&
+        std::find(out.begin(), out.end(), w) == out.end())
+      out.push_back(w);
+    w.clear();
+  };
+  for (char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) != 0)
+      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    else
+      flush();
+  }
+  flush();
+  return out;
+}
+
+// An identifier's words as people read it: split at anything that is not a
+// letter or digit, between letters and digits, and at case changes
+// ("CustomerID" -> customer, id; "eye_colour_id" -> eye, colour, id).
+std::vector<std::string> name_words(const std::string &name) {
+  std::vector<std::string> out;
+  std::string w;
+  auto flush = [&] {
+    if (!w.empty()) out.push_back(lower(w));
+    w.clear();
+  };
+  for (size_t i = 0; i < name.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    if (std::isalnum(c) == 0) {
+      flush();
+      continue;
+    }
+    if (!w.empty()) {
+      unsigned char prev = static_cast<unsigned char>(w.back());
+      bool digit_change = (std::isdigit(prev) != 0) != (std::isdigit(c) != 0);
+      bool lower_to_upper = std::islower(prev) != 0 && std::isupper(c) != 0;
+      // "IDNumber": a capital followed by a lower-case letter starts a word
+      bool acronym_end = std::isupper(prev) != 0 && std::isupper(c) != 0 && i + 1 < name.size() &&
+                         std::islower(static_cast<unsigned char>(name[i + 1])) != 0;
+      if (digit_change || lower_to_upper || acronym_end) flush();
+    }
+    w += static_cast<char>(c);
+  }
+  flush();
+  return out;
+}
+
+// A word's stem, enough to read plurals and simple endings alike:
+// businesses, business; countries, country; heroes, hero; races, race.
+std::string stem(std::string w) {
+  auto cut = [&](size_t n) { w.resize(w.size() - n); };
+  if (w.size() > 4 && ends_with(w, "ies")) {
+    cut(3);
+    w += 'y';
+  } else if (w.size() > 4 &&
+             (ends_with(w, "sses") || ends_with(w, "ches") || ends_with(w, "shes") ||
+              ends_with(w, "xes") || ends_with(w, "zes") || ends_with(w, "oes"))) {
+    cut(2);
+  } else if (w.size() > 3 && w.back() == 's' && w[w.size() - 2] != 's' && w[w.size() - 2] != 'u' &&
+             w[w.size() - 2] != 'i') {
+    cut(1);
+  }
+  if (w.size() > 5 && ends_with(w, "ing")) cut(3);
+  if (w.size() > 4 && ends_with(w, "ed")) cut(2);
+  if (w.size() > 3 && w.back() == 'e') cut(1);
+  return w;
+}
+
+// How well a question word names an identifier word: the same stem, or one
+// inside the other (run-together names: "sbcustomer", "superpowers").
+double match(const std::string &q, const std::string &q_stem, const std::string &p) {
+  if (p.size() < 2) return 0;
+  if (q == p || q_stem == stem(p)) return 1;
+  if (p.size() >= 4 && q.find(p) != std::string::npos) return 0.6;
+  if (q_stem.size() >= 4 && p.find(q_stem) != std::string::npos) return 0.6;
+  return 0;
+}
+
+struct Word {
+  std::string text, stem;
+};
+
+double best_match(const Word &q, const std::vector<std::string> &parts) {
+  double best = 0;
+  for (const auto &p : parts) best = std::max(best, match(q.text, q.stem, p));
+  return best;
+}
+
+// A relation as the ranking reads it, its words computed once.
+struct Candidate {
+  const db::Relation *rel;
+  std::vector<std::string> name;                  // words of its name, and the name run together
+  std::vector<std::vector<std::string>> columns;  // words of each column's name
+  std::vector<std::string> comments;              // words of its and its columns' comments
+  double score = 0;
+};
+
+Candidate read(const db::Relation &r) {
+  Candidate c{&r, name_words(r.name), {}, {}, 0};
+  std::string joined;
+  for (const auto &w : c.name) joined += w;
+  if (c.name.size() > 1) c.name.push_back(joined);
+  for (const auto &col : r.columns) c.columns.push_back(name_words(col.name));
+  auto comment_words = [&](const std::string &text) {
+    for (const auto &w : question_words(text))
+      if (w.size() >= 3) c.comments.push_back(stem(w));
+  };
+  comment_words(r.comment);
+  for (const auto &col : r.columns) comment_words(col.comment);
+  std::sort(c.comments.begin(), c.comments.end());
+  c.comments.erase(std::unique(c.comments.begin(), c.comments.end()), c.comments.end());
+  return c;
+}
+
+// What the question's words say of a relation: its name counts most, then
+// its best-matching column, then its comments (each word once).
+double score(const Candidate &c, const std::vector<Word> &q) {
+  double s = 0;
+  for (const auto &w : q) {
+    s += 3 * best_match(w, c.name);
+    double col = 0;
+    for (const auto &parts : c.columns) col = std::max(col, best_match(w, parts));
+    s += col;
+    if (std::binary_search(c.comments.begin(), c.comments.end(), w.stem)) s += 0.3;
+  }
+  return s;
+}
+
+// Whether a column names another relation of its schema, as columns that
+// join do where no foreign key is declared: eye_colour_id names colour,
+// hero_id superhero, team_api_id team, link_to_member member.
+bool names_relation(const std::string &column, const db::Relation &other) {
+  std::vector<std::string> words = name_words(column);
+  if (words.size() < 2 && !(words.size() == 1 && ends_with(words[0], "id"))) return false;
+  std::string o = lower(other.name);
+  std::vector<std::string> o_words = name_words(other.name);
+  if (o_words.size() != 1) {
+    // a relation of several words: the column spells it out
+    std::string c = lower(column);
+    return o.size() >= 4 && c.find(o) != std::string::npos && c != o;
+  }
+  const std::string o_stem = stem(o);
+  for (size_t i = 0; i < words.size(); ++i) {
+    std::string w = words[i];
+    if (i + 1 == words.size() && ends_with(w, "id") && w.size() > 2) w.resize(w.size() - 2);
+    if (w.size() < 2 || w == "id") continue;
+    if (w == o || stem(w) == o_stem || (w.size() >= 3 && ends_with(o, w))) return true;
+  }
+  return false;
+}
+
+// Whether two relations of one schema share a key column (customer_id,
+// CustomerID, uuid): they join on it.
+bool share_key(const db::Relation &a, const db::Relation &b) {
+  for (const auto &x : a.columns) {
+    std::string n = lower(x.name);
+    if (n.size() < 3 || !ends_with(n, "id")) continue;
+    for (const auto &y : b.columns)
+      if (lower(y.name) == n) return true;
+  }
+  return false;
+}
+
+bool refers_to(const db::Relation &from, const db::Relation &to) {
+  if (&from == &to) return false;
+  for (const auto &k : from.constraints)
+    if (k.type == "foreign_key" && k.ref_schema == to.schema && k.ref_table == to.name) return true;
+  if (from.schema != to.schema) return false;
+  for (const auto &col : from.columns)
+    if (names_relation(col.name, to)) return true;
+  return share_key(from, to);
+}
+
+std::string render(const db::Relation &r, const db::Catalog &c, const sql::SqlPolicy *policy) {
+  std::string out = r.schema + "." + r.name;
+  if (r.kind != "table") out += " (" + r.kind + ")";
+  if (!r.comment.empty()) out += " -- " + r.comment;
+  out += "\n";
+  std::set<std::string> pk;
+  for (const auto &k : r.constraints)
+    if (k.type == "primary_key") pk.insert(k.columns.begin(), k.columns.end());
+  for (const auto &col : r.columns) {
+    if (policy != nullptr && policy->blocks_column(r.schema, r.name, col.name)) continue;
+    out += "  " + col.name + " " + col.type;
+    if (pk.count(col.name) != 0) out += " primary key";
+    if (col.not_null && pk.count(col.name) == 0) out += " not null";
+    for (const auto &e : c.enums) {
+      if (col.type == e.name || col.type == e.schema + "." + e.name)
+        out += " (one of: " + e.labels + ")";
+    }
+    if (!col.comment.empty()) out += " -- " + col.comment;
+    out += "\n";
+  }
+  for (const auto &k : r.constraints) {
+    if (k.type != "foreign_key") continue;
+    std::string cols, refs;
+    for (const auto &x : k.columns) cols += (cols.empty() ? "" : ", ") + x;
+    for (const auto &x : k.ref_columns) refs += (refs.empty() ? "" : ", ") + x;
+    out += "  foreign key (" + cols + ") references " + k.ref_schema + "." + k.ref_table + " (" +
+           refs + ")\n";
+  }
+  return out;
+}
+
+size_t tokens(const std::string &s) { return s.size() / 4 + 1; }
+
+}  // namespace
+
+std::string schema_context(const db::Catalog &catalog, const std::string &question,
+                           int budget_tokens, const sql::SqlPolicy *policy) {
+  std::vector<const db::Relation *> rels;
+  for (const auto &r : catalog.relations)
+    if (r.kind != "sequence" && (policy == nullptr || !policy->blocks_table(r.schema, r.name)))
+      rels.push_back(&r);
+  std::string all;
+  for (const auto *r : rels) all += render(*r, catalog, policy);
+  if (tokens(all) <= static_cast<size_t>(budget_tokens)) return all;
+
+  // Too large: rank by what the question says.
+  std::vector<Word> q;
+  for (const auto &w : question_words(question)) q.push_back({w, stem(w)});
+  std::vector<Candidate> cands;
+  cands.reserve(rels.size());
+  double top = 0;
+  for (const auto *r : rels) {
+    cands.push_back(read(*r));
+    cands.back().score = score(cands.back(), q);
+    top = std::max(top, cands.back().score);
+  }
+  std::vector<size_t> ranked(cands.size());
+  for (size_t i = 0; i < ranked.size(); ++i) ranked[i] = i;
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [&](size_t a, size_t b) { return cands[a].score > cands[b].score; });
+
+  std::vector<const db::Relation *> order;
+  std::set<const db::Relation *> seen;
+  auto add = [&](const db::Relation *r) {
+    if (r != nullptr && seen.insert(r).second) order.push_back(r);
+  };
+  // The relations the question points at: near the best score.
+  const double threshold = std::max(1.0, top * 0.3);
+  std::vector<const db::Relation *> direct;
+  for (size_t i : ranked)
+    if (cands[i].score >= threshold) direct.push_back(cands[i].rel);
+  for (const auto *r : direct) add(r);
+  // What they refer to, and what joins two of them (link tables, declared or
+  // named by their ..._id columns), or refers to one of them and is named.
+  for (const auto *r : direct)
+    for (const auto *other : rels)
+      if (refers_to(*r, *other)) add(other);
+  for (const auto &c : cands) {
+    int links = 0;
+    for (const auto *r : direct) links += refers_to(*c.rel, *r) ? 1 : 0;
+    if (links >= 2 || (links == 1 && c.score > 0)) add(c.rel);
+  }
+  // Then the rest of the schema the question is about, then everything else,
+  // best score first: never catalog order.
+  std::map<std::string, double> schema_weight;
+  for (const auto *r : direct)
+    for (const auto &c : cands)
+      if (c.rel == r) schema_weight[r->schema] += c.score;
+  std::string home;
+  double heaviest = 0;
+  for (const auto &[schema, w] : schema_weight)
+    if (w > heaviest) heaviest = w, home = schema;
+  for (size_t i : ranked)
+    if (cands[i].rel->schema == home) add(cands[i].rel);
+  for (size_t i : ranked) add(cands[i].rel);
+
+  std::string out;
+  size_t budget = static_cast<size_t>(budget_tokens);
+  std::vector<std::string> left;
+  for (const auto *r : order) {
+    std::string block = render(*r, catalog, policy);
+    if (tokens(out) + tokens(block) <= budget * 9 / 10)
+      out += block;
+    else
+      left.push_back(r->schema + "." + r->name);
+  }
+  if (!left.empty()) {
+    std::string names = "Other relations (columns not shown): ";
+    for (size_t i = 0; i < left.size(); ++i) {
+      std::string item = (i == 0 ? "" : ", ") + left[i];
+      if (tokens(out) + tokens(names) + tokens(item) > budget) {
+        names += ", and " + std::to_string(left.size() - i) + " more";
+        break;
+      }
+      names += item;
+    }
+    out += names + "\n";
+  }
+  return out;
+}
+
+}  // namespace pgmcp::pipeline
