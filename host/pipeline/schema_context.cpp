@@ -215,7 +215,10 @@ bool refers_to(const db::Relation &from, const db::Relation &to) {
   return share_key(from, to);
 }
 
-std::string render(const db::Relation &r, const db::Catalog &c, const sql::SqlPolicy *policy) {
+// A relation as the model sees it; with `only`, just those columns and a
+// line saying how many more there are.
+std::string render(const db::Relation &r, const db::Catalog &c, const sql::SqlPolicy *policy,
+                   const std::set<std::string> *only = nullptr) {
   std::string out = r.schema + "." + r.name;
   if (r.kind != "table") out += " (" + r.kind + ")";
   if (!r.comment.empty()) out += " -- " + r.comment;
@@ -223,8 +226,13 @@ std::string render(const db::Relation &r, const db::Catalog &c, const sql::SqlPo
   std::set<std::string> pk;
   for (const auto &k : r.constraints)
     if (k.type == "primary_key") pk.insert(k.columns.begin(), k.columns.end());
+  size_t hidden = 0;
   for (const auto &col : r.columns) {
     if (policy != nullptr && policy->blocks_column(r.schema, r.name, col.name)) continue;
+    if (only != nullptr && only->count(col.name) == 0) {
+      ++hidden;
+      continue;
+    }
     out += "  " + col.name + " " + col.type;
     if (pk.count(col.name) != 0) out += " primary key";
     if (col.not_null && pk.count(col.name) == 0) out += " not null";
@@ -242,6 +250,30 @@ std::string render(const db::Relation &r, const db::Catalog &c, const sql::SqlPo
     for (const auto &x : k.ref_columns) refs += (refs.empty() ? "" : ", ") + x;
     out += "  foreign key (" + cols + ") references " + k.ref_schema + "." + k.ref_table + " (" +
            refs + ")\n";
+  }
+  if (hidden > 0)
+    out += "  (" + std::to_string(hidden) + " more columns not shown: describe_table " + r.schema +
+           "." + r.name + " lists them)\n";
+  return out;
+}
+
+// The columns of a relation worth showing when it cannot be shown whole:
+// those the question's words name, and its keys.
+std::set<std::string> relevant_columns(const db::Relation &r, const std::vector<Word> &q) {
+  std::set<std::string> out;
+  for (const auto &k : r.constraints)
+    if (k.type == "primary_key" || k.type == "foreign_key")
+      out.insert(k.columns.begin(), k.columns.end());
+  for (const auto &col : r.columns) {
+    std::vector<std::string> parts = name_words(col.name);
+    std::string n = lower(col.name);
+    bool key = n == "id" || (n.size() >= 3 && ends_with(n, "id"));
+    bool named = false;
+    for (const auto &w : q) named = named || best_match(w, parts) > 0;
+    if (!named && !col.comment.empty())
+      for (const auto &cw : question_words(col.comment))
+        for (const auto &w : q) named = named || (cw.size() >= 3 && stem(cw) == w.stem);
+    if (key || named) out.insert(col.name);
   }
   return out;
 }
@@ -297,6 +329,7 @@ std::string schema_context(const db::Catalog &catalog, const std::string &questi
     for (const auto *r : direct) links += refers_to(*c.rel, *r) ? 1 : 0;
     if (links >= 2 || (links == 1 && c.score > 0)) add(c.rel);
   }
+  const size_t core = order.size();  // what the question needs; partial blocks only for these
   // Then the rest of the schema the question is about, then everything else,
   // best score first: never catalog order.
   std::map<std::string, double> schema_weight;
@@ -314,12 +347,24 @@ std::string schema_context(const db::Catalog &catalog, const std::string &questi
   std::string out;
   size_t budget = static_cast<size_t>(budget_tokens);
   std::vector<std::string> left;
-  for (const auto *r : order) {
+  for (size_t i = 0; i < order.size(); ++i) {
+    const db::Relation *r = order[i];
     std::string block = render(*r, catalog, policy);
-    if (tokens(out) + tokens(block) <= budget * 9 / 10)
+    if (tokens(out) + tokens(block) <= budget * 9 / 10) {
       out += block;
-    else
-      left.push_back(r->schema + "." + r->name);
+      continue;
+    }
+    // Too large whole: its keys and the columns the question names, rather
+    // than only its name.
+    std::set<std::string> some = i < core ? relevant_columns(*r, q) : std::set<std::string>();
+    if (!some.empty() && some.size() < r->columns.size()) {
+      block = render(*r, catalog, policy, &some);
+      if (tokens(out) + tokens(block) <= budget * 9 / 10) {
+        out += block;
+        continue;
+      }
+    }
+    left.push_back(r->schema + "." + r->name);
   }
   if (!left.empty()) {
     std::string names = "Other relations (columns not shown): ";
