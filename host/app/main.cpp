@@ -13,8 +13,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <future>
 #include <iostream>
+#include <iterator>
 #include <mutex>
 #include <thread>
 
@@ -33,6 +35,7 @@
 #include "log/log.hpp"
 #include "mcp/auth.hpp"
 #include "mcp/http_transport.hpp"
+#include "mcp/request_state.hpp"
 #include "mcp/server.hpp"
 #include "mcp/stdio_transport.hpp"
 #include "observability/metrics.hpp"
@@ -163,8 +166,34 @@ class PgMcpApp : public Poco::Util::ServerApplication {
     pgmcp::log::configure(s.log_level, s.log_format);
     if (auto why = pgmcp::log::audit_to(s.audit_file))
       throw pgmcp::config::ConfigError({"[server] audit_file: " + *why});
+    set_state_key(s);
     load_plugins(s);
     return s;
+  }
+
+  // The requestState sealing key from [server]; never echoed in an error.
+  static void set_state_key(const pgmcp::config::Settings &s) {
+    if (!s.request_state_key.empty() && !s.request_state_key_file.empty())
+      throw pgmcp::config::ConfigError(
+          {"[server] request_state_key and request_state_key_file: set at most one"});
+    std::string secret = s.request_state_key;
+    if (!s.request_state_key_file.empty()) {
+      std::ifstream in(s.request_state_key_file, std::ios::binary);
+      if (!in)
+        throw pgmcp::config::ConfigError(
+            {"[server] request_state_key_file: cannot read " + s.request_state_key_file});
+      secret.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      auto blank = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
+      while (!secret.empty() && blank(secret.back())) secret.pop_back();
+      size_t first = 0;
+      while (first < secret.size() && blank(secret[first])) ++first;
+      secret.erase(0, first);
+    }
+    try {
+      pgmcp::mcp::set_request_state_key(secret);
+    } catch (const std::invalid_argument &e) {
+      throw pgmcp::config::ConfigError({std::string("[server] request_state_key: ") + e.what()});
+    }
   }
 
   // Whether --config was given to an option that needs it; says so if not.

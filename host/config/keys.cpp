@@ -152,6 +152,15 @@ Table make_table() {
                std::vector<std::pair<std::string, Format>>{{"text", Format::text},
                                                            {"json", Format::json}}),
         "Log lines as text or as one JSON object each; logs always go to standard error.", kReload);
+  t.add("server", "request_state_key", text(SETTING(request_state_key), "a secret"),
+        "The secret (32 characters or more, e.g. ${PGMCP_STATE_KEY}) that seals the "
+        "2026-07-28 input-required flow's requestState, so that any instance with the same "
+        "secret can continue a round another started. Unset: a random key per process.",
+        kRestart);
+  t.add("server", "request_state_key_file", text(SETTING(request_state_key_file), "a file"),
+        "The same secret read from a file (its whole content, surrounding blanks left out); "
+        "relative to the configuration file. At most one of the two.",
+        kRestart);
   t.add("server", "audit_file", text(SETTING(audit_file), "a file"),
         "Also append every audit record (one per statement a client sent) to this file, one JSON "
         "object per line, whatever log_level says; on standard error they appear at info. "

@@ -345,7 +345,8 @@ class SettingsReader {
   // Files named relative to the configuration file, not to wherever pg-mcp
   // was started.
   void resolve_paths() {
-    for (auto *f : {&s.http_tls_cert, &s.http_tls_key, &s.auth.jwks_file, &s.audit_file}) {
+    for (auto *f : {&s.http_tls_cert, &s.http_tls_key, &s.auth.jwks_file, &s.audit_file,
+                    &s.request_state_key_file}) {
       if (!f->empty() && std::filesystem::path(*f).is_relative())
         *f = (std::filesystem::path(file.path).parent_path() / *f).lexically_normal().string();
     }

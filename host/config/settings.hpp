@@ -121,6 +121,10 @@ struct Settings {
   // Audit records also go here, one JSON object per line, whatever the log
   // level; empty: only to standard error, at info.
   std::string audit_file;
+  // The key that seals the 2026-07-28 flow's requestState, so that every
+  // instance of a fleet can continue a round another started (at most one
+  // of the two; neither: a random key per process).
+  std::string request_state_key, request_state_key_file;
   Endpoint http_listen{"127.0.0.1", 8765};
   std::string http_path = "/mcp";
   std::vector<std::string> http_allowed_origins;

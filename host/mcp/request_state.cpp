@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <mutex>
 #include <stdexcept>
 
 #include "util/base64.hpp"
@@ -14,21 +15,33 @@ namespace pgmcp::mcp {
 
 namespace {
 
-const std::array<unsigned char, 32> &key() {
-  static const std::array<unsigned char, 32> k = [] {
-    std::array<unsigned char, 32> out{};
-    if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1)
-      throw std::runtime_error("no randomness for the request-state key");
-    return out;
-  }();
+using Key = std::array<unsigned char, 32>;
+
+Key random_key() {
+  Key out{};
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1)
+    throw std::runtime_error("no randomness for the request-state key");
+  return out;
+}
+
+std::mutex g_key_mutex;
+Key &key_locked() {
+  static Key k = random_key();
   return k;
 }
 
+Key key() {
+  std::lock_guard lock(g_key_mutex);
+  return key_locked();
+}
+
 std::string mac(std::string_view data) {
+  Key k = key();
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key().data(), static_cast<int>(key().size()),
+  HMAC(EVP_sha256(), k.data(), static_cast<int>(k.size()),
        reinterpret_cast<const unsigned char *>(data.data()), data.size(), out, &len);
+  OPENSSL_cleanse(k.data(), k.size());
   return std::string(reinterpret_cast<char *>(out), len);
 }
 
@@ -39,6 +52,22 @@ long long now_s() {
 }
 
 }  // namespace
+
+void set_request_state_key(std::string_view secret) {
+  Key next{};
+  if (secret.empty()) {
+    next = random_key();
+  } else {
+    if (secret.size() < 32)
+      throw std::invalid_argument("the request-state key has " + std::to_string(secret.size()) +
+                                  " characters; it needs at least 32 (for example 32 random "
+                                  "bytes in base64: openssl rand -base64 32)");
+    unsigned int len = 0;
+    EVP_Digest(secret.data(), secret.size(), next.data(), &len, EVP_sha256(), nullptr);
+  }
+  std::lock_guard lock(g_key_mutex);
+  key_locked() = next;
+}
 
 std::string digest_arguments(const json &args) {
   std::string text = args.dump();

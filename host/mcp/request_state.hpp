@@ -2,7 +2,8 @@
 // a tool that needs the client (e.g. sampling/createMessage) answers with
 // resultType "input_required", and the client retries the call with the
 // answers. The server keeps nothing: the answers gathered so far travel in
-// requestState, sealed with HMAC-SHA256 under a per-process key and bound to
+// requestState, sealed with HMAC-SHA256 under a key (per process, or shared
+// by a fleet: set_request_state_key) and bound to
 // the subject, the tool, its arguments and an expiry, so a client can neither
 // forge nor replay them elsewhere.
 #pragma once
@@ -20,6 +21,12 @@ struct RequestState {
   std::string subject, tool, args_digest;
   std::vector<json> answers;  // the client's results, in the order they were asked
 };
+
+// The sealing key from now on: derived (SHA-256) from secret, which must be at
+// least 32 characters, so that every instance given the same secret can
+// continue a round another started. Empty: a random key of this process.
+// Throws std::invalid_argument for a short secret (the message never holds it).
+void set_request_state_key(std::string_view secret);
 
 // Seals state into an opaque string valid for ttl.
 std::string seal_request_state(const RequestState &state, std::chrono::seconds ttl);

@@ -77,6 +77,28 @@ const statelessQuery = (url, question) => (id, extra = {}) => post(url, { jsonrp
   params: { name: 'query', arguments: { question }, _meta: meta, ...extra } },
 modernHeaders('tools/call', 'query'));
 
+test('2026-07-28: a round started on one instance is continued on another with the same key', async () => {
+  const key = 'a-fleet-secret-of-at-least-32-characters';
+  const server = 'request_state_key = ${PGMCP_TEST_STATE_KEY}\n';
+  const a = await startHttp(demo, { server, env: { PGMCP_TEST_STATE_KEY: key } });
+  const b = await startHttp(demo, { server, env: { PGMCP_TEST_STATE_KEY: key } });
+  const other = await startHttp(demo, { server, env: { PGMCP_TEST_STATE_KEY: `${key}-but-another` } });
+  const model = (text) => ({ role: 'assistant', content: { type: 'text', text }, model: 'client-model', stopReason: 'endTurn' });
+  try {
+    const r1 = (await statelessQuery(a.url, 'How many customers are there?')(1)).json.result;
+    assert.equal(r1.resultType, 'input_required');
+    const retry = { inputResponses: { r0: model(answer('SELECT count(*) FROM shop.customers')) }, requestState: r1.requestState };
+    const refused = (await statelessQuery(other.url, 'How many customers are there?')(2, retry)).json;
+    assert.match(refused.error.message, /requestState failed verification/);
+    const r2 = (await statelessQuery(b.url, 'How many customers are there?')(3, retry)).json.result;
+    assert.equal(r2.resultType, 'complete', JSON.stringify(r2));
+    assert.deepEqual(r2.structuredContent.rows, [[customers()]]);
+    for (const s of [a, b, other]) assert.doesNotMatch(s.stderr(), /fleet-secret/);
+  } finally {
+    await Promise.all([a.stop(), b.stop(), other.stop()]);
+  }
+});
+
 test('2026-07-28: sampling through the input-required flow, stateless, with sealed requestState', async () => {
   const s = await startHttp(demo);
   const call = statelessQuery(s.url, 'How many customers are there?');

@@ -122,6 +122,27 @@ TEST(SchemaContext, NamesAreReadAsWordsAndJoinsAreFoundWithoutForeignKeys) {
             h.find("aaa.filler_0\n") == std::string::npos ? h.size() : h.find("aaa.filler_0\n"));
 }
 
+TEST(RequestState, AKeyFromASecretIsSharedByEveryInstanceThatHasIt) {
+  using namespace pgmcp::mcp;
+  RequestState s{"alice", "query", digest_arguments({{"question", "q"}}), {}};
+  const std::string secret(40, 'k');
+  set_request_state_key(secret);
+  std::string sealed = seal_request_state(s, std::chrono::seconds(60));
+  set_request_state_key(secret);  // another instance, the same secret
+  EXPECT_TRUE(open_request_state(sealed));
+  set_request_state_key(std::string(40, 'x'));  // another secret
+  EXPECT_FALSE(open_request_state(sealed));
+  try {
+    set_request_state_key("short-secret-value");
+    ADD_FAILURE() << "a short secret is refused";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_EQ(std::string(e.what()).find("short-secret-value"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("at least 32"), std::string::npos);
+  }
+  set_request_state_key("");  // back to a random key of this process
+  EXPECT_FALSE(open_request_state(sealed));
+}
+
 TEST(RequestState, SealedBoundAndTamperProof) {
   using namespace pgmcp::mcp;
   RequestState s{"alice", "query", digest_arguments({{"question", "q"}}), {json{{"x", 1}}}};
