@@ -50,6 +50,19 @@ class RequestContext {
   // transport must let such exceptions pass untouched.
   virtual json client_request(std::string_view method, const json &params,
                               std::chrono::milliseconds timeout) = 0;
+
+  // Work done in an earlier round of the same call. Revision 2026-07-28 runs
+  // a call again from the top when the client brings the answers it was
+  // asked for; what a round noted travels (sealed) to the next, so that work
+  // is not done twice: recall gives what was noted under key, if anything.
+  virtual std::optional<json> recall(const std::string &key) const {
+    (void)key;
+    return std::nullopt;
+  }
+  virtual void note(const std::string &key, json value) {
+    (void)key;
+    (void)value;
+  }
 };
 
 // client_request's client did not answer within its timeout.

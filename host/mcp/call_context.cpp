@@ -51,9 +51,20 @@ json client_result(std::string_view method, const json &response) {
 
 }  // namespace
 
-void CallContext::replay(std::vector<json> answers, const json *responses) {
+void CallContext::replay(std::vector<json> answers, const json *responses, json notes) {
   answers_ = std::move(answers);
   responses_ = responses;
+  if (notes.is_object()) notes_ = std::move(notes);
+}
+
+std::optional<json> CallContext::recall(const std::string &key) const {
+  auto it = notes_.find(key);
+  if (it == notes_.end()) return std::nullopt;
+  return *it;
+}
+
+void CallContext::note(const std::string &key, json value) {
+  if (ex_.modern) notes_[key] = std::move(value);  // only that revision replays
 }
 
 void CallContext::on_cancel(std::function<void()> fn) {
@@ -103,7 +114,7 @@ json CallContext::client_request(std::string_view method, const json &params,
         return answers_.back();
       }
     }
-    throw InputRequired{key, {{"method", method}, {"params", params}}, answers_};
+    throw InputRequired{key, {{"method", method}, {"params", params}}, answers_, notes_};
   }
   if (ex_.out == nullptr || ex_.peer == nullptr) {
     throw ProtocolError(code::internal_error,

@@ -23,7 +23,8 @@ class CallContext final : public core::RequestContext {
 
   // 2026-07-28: the answers a retry brings (from requestState, then
   // inputResponses), replayed in order to the tool's client requests.
-  void replay(std::vector<json> answers, const json *responses);
+  // notes: what earlier rounds noted (RequestContext::recall).
+  void replay(std::vector<json> answers, const json *responses, json notes = json::object());
 
   bool cancelled() const override { return call_ != nullptr && call_->cancelled(); }
   void on_cancel(std::function<void()> fn) override;
@@ -36,8 +37,11 @@ class CallContext final : public core::RequestContext {
   // response. 2026-07-28: the answer from the retry, or InputRequired.
   json client_request(std::string_view method, const json &params,
                       std::chrono::milliseconds timeout) override;
+  std::optional<json> recall(const std::string &key) const override;
+  void note(const std::string &key, json value) override;
 
  private:
+  json notes_ = json::object();
   Exchange &ex_;
   CallState *call_;
   json token_;

@@ -319,16 +319,16 @@ struct HttpTransport::Impl {
     const std::string session_id = req.get("Mcp-Session-Id", "");
     auto s = session_id.empty() ? nullptr : sessions.find(session_id);
     if (!s || !s->negotiated.load() || !revision(s->protocol_version).batches) {
-      std::string why = !s ? "a batch belongs to an initialized session (Mcp-Session-Id)"
-                           : "this session speaks " + s->protocol_version +
-                                 ", which has no JSON-RPC batches";
+      std::string why =
+          !s ? "a batch belongs to an initialized session (Mcp-Session-Id)"
+             : "this session speaks " + s->protocol_version + ", which has no JSON-RPC batches";
       return send_error(resp, 400, nullptr, code::invalid_request,
                         "Bad Request: batches are part of revisions 2024-11-05 and 2025-03-26 "
-                        "only; " + why + ": send one message per request");
+                        "only; " +
+                            why + ": send one message per request");
     }
     if (doc.empty())
-      return send_error(resp, 400, nullptr, code::invalid_request,
-                        "Bad Request: an empty batch");
+      return send_error(resp, 400, nullptr, code::invalid_request, "Bad Request: an empty batch");
     s->touch();
     std::string replies = server.handle_batch(std::move(doc), [&] {
       Exchange ex;

@@ -5,8 +5,8 @@
 namespace pgmcp::mcp {
 
 const std::vector<std::string> &supported_versions() {
-  static const std::vector<std::string> v = {"2026-07-28", "2025-11-25", "2025-06-18",
-                                             "2025-03-26", "2024-11-05"};
+  static const std::vector<std::string> v = {"2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26",
+                                             "2024-11-05"};
   return v;
 }
 

@@ -26,11 +26,11 @@ bool is_modern_version(std::string_view v);
 
 // What a revision has, so that a client is sent nothing its revision lacks.
 struct Revision {
-  bool batches = false;           // JSON-RPC batches: 2024-11-05 and 2025-03-26 only
-  bool tool_annotations = true;   // since 2025-03-26
-  bool completions = true;        // the completions capability: since 2025-03-26
-  bool titles = true;             // title on tools, resources, prompts, serverInfo: 2025-06-18
-  bool structured_content = true; // outputSchema and structuredContent: since 2025-06-18
+  bool batches = false;            // JSON-RPC batches: 2024-11-05 and 2025-03-26 only
+  bool tool_annotations = true;    // since 2025-03-26
+  bool completions = true;         // the completions capability: since 2025-03-26
+  bool titles = true;              // title on tools, resources, prompts, serverInfo: 2025-06-18
+  bool structured_content = true;  // outputSchema and structuredContent: since 2025-06-18
 };
 Revision revision(std::string_view version);
 

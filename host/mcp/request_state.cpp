@@ -83,7 +83,8 @@ std::string seal_request_state(const RequestState &state, std::chrono::seconds t
                   {"tool", state.tool},
                   {"args", state.args_digest},
                   {"exp", now_s() + ttl.count()},
-                  {"answers", state.answers}};
+                  {"answers", state.answers},
+                  {"notes", state.notes}};
   std::string body =
       util::base64url_encode(payload.dump(-1, ' ', false, json::error_handler_t::replace));
   return body + "." + util::base64url_encode(mac(body));
@@ -110,6 +111,7 @@ std::optional<RequestState> open_request_state(std::string_view sealed) {
   s.tool = p.value("tool", "");
   s.args_digest = p.value("args", "");
   for (const auto &a : p["answers"]) s.answers.push_back(a);
+  if (auto n = p.find("notes"); n != p.end() && n->is_object()) s.notes = *n;
   return s;
 }
 

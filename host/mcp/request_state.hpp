@@ -19,7 +19,8 @@ namespace pgmcp::mcp {
 
 struct RequestState {
   std::string subject, tool, args_digest;
-  std::vector<json> answers;  // the client's results, in the order they were asked
+  std::vector<json> answers;    // the client's results, in the order they were asked
+  json notes = json::object();  // what the rounds so far noted (RequestContext::note)
 };
 
 // The sealing key from now on: derived (SHA-256) from secret, which must be at
@@ -41,6 +42,7 @@ struct InputRequired {
   std::string key;
   json request;  // {method, params}
   std::vector<json> answers;
+  json notes = json::object();
 };
 
 }  // namespace pgmcp::mcp

@@ -345,6 +345,7 @@ core::Payload McpServer::call_tool(const Incoming &in, Exchange &ex, CallState *
   if (ex.modern) {
     digest = digest_arguments(args);
     std::vector<json> answers;
+    json notes = json::object();
     if (auto st = params.find("requestState"); st != params.end()) {
       auto state = st->is_string() ? open_request_state(st->get<std::string>()) : std::nullopt;
       if (!state || state->subject != ex.subject || state->tool != name ||
@@ -353,19 +354,22 @@ core::Payload McpServer::call_tool(const Incoming &in, Exchange &ex, CallState *
                             "Invalid params: requestState failed verification (altered, expired, "
                             "or from another call); call the tool again without it");
       answers = std::move(state->answers);
+      notes = std::move(state->notes);
     }
     auto responses = params.find("inputResponses");
     ctx.replay(std::move(answers),
-               responses != params.end() && responses->is_object() ? &*responses : nullptr);
+               responses != params.end() && responses->is_object() ? &*responses : nullptr,
+               std::move(notes));
   }
   try {
     return tool_result(tool->handler(args, ctx), ex);
   } catch (const InputRequired &need) {
-    return json{{"resultType", "input_required"},
-                {"inputRequests", {{need.key, need.request}}},
-                {"requestState", seal_request_state({ex.subject, name, digest, need.answers},
-                                                    std::chrono::minutes(10))},
-                {"_meta", server_meta()}};
+    return json{
+        {"resultType", "input_required"},
+        {"inputRequests", {{need.key, need.request}}},
+        {"requestState", seal_request_state({ex.subject, name, digest, need.answers, need.notes},
+                                            std::chrono::minutes(10))},
+        {"_meta", server_meta()}};
   } catch (const core::CallerError &e) {
     return tool_result(error_result(e.what()), ex);
   } catch (const ProtocolError &) {

@@ -132,7 +132,8 @@ class Connection {
                             : "initialize first (it cannot be part of a batch)";
       out_.send(error_response(nullptr, code::invalid_request,
                                "Invalid Request: batches are part of revisions 2024-11-05 and "
-                               "2025-03-26 only; " + why + ": send one message at a time"));
+                               "2025-03-26 only; " +
+                                   why + ": send one message at a time"));
       return;
     }
     if (batch.empty()) {

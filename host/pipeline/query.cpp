@@ -223,6 +223,19 @@ class Pipeline {
                  "Your answer held no SQL statement.");
         continue;
       }
+      // A round of the 2026-07-28 flow runs the call again from the top: an
+      // attempt an earlier round already ran and saw fail is not run again.
+      const std::string note_key = "attempt" + std::to_string(n);
+      if (auto done = ctx_.recall(note_key); done && done->value("sql", "") == sql) {
+        feedback({sql, done->value("outcome", ""), done->value("error", "")},
+                 done->value("tell", ""));
+        continue;
+      }
+      auto failed = [&](Attempt a, const std::string &tell) {
+        ctx_.note(note_key,
+                  {{"sql", a.sql}, {"outcome", a.outcome}, {"error", a.error}, {"tell", tell}});
+        feedback(std::move(a), tell);
+      };
       stage("checking the SQL against the policy");
       db::QueryResult rows;
       try {
@@ -236,8 +249,8 @@ class Pipeline {
         rows =
             sql::Gate::run(sql, {}, {max_rows, budget}, *e.db, *e.schema, *e.policy, &ctx_, gate);
       } catch (const sql::Rejected &r) {
-        feedback({sql, "rejected", r.verdict.message},
-                 sentence("pg-mcp refused that SQL: " + r.verdict.message));
+        failed({sql, "rejected", r.verdict.message},
+               sentence("pg-mcp refused that SQL: " + r.verdict.message));
         continue;
       } catch (const db::DbError &err) {
         bool models_fault = err.status == PGMCP_ERR_REMOTE;
@@ -245,8 +258,8 @@ class Pipeline {
           attempts.push_back({sql, "error", err.describe()});
           return failure(e, std::move(attempts), err.describe());
         }
-        feedback({sql, "error", err.describe()},
-                 sentence("PostgreSQL rejected that SQL: " + err.describe()));
+        failed({sql, "error", err.describe()},
+               sentence("PostgreSQL rejected that SQL: " + err.describe()));
         continue;
       }
       if (sql_only) {

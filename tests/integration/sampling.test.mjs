@@ -120,6 +120,11 @@ test('2026-07-28: sampling through the input-required flow, stateless, with seal
     const r3 = (await call(3, { inputResponses: { r1: model(answer('SELECT count(*) FROM shop.customers')) }, requestState: r2.requestState })).json.result;
     assert.equal(r3.resultType, 'complete', JSON.stringify(r3));
     assert.deepEqual(r3.structuredContent.rows, [[customers()]]);
+    // each SQL attempt ran once, though each round runs the call from the top
+    const audited = (sql) => s.stderr().split('\n').filter((l) => l.includes('[audit]') && l.includes(`statement="${sql}"`)).length;
+    assert.equal(audited('SELECT nope FROM shop.customers'), 1, s.stderr());
+    assert.equal(audited('SELECT count(*) FROM shop.customers'), 1);
+    assert.deepEqual(r3.structuredContent.attempts.map((a) => a.outcome), ['error', 'ok']);
     assert.deepEqual(r3.structuredContent.attempts.map((a) => a.outcome), ['error', 'ok']);
     // a tampered or misplaced state is refused
     const forged = r2.requestState.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
