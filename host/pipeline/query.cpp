@@ -67,8 +67,28 @@ json find_object(const std::string &text) {
   return json();
 }
 
+// Markdown escapes some models put into SQL (transactions\_1k, count(\*)):
+// outside quotes a backslash is never SQL, so "\_" and "\*" are "_" and "*".
+std::string unescape_markdown(const std::string &sql) {
+  std::string out;
+  out.reserve(sql.size());
+  char quote = 0;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    char c = sql[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '\\' && i + 1 < sql.size() && (sql[i + 1] == '_' || sql[i + 1] == '*')) {
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 std::string strip_statement_end(std::string sql) {
-  sql = trim(sql);
+  sql = trim(unescape_markdown(sql));
   while (!sql.empty() &&
          (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back()))))
     sql.pop_back();

@@ -4,6 +4,9 @@
 // column the gold SQL names? Measured on each database alone and on one
 // catalog holding all of them as schemas, at a given token budget.
 //   bench_schema_recall DATASET_DIR [BUDGET_TOKENS]  -> a table on stdout
+// Then the SQL five real models wrote for the same questions
+// (predictions/*.json) through the SQL extraction and the SQL policy's text
+// stage with its defaults: what a real model's SQL is refused for.
 // DATASET_DIR holds mini_dev_postgresql.json and schemas/<db_id>.sql: each
 // table's comment line(s), then CREATE TABLE with one column per line, each
 // after its comment lines. Unquoted names fold to lower case, as PostgreSQL
@@ -23,6 +26,7 @@
 
 #include "db/schema.hpp"
 #include "pipeline/query.hpp"
+#include "sql/policy.hpp"
 
 namespace {
 
@@ -247,5 +251,33 @@ int main(int argc, char **argv) {
   if (sum_alone.unparsed > 0)
     std::printf("(%d gold statements the parser refused count as not recalled)\n",
                 sum_alone.unparsed);
+
+  // Real models' SQL: extracted, then checked by the policy's text stage.
+  pgmcp::sql::SqlPolicy policy(pgmcp::sql::PolicyOptions{}, "bird");
+  std::printf("\nReal models' SQL through extraction and the SQL policy (text stage, defaults)\n");
+  std::printf("%-40s %8s %10s %9s  %s\n", "model", "answers", "extracted", "refused", "rules");
+  for (const auto &file : std::filesystem::directory_iterator(dir + "/predictions")) {
+    json predictions = json::parse(std::ifstream(file.path()));
+    int total = 0, extracted = 0, refused = 0;
+    std::map<std::string, int> rules;
+    for (const auto &[index, value] : predictions.items()) {
+      std::string text = value.get<std::string>();
+      text = text.substr(0, text.find("\t----- bird -----"));
+      ++total;
+      std::string sql = pgmcp::pipeline::extract_sql(text);
+      if (sql.empty()) continue;
+      ++extracted;
+      pgmcp::sql::Verdict v = policy.check(sql);
+      if (v.allowed) continue;
+      ++refused;
+      ++rules[v.rule];
+      if (std::getenv("BENCH_VERBOSE") != nullptr)
+        std::printf("refused (%s): %s\n   %s\n", v.rule.c_str(), sql.c_str(), v.message.c_str());
+    }
+    std::string why;
+    for (const auto &[rule, n] : rules) why += rule + " " + std::to_string(n) + " ";
+    std::printf("%-40s %8d %10d %9d  %s\n", file.path().stem().string().c_str(), total, extracted,
+                refused, why.c_str());
+  }
   return 0;
 }

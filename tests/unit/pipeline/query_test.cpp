@@ -26,6 +26,9 @@ TEST(ExtractSql, EveryShapeAModelAnswersIn) {
   EXPECT_EQ(extract_sql("Please select a table first."), "");  // a word, not a statement
   EXPECT_EQ(extract_sql(""), "");
   EXPECT_EQ(extract_sql("{\"sql\": 42}"), "");
+  // Markdown escapes some models write into SQL, undone outside quotes only
+  EXPECT_EQ(extract_sql("SELECT count(\\*) AS n\\_rows FROM transactions\\_1k WHERE a = 'x\\_y'"),
+            "SELECT count(*) AS n_rows FROM transactions_1k WHERE a = 'x\\_y'");
 }
 
 namespace {
