@@ -138,7 +138,6 @@ struct Collector {
     std::string &text = out->rows_text;
     size_t ncols = types.size();
     for (size_t r = 0; r < row_count; ++r) {
-      if (out->truncated_by == "max_result_bytes") return 1;
       if (at_row_limit()) {
         if (bounded) continue;
         return 1;
