@@ -69,9 +69,12 @@ TEST_F(StdioTest, BatchesAreServedInTheRevisionsThatHaveThemAndRefusedElsewhere)
   h.send(initialize_request(1, "2025-03-26"));
   EXPECT_EQ(h.response(1)["result"]["protocolVersion"], "2025-03-26");
   h.send({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
-  json batch = json::array({request(2, "ping"), request(3, "tools/list"),
+  json batch = json::array({request(2, "ping"),
+                            request(3, "tools/list"),
                             {{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}},
-                            request(4, "no/such"), json(42), initialize_request(5)});
+                            request(4, "no/such"),
+                            json(42),
+                            initialize_request(5)});
   h.send(batch);
   json replies = h.read();
   ASSERT_TRUE(replies.is_array()) << replies;
