@@ -136,15 +136,25 @@ struct Candidate {
   std::vector<std::string> name;                  // words of its name, and the name run together
   std::vector<std::vector<std::string>> columns;  // words of each column's name
   std::vector<std::string> comments;              // words of its and its columns' comments
+  std::string lname, lname_stem;                  // its name in lower case, and that stemmed
+  std::vector<std::string> lcolumns;              // its columns' names in lower case
+  std::vector<std::string> keys;                  // of those, the ones named like keys (...id)
   double score = 0;
 };
 
 Candidate read(const db::Relation &r) {
-  Candidate c{&r, name_words(r.name), {}, {}, 0};
+  Candidate c{&r, name_words(r.name), {}, {}, lower(r.name), "", {}, {}, 0};
+  c.lname_stem = stem(c.lname);
   std::string joined;
   for (const auto &w : c.name) joined += w;
   if (c.name.size() > 1) c.name.push_back(joined);
-  for (const auto &col : r.columns) c.columns.push_back(name_words(col.name));
+  for (const auto &col : r.columns) {
+    c.columns.push_back(name_words(col.name));
+    c.lcolumns.push_back(lower(col.name));
+    if (c.lcolumns.back().size() >= 3 && ends_with(c.lcolumns.back(), "id"))
+      c.keys.push_back(c.lcolumns.back());
+  }
+  std::sort(c.keys.begin(), c.keys.end());
   auto comment_words = [&](const std::string &text) {
     for (const auto &w : question_words(text))
       if (w.size() >= 3) c.comments.push_back(stem(w));
@@ -170,49 +180,39 @@ double score(const Candidate &c, const std::vector<Word> &q) {
   return s;
 }
 
-// Whether a column names another relation of its schema, as columns that
-// join do where no foreign key is declared: eye_colour_id names colour,
-// hero_id superhero, team_api_id team, link_to_member member.
-bool names_relation(const std::string &column, const db::Relation &other) {
-  std::vector<std::string> words = name_words(column);
+// Whether a column (its words, its lower-case name) names another relation
+// of its schema, as columns that join do where no foreign key is declared:
+// eye_colour_id names colour, hero_id superhero, team_api_id team,
+// link_to_member member.
+bool names_relation(const std::vector<std::string> &words, const std::string &column,
+                    const Candidate &other) {
   if (words.size() < 2 && !(words.size() == 1 && ends_with(words[0], "id"))) return false;
-  std::string o = lower(other.name);
-  std::vector<std::string> o_words = name_words(other.name);
-  if (o_words.size() != 1) {
-    // a relation of several words: the column spells it out
-    std::string c = lower(column);
-    return o.size() >= 4 && c.find(o) != std::string::npos && c != o;
-  }
-  const std::string o_stem = stem(o);
+  const std::string &o = other.lname;
+  if (other.name.size() != 1)  // a relation of several words: the column spells it out
+    return o.size() >= 4 && column.find(o) != std::string::npos && column != o;
   for (size_t i = 0; i < words.size(); ++i) {
     std::string w = words[i];
     if (i + 1 == words.size() && ends_with(w, "id") && w.size() > 2) w.resize(w.size() - 2);
     if (w.size() < 2 || w == "id") continue;
-    if (w == o || stem(w) == o_stem || (w.size() >= 3 && ends_with(o, w))) return true;
+    if (w == o || stem(w) == other.lname_stem || (w.size() >= 3 && ends_with(o, w))) return true;
   }
   return false;
 }
 
-// Whether two relations of one schema share a key column (customer_id,
-// CustomerID, uuid): they join on it.
-bool share_key(const db::Relation &a, const db::Relation &b) {
-  for (const auto &x : a.columns) {
-    std::string n = lower(x.name);
-    if (n.size() < 3 || !ends_with(n, "id")) continue;
-    for (const auto &y : b.columns)
-      if (lower(y.name) == n) return true;
-  }
-  return false;
-}
-
-bool refers_to(const db::Relation &from, const db::Relation &to) {
+// Whether `from` refers to `to`: a declared foreign key, or (in one schema)
+// a column that names it, or a key column both have (customer_id,
+// CustomerID, uuid), which they join on.
+bool refers_to(const Candidate &from, const Candidate &to) {
   if (&from == &to) return false;
-  for (const auto &k : from.constraints)
-    if (k.type == "foreign_key" && k.ref_schema == to.schema && k.ref_table == to.name) return true;
-  if (from.schema != to.schema) return false;
-  for (const auto &col : from.columns)
-    if (names_relation(col.name, to)) return true;
-  return share_key(from, to);
+  const db::Relation &f = *from.rel, &t = *to.rel;
+  for (const auto &k : f.constraints)
+    if (k.type == "foreign_key" && k.ref_schema == t.schema && k.ref_table == t.name) return true;
+  if (f.schema != t.schema) return false;
+  for (size_t i = 0; i < from.columns.size(); ++i)
+    if (names_relation(from.columns[i], from.lcolumns[i], to)) return true;
+  for (const auto &k : from.keys)
+    if (std::binary_search(to.keys.begin(), to.keys.end(), k)) return true;
+  return false;
 }
 
 // A relation as the model sees it; with `only`, just those columns and a
@@ -313,29 +313,30 @@ std::string schema_context(const db::Catalog &catalog, const std::string &questi
   auto add = [&](const db::Relation *r) {
     if (r != nullptr && seen.insert(r).second) order.push_back(r);
   };
-  // The relations the question points at: near the best score.
+  // The relations the question points at: near the best score, and no more
+  // than a context could show (a word every name shares must not make the
+  // whole catalog "pointed at").
+  constexpr size_t kMaxDirect = 24;
   const double threshold = std::max(1.0, top * 0.3);
-  std::vector<const db::Relation *> direct;
+  std::vector<size_t> direct;
   for (size_t i : ranked)
-    if (cands[i].score >= threshold) direct.push_back(cands[i].rel);
-  for (const auto *r : direct) add(r);
+    if (cands[i].score >= threshold && direct.size() < kMaxDirect) direct.push_back(i);
+  for (size_t i : direct) add(cands[i].rel);
   // What they refer to, and what joins two of them (link tables, declared or
   // named by their ..._id columns), or refers to one of them and is named.
-  for (const auto *r : direct)
-    for (const auto *other : rels)
-      if (refers_to(*r, *other)) add(other);
+  for (size_t i : direct)
+    for (const auto &other : cands)
+      if (refers_to(cands[i], other)) add(other.rel);
   for (const auto &c : cands) {
     int links = 0;
-    for (const auto *r : direct) links += refers_to(*c.rel, *r) ? 1 : 0;
+    for (size_t i : direct) links += refers_to(c, cands[i]) ? 1 : 0;
     if (links >= 2 || (links == 1 && c.score > 0)) add(c.rel);
   }
   const size_t core = order.size();  // what the question needs; partial blocks only for these
   // Then the rest of the schema the question is about, then everything else,
   // best score first: never catalog order.
   std::map<std::string, double> schema_weight;
-  for (const auto *r : direct)
-    for (const auto &c : cands)
-      if (c.rel == r) schema_weight[r->schema] += c.score;
+  for (size_t i : direct) schema_weight[cands[i].rel->schema] += cands[i].score;
   std::string home;
   double heaviest = 0;
   for (const auto &[schema, w] : schema_weight)
@@ -349,6 +350,10 @@ std::string schema_context(const db::Catalog &catalog, const std::string &questi
   std::vector<std::string> left;
   for (size_t i = 0; i < order.size(); ++i) {
     const db::Relation *r = order[i];
+    if (tokens(out) + 8 > budget * 9 / 10) {  // full: the rest are names
+      left.push_back(r->schema + "." + r->name);
+      continue;
+    }
     std::string block = render(*r, catalog, policy);
     if (tokens(out) + tokens(block) <= budget * 9 / 10) {
       out += block;

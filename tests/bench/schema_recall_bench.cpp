@@ -14,6 +14,7 @@
 #include <pg_query.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -251,6 +252,25 @@ int main(int argc, char **argv) {
   if (sum_alone.unparsed > 0)
     std::printf("(%d gold statements the parser refused count as not recalled)\n",
                 sum_alone.unparsed);
+
+  // The time the context takes on a large catalog: 5,000 tables of 20
+  // columns in 50 schemas, a question whose word every table name shares.
+  pgmcp::db::Catalog large;
+  for (int i = 0; i < 5000; ++i) {
+    pgmcp::db::Relation r;
+    r.schema = "s" + std::to_string(i % 50);
+    r.name = "table_" + std::to_string(i);
+    r.kind = "table";
+    for (int j = 0; j < 20; ++j)
+      r.columns.push_back(
+          {"col_" + std::to_string(j) + (j == 0 ? "_id" : ""), "integer", "", "", j + 1, false});
+    large.add(r);
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  pgmcp::pipeline::schema_context(large, "how many table_42 rows per col_3 in table_4711", budget);
+  std::printf(
+      "\ncontext for 5,000 tables x 20 columns: %.1f ms\n",
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
 
   // Real models' SQL: extracted, then checked by the policy's text stage.
   pgmcp::sql::SqlPolicy policy(pgmcp::sql::PolicyOptions{}, "bird");
