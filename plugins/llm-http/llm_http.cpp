@@ -14,9 +14,15 @@
 #include <Poco/Timestamp.h>
 #include <Poco/URI.h>
 
+#include <sys/socket.h>
+
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 namespace pgmcp::llmhttp {
 
@@ -82,6 +88,53 @@ Poco::Net::Context::Ptr tls_context(const Common &c) {
                                 true, "HIGH:!aNULL:!MD5");
 }
 
+// Watches one request in flight: once the MCP call behind it is cancelled, it
+// shuts the connection's socket down, so the read blocked on the provider's
+// answer returns at once instead of at the timeout, and the provider sees the
+// connection close (it may stop generating). shutdown(2) on the descriptor is
+// safe beside a blocked read in another thread; the TLS state is not touched.
+class CancelWatch {
+ public:
+  CancelWatch(const sdk::LlmRequest &req, int fd) : req_(req), fd_(fd) {
+    if (req.call() != nullptr && fd >= 0) thread_ = std::thread([this] { run(); });
+  }
+  ~CancelWatch() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+  CancelWatch(const CancelWatch &) = delete;
+  CancelWatch &operator=(const CancelWatch &) = delete;
+
+  bool fired() const {
+    std::lock_guard lock(mutex_);
+    return fired_;
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(20), [this] { return done_; })) {
+      if (req_.cancelled()) {
+        fired_ = true;
+        ::shutdown(fd_, SHUT_RDWR);
+        return;
+      }
+    }
+  }
+
+  const sdk::LlmRequest &req_;
+  int fd_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  bool fired_ = false;
+  std::thread thread_;
+};
+
 struct Response {
   int status = 0;
   std::string body;
@@ -90,8 +143,11 @@ struct Response {
 
 Response post_json(const Common &c, const std::string &suffix, const Headers &headers,
                    const std::string &body, long long timeout_ms, const sdk::LlmRequest &req) {
-  if (req.cancelled()) throw Error(PGMCP_ERR_CANCELLED, "the request was cancelled");
+  const Error cancelled(PGMCP_ERR_CANCELLED, "the request was cancelled");
+  if (req.cancelled()) throw cancelled;
   std::unique_ptr<Poco::Net::HTTPClientSession> session;
+  std::optional<CancelWatch> watch;  // destroyed before the session
+  auto was_cancelled = [&] { return watch.has_value() && watch->fired(); };
   try {
     if (c.scheme == "https")
       session = std::make_unique<Poco::Net::HTTPSClientSession>(c.host, c.port, tls_context(c));
@@ -106,7 +162,9 @@ Response post_json(const Common &c, const std::string &suffix, const Headers &he
     http.set("User-Agent", "pg-mcp");
     for (const auto &[k, v] : c.extra_headers) http.set(k, v);
     for (const auto &[k, v] : headers) http.set(k, v);
-    session->sendRequest(http) << body;
+    std::ostream &request_body = session->sendRequest(http);  // connects
+    watch.emplace(req, static_cast<int>(session->socket().impl()->sockfd()));
+    request_body << body;
     Poco::Net::HTTPResponse response;
     std::istream &in = session->receiveResponse(response);
     Response r;
@@ -115,15 +173,19 @@ Response post_json(const Common &c, const std::string &suffix, const Headers &he
     std::ostringstream out;
     Poco::StreamCopier::copyStream(in, out);
     r.body = out.str();
+    if (was_cancelled()) throw cancelled;  // a body cut short by the shutdown
     return r;
   } catch (const Poco::TimeoutException &) {
+    if (was_cancelled()) throw cancelled;
     throw Error(PGMCP_ERR_TIMEOUT,
                 "no answer from " + c.base_url + " within " + std::to_string(timeout_ms) + " ms");
   } catch (const Poco::Net::SSLException &e) {
+    if (was_cancelled()) throw cancelled;
     throw Error(PGMCP_ERR_REMOTE,
                 scrub(c, "TLS with " + c.base_url + " failed: " + e.displayText() +
                              " (is the certificate trusted? see ca_file)"));
   } catch (const Poco::Exception &e) {
+    if (was_cancelled()) throw cancelled;
     throw Error(PGMCP_ERR_UNAVAILABLE,
                 scrub(c, "cannot reach " + c.base_url + ": " + e.displayText()));
   }

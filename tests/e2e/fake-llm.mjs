@@ -9,8 +9,10 @@ import https from 'node:https';
 // A scripted step: a string (the model's text), or
 // { status, body, headers, delayMs, text } for errors and slow answers.
 export async function startFakeLlm({ apiKey = 'test-key', tls = null } = {}) {
-  const fake = { script: [], requests: [], apiKey };
+  const fake = { script: [], requests: [], aborted: [], apiKey };
   const handler = (req, res) => {
+    // a client that hangs up before the answer is written (a cancelled call)
+    res.on('close', () => { if (!res.writableEnded) fake.aborted.push({ url: req.url, at: Date.now() }); });
     let raw = '';
     req.on('data', (d) => { raw += d; });
     req.on('end', () => {
@@ -33,7 +35,10 @@ export async function startFakeLlm({ apiKey = 'test-key', tls = null } = {}) {
         if (s.raw !== undefined) return send(200, s.raw);
         return send(200, kind === 'openai' ? openAiReply(body, s.text) : anthropicReply(body, s.text));
       };
-      if (s.delayMs) setTimeout(reply, s.delayMs); else reply();
+      if (s.delayMs) {
+        const timer = setTimeout(reply, s.delayMs);
+        res.on('close', () => clearTimeout(timer));
+      } else reply();
     });
   };
   // tls: { key, cert } in PEM serves HTTPS
@@ -42,7 +47,7 @@ export async function startFakeLlm({ apiKey = 'test-key', tls = null } = {}) {
   const { port } = server.address();
   fake.url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   fake.close = () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); });
-  fake.reset = () => { fake.script = []; fake.requests = []; fake.fallback = undefined; };
+  fake.reset = () => { fake.script = []; fake.requests = []; fake.aborted = []; fake.fallback = undefined; };
   return fake;
 }
 

@@ -152,6 +152,28 @@ test('a provider that hangs past timeout_ms is cut off', async () => withClient(
   assert.ok(Date.now() - start < 2500);
 }));
 
+test('cancelling a query call abandons the LLM request in flight: the provider sees the connection close long before the timeout', async () => withClient(demo + openai('timeout_ms = 60000\nmax_retries = 0\n'), async (c) => {
+  fake.script = [{ text: json(GOOD), delayMs: 45000 }, json(GOOD)];
+  const abort = new AbortController();
+  const pending = c.callTool({ name: 'query', arguments: { question: 'How many customers?' } }, undefined, { signal: abort.signal, timeout: 60000 });
+  const sentBy = Date.now() + 15000;
+  while (fake.requests.length === 0 && Date.now() < sentBy) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(fake.requests.length, 1, 'the LLM request was sent');
+  const cancelledAt = Date.now();
+  abort.abort('the user changed their mind');
+  await assert.rejects(pending);
+  const closedBy = Date.now() + 15000;
+  while (fake.aborted.length === 0 && Date.now() < closedBy) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(fake.aborted.length, 1, 'the provider saw the connection close');
+  // well inside the 45 s the provider would take and the 60 s timeout
+  assert.ok(fake.aborted[0].at - cancelledAt < 15000);
+  assert.equal(fake.requests.length, 1, 'a cancelled call is not retried');
+  // the server goes on: the next call is answered
+  const r = await ask(c, { question: 'How many customers?' });
+  assert.equal(r.isError, undefined, text(r));
+  assert.equal(r.structuredContent.sql, GOOD);
+}));
+
 test('the circuit opens after breaker_failures, fails fast, and closes after breaker_reset_s', async () => withClient(
   demo + openai('max_retries = 0\nbreaker_failures = 2\nbreaker_reset_s = 1\n'), async (c) => {
     fake.script = [{ status: 503 }, { status: 503 }];
