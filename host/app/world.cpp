@@ -7,6 +7,7 @@
 #include "llm/providers.hpp"
 #include "log/log.hpp"
 #include "mcp/auth.hpp"
+#include "pipeline/vocabulary.hpp"
 #include "sql/policy.hpp"
 #include "sql/privileges.hpp"
 #include "tools/tools.hpp"
@@ -18,6 +19,10 @@ std::shared_ptr<World> build_world(config::Settings s, const Shared &shared) {
   w->scheduler = shared.scheduler;
   w->instances = plugins::create_instances(s, *shared.plugins);
   w->databases = open_databases(s, w->instances, shared.metrics.get());
+  if (s.query.vocabulary) {
+    auto problems = pipeline::check_examples(*s.query.vocabulary, *w->databases);
+    if (!problems.empty()) throw config::ConfigError(std::move(problems));
+  }
   if (shared.metrics)
     for (const auto &l : s.llms) shared.metrics->declare_llm(l.name);
   w->registry = std::make_shared<mcp::Registry>();

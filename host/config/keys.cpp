@@ -278,6 +278,11 @@ Table make_table() {
         "Schema context size; larger catalogs are cut to what the question needs.", kReload);
   t.add("tools", "query.max_question_chars", whole(SETTING(query.max_question_chars), 10, 100000),
         "Longer questions are refused.", kReload);
+  t.add("tools", "query.vocabulary_file", text(SETTING(query.vocabulary_file), "a JSON file"),
+        "The operator's terms, acronyms and example questions with their SQL (docs/llm.md): "
+        "used to find tables and in the prompt. Each example must pass the policy of its "
+        "database, or pg-mcp refuses to start.",
+        kReload);
 
   // Plugin instances.
   const std::string kPlugin = "The plugin id, as pg-mcp --list-plugins shows it (required).";
@@ -339,6 +344,11 @@ Table make_table() {
       choice(DATABASE(schema_at_startup), "a schema_load mode",
              std::vector<std::pair<std::string, bool>>{{"lazy", false}, {"startup", true}}),
       "Load the schema at first use, or at start.");
+  t.add_instance("database", "sample_values", flag(DATABASE(sample_values)),
+                 "Let the query tool find tables by, and show its model, the most common values "
+                 "of text columns with at most 50 distinct values, from PostgreSQL's statistics "
+                 "(pg_stats: no table is scanned, only columns the role may read, never a "
+                 "blocked column). Off: the values are data.");
   t.add_instance("database", "rate_limit_wait_ms", whole(DATABASE(rate_limit_wait_ms), 0, 600000),
                  "How long a call may wait for the rate limiter.");
   t.add_instance("llm", "plugin", text(INSTANCE(plugin), "a plugin id"), kPlugin);

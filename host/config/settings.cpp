@@ -139,6 +139,7 @@ class SettingsReader {
     keep_file_order();
     check_rules();
     resolve_paths();
+    read_vocabulary();
     if (!problems.empty()) throw ConfigError(std::move(problems));
     return std::move(s);
   }
@@ -344,9 +345,31 @@ class SettingsReader {
 
   // Files named relative to the configuration file, not to wherever pg-mcp
   // was started.
+  void read_vocabulary() {
+    if (s.query.vocabulary_file.empty()) return;
+    const std::string key = "tools.query.vocabulary_file";
+    try {
+      auto v = std::make_shared<Vocabulary>(load_vocabulary(s.query.vocabulary_file));
+      auto known = [&](const std::string &db, const std::string &where) {
+        if (db.empty() || std::any_of(s.databases.begin(), s.databases.end(),
+                                      [&](const InstanceSpec &d) { return d.name == db; }))
+          return;
+        problem(key, s.query.vocabulary_file + ": " + where + ".database: '" + db +
+                         "' names no [database." + db + "] section");
+      };
+      for (std::size_t i = 0; i < v->terms.size(); ++i)
+        known(v->terms[i].database, "terms[" + std::to_string(i) + "]");
+      for (std::size_t i = 0; i < v->examples.size(); ++i)
+        known(v->examples[i].database, "examples[" + std::to_string(i) + "]");
+      s.query.vocabulary = std::move(v);
+    } catch (const std::invalid_argument &e) {
+      problem(key, s.query.vocabulary_file + ": " + e.what());
+    }
+  }
+
   void resolve_paths() {
     for (auto *f : {&s.http_tls_cert, &s.http_tls_key, &s.auth.jwks_file, &s.audit_file,
-                    &s.request_state_key_file}) {
+                    &s.request_state_key_file, &s.query.vocabulary_file}) {
       if (!f->empty() && std::filesystem::path(*f).is_relative())
         *f = (std::filesystem::path(file.path).parent_path() / *f).lexically_normal().string();
     }

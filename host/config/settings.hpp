@@ -4,12 +4,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "config/config_file.hpp"
+#include "config/vocabulary.hpp"
 #include "log/log.hpp"
 
 namespace pgmcp::config {
@@ -56,6 +58,9 @@ struct DatabaseOptions {
       allowed_tables, allowed_columns;
   int schema_ttl_s = 300;
   bool schema_at_startup = false;
+  // The query tool's linking and prompt may use the most common values of
+  // text columns with few distinct values, from PostgreSQL's statistics.
+  bool sample_values = false;
   int rate_limit_wait_ms = 0;
 };
 
@@ -77,6 +82,10 @@ struct QueryToolSettings {
   int min_confidence = 60;
   int context_budget_tokens = 6000;
   int max_question_chars = 2000;
+  // The operator's terms and example questions (config/vocabulary.hpp), read
+  // from vocabulary_file when it is set.
+  std::string vocabulary_file;
+  std::shared_ptr<const Vocabulary> vocabulary;
 };
 
 // A [rate_limiter.NAME], [database.NAME] or [llm.NAME] section.

@@ -147,6 +147,40 @@ void SchemaCache::load_policy_facts(Catalog &c) {
   reader.finish();
 }
 
+// The most common values of columns with few distinct values, as PostgreSQL's
+// statistics keep them (pg_stats shows only columns the role may read; no
+// table is scanned). Columns that are not text are left out by the caller.
+constexpr const char *kCommonValuesQuery = R"SQL(
+SELECT s.schemaname, s.tablename, s.attname, u.v
+FROM pg_stats s, LATERAL unnest(s.most_common_vals::text::text[]) WITH ORDINALITY AS u(v, n)
+WHERE s.n_distinct BETWEEN 1 AND 50 AND u.n <= 20 AND length(u.v) <= 60
+  AND s.schemaname NOT IN ('pg_catalog', 'information_schema')
+ORDER BY 1, 2, 3, u.n
+)SQL";
+
+void SchemaCache::load_common_values(Catalog &c) {
+  auto is_text = [](const std::string &type) {
+    return type == "text" || type.rfind("character", 0) == 0 || type == "citext" || type == "name";
+  };
+  try {
+    db_.internal(kCommonValuesQuery, {200000, 16LL * 1024 * 1024}, [&](const RowText &row) {
+      if (row.size() < 4 || !row[0] || !row[1] || !row[2] || !row[3]) return;
+      auto it = c.index_.find({std::string(*row[0]), std::string(*row[1])});
+      if (it == c.index_.end()) return;
+      for (auto &col : c.relations[it->second].columns) {
+        if (col.name != *row[2] || !is_text(col.type)) continue;
+        std::string v(*row[3]);
+        if (std::find(col.common_values.begin(), col.common_values.end(), v) ==
+            col.common_values.end())
+          col.common_values.push_back(std::move(v));
+      }
+    });
+  } catch (const DbError &e) {  // a convenience: the schema serves without it
+    log::warning("db", "database '" + db_.name() +
+                           "': reading common values from pg_stats failed: " + e.what());
+  }
+}
+
 void PolicyFactsReader::row(const RowText &row) {
   auto text = [&](size_t i) {
     return i < row.size() && row[i] ? std::string(*row[i]) : std::string();
@@ -255,6 +289,7 @@ std::shared_ptr<Catalog> SchemaCache::load() {
     }
   });
   load_policy_facts(*c);
+  if (db_.options().sample_values) load_common_values(*c);
   c->loaded_at = std::chrono::steady_clock::now();
   c->loaded_wall = std::chrono::system_clock::now();
   c->load_ms = std::chrono::duration<double, std::milli>(c->loaded_at - start).count();

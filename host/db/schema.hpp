@@ -22,6 +22,9 @@ struct ColumnInfo {
   std::string name, type, default_value, comment;
   int position = 0;
   bool not_null = false;
+  // Its most common values, with [database.NAME] sample_values (text
+  // columns of few distinct values only).
+  std::vector<std::string> common_values;
 };
 
 struct ConstraintInfo {
@@ -122,6 +125,7 @@ class SchemaCache {
  private:
   std::shared_ptr<Catalog> load();
   void load_policy_facts(Catalog &c);
+  void load_common_values(Catalog &c);
   Database &db_;
   std::mutex mutex_;       // guards current_
   std::mutex load_mutex_;  // one load at a time

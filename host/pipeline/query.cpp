@@ -8,6 +8,7 @@
 
 #include "log/log.hpp"
 #include "observability/metrics.hpp"
+#include "pipeline/vocabulary.hpp"
 #include "sql/gate.hpp"
 
 namespace pgmcp::pipeline {
@@ -210,13 +211,14 @@ class Pipeline {
     } catch (const db::DbError &err) {
       throw core::CallerError(err.describe());
     }
-    std::string context =
-        schema_context(*catalog, question, s_.context_budget_tokens, e.policy.get());
-    std::string first = "Database: " + e.db->name() +
-                        (e.db->description().empty() ? "" : " (" + e.db->description() + ")") +
-                        "\nSchema:\n" + context +
-                        "\nLIMIT for row results: " + std::to_string(max_rows) +
-                        "\n\nQuestion: " + question;
+    Guidance guide = guidance(s_.vocabulary.get(), e.db->name(), question);
+    std::string context = schema_context(*catalog, question + "\n" + guide.linking_words,
+                                         s_.context_budget_tokens, e.policy.get(), guide.relations);
+    std::string first =
+        "Database: " + e.db->name() +
+        (e.db->description().empty() ? "" : " (" + e.db->description() + ")") + "\nSchema:\n" +
+        context + (guide.prompt.empty() ? "" : "\n" + guide.prompt) +
+        "\nLIMIT for row results: " + std::to_string(max_rows) + "\n\nQuestion: " + question;
     llm::Request req;
     req.system = kSqlSystemPrompt;
     req.want_json = true;

@@ -62,9 +62,12 @@ std::string extract_sql(const std::string &answer, std::string *explanation = nu
 // them (declared foreign keys, and ..._id columns that name a relation), the
 // rest of their schema, then whatever scores best; the names of what did not
 // fit. Relations and columns the policy blocks are left out (policy may be
-// null). In pipeline/schema_context.cpp.
+// null). `pinned` (sorted, lower case, schema.table or table: what the
+// operator's vocabulary points at) comes before anything the words rank.
+// In pipeline/schema_context.cpp.
 std::string schema_context(const db::Catalog &catalog, const std::string &question,
-                           int budget_tokens, const sql::SqlPolicy *policy = nullptr);
+                           int budget_tokens, const sql::SqlPolicy *policy = nullptr,
+                           const std::vector<std::string> &pinned = {});
 
 // The prompts, for docs/llm.md and tests.
 extern const char *const kSqlSystemPrompt;

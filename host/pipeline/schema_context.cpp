@@ -6,109 +6,12 @@
 #include <set>
 
 #include "pipeline/query.hpp"
+#include "pipeline/words.hpp"
 #include "sql/policy.hpp"
 
 namespace pgmcp::pipeline {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-bool ends_with(const std::string &s, const std::string &tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
-// The question's words: letters and digits, lower case, without the words
-// every question has and without bare numbers.
-std::vector<std::string> question_words(const std::string &text) {
-  static const std::set<std::string> stop = {
-      "the",       "a",        "an",    "of",     "in",      "on",         "for",    "to",
-      "and",       "or",       "by",    "with",   "what",    "which",      "who",    "how",
-      "many",      "much",     "is",    "are",    "was",     "were",       "per",    "each",
-      "all",       "show",     "me",    "list",   "give",    "find",       "from",   "that",
-      "this",      "their",    "there", "do",     "does",    "did",        "have",   "has",
-      "most",      "top",      "last",  "first",  "than",    "more",       "less",   "be",
-      "it",        "its",      "at",    "please", "among",   "them",       "they",   "those",
-      "these",     "whose",    "when",  "where",  "not",     "any",        "number", "name",
-      "names",     "between",  "only",  "also",   "been",    "being",      "into",   "over",
-      "under",     "out",      "state", "total",  "average", "percentage", "ratio",  "count",
-      "calculate", "indicate", "value", "values", "least",   "highest",    "lowest", "times",
-      "people"};
-  std::vector<std::string> out;
-  std::string w;
-  auto flush = [&] {
-    bool number = !w.empty() && std::all_of(w.begin(), w.end(),
-                                            [](unsigned char c) { return std::isdigit(c) != 0; });
-    if (w.size() >= 2 && !number && stop.count(w) == 0 &&
-        std::find(out.begin(), out.end(), w) == out.end())
-      out.push_back(w);
-    w.clear();
-  };
-  for (char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) != 0)
-      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    else
-      flush();
-  }
-  flush();
-  return out;
-}
-
-// An identifier's words as people read it: split at anything that is not a
-// letter or digit, between letters and digits, and at case changes
-// ("CustomerID" -> customer, id; "eye_colour_id" -> eye, colour, id).
-std::vector<std::string> name_words(const std::string &name) {
-  std::vector<std::string> out;
-  std::string w;
-  auto flush = [&] {
-    if (!w.empty()) out.push_back(lower(w));
-    w.clear();
-  };
-  for (size_t i = 0; i < name.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(name[i]);
-    if (std::isalnum(c) == 0) {
-      flush();
-      continue;
-    }
-    if (!w.empty()) {
-      unsigned char prev = static_cast<unsigned char>(w.back());
-      bool digit_change = (std::isdigit(prev) != 0) != (std::isdigit(c) != 0);
-      bool lower_to_upper = std::islower(prev) != 0 && std::isupper(c) != 0;
-      // "IDNumber": a capital followed by a lower-case letter starts a word
-      bool acronym_end = std::isupper(prev) != 0 && std::isupper(c) != 0 && i + 1 < name.size() &&
-                         std::islower(static_cast<unsigned char>(name[i + 1])) != 0;
-      if (digit_change || lower_to_upper || acronym_end) flush();
-    }
-    w += static_cast<char>(c);
-  }
-  flush();
-  return out;
-}
-
-// A word's stem, enough to read plurals and simple endings alike:
-// businesses, business; countries, country; heroes, hero; races, race.
-std::string stem(std::string w) {
-  auto cut = [&](size_t n) { w.resize(w.size() - n); };
-  if (w.size() > 4 && ends_with(w, "ies")) {
-    cut(3);
-    w += 'y';
-  } else if (w.size() > 4 &&
-             (ends_with(w, "sses") || ends_with(w, "ches") || ends_with(w, "shes") ||
-              ends_with(w, "xes") || ends_with(w, "zes") || ends_with(w, "oes"))) {
-    cut(2);
-  } else if (w.size() > 3 && w.back() == 's' && w[w.size() - 2] != 's' && w[w.size() - 2] != 'u' &&
-             w[w.size() - 2] != 'i') {
-    cut(1);
-  }
-  if (w.size() > 5 && ends_with(w, "ing")) cut(3);
-  if (w.size() > 4 && ends_with(w, "ed")) cut(2);
-  if (w.size() > 3 && w.back() == 'e') cut(1);
-  return w;
-}
 
 // How well a question word names an identifier word: the same stem, or one
 // inside the other (run-together names: "sbcustomer", "superpowers").
@@ -139,11 +42,15 @@ struct Candidate {
   std::string lname, lname_stem;                  // its name in lower case, and that stemmed
   std::vector<std::string> lcolumns;              // its columns' names in lower case
   std::vector<std::string> keys;                  // of those, the ones named like keys (...id)
+  std::vector<std::string> values;  // stems of its enum labels and sampled common values
   double score = 0;
 };
 
-Candidate read(const db::Relation &r) {
-  Candidate c{&r, name_words(r.name), {}, {}, lower(r.name), "", {}, {}, 0};
+// An enum type's labels, by the names a column's type may give it.
+using EnumLabels = std::map<std::string, const std::string *>;
+
+Candidate read(const db::Relation &r, const EnumLabels &enums, const sql::SqlPolicy *policy) {
+  Candidate c{&r, name_words(r.name), {}, {}, lower(r.name), "", {}, {}, {}, 0};
   c.lname_stem = stem(c.lname);
   std::string joined;
   for (const auto &w : c.name) joined += w;
@@ -163,6 +70,18 @@ Candidate read(const db::Relation &r) {
   for (const auto &col : r.columns) comment_words(col.comment);
   std::sort(c.comments.begin(), c.comments.end());
   c.comments.erase(std::unique(c.comments.begin(), c.comments.end()), c.comments.end());
+  // What the data says: enum labels, and common values the operator lets us
+  // sample (never a blocked column's).
+  auto value_words = [&](const std::string &text) {
+    for (const auto &w : question_words(text)) c.values.push_back(stem(w));
+  };
+  for (const auto &col : r.columns) {
+    if (policy != nullptr && policy->blocks_column(r.schema, r.name, col.name)) continue;
+    if (auto e = enums.find(col.type); e != enums.end()) value_words(*e->second);
+    for (const auto &v : col.common_values) value_words(v);
+  }
+  std::sort(c.values.begin(), c.values.end());
+  c.values.erase(std::unique(c.values.begin(), c.values.end()), c.values.end());
   return c;
 }
 
@@ -176,6 +95,7 @@ double score(const Candidate &c, const std::vector<Word> &q) {
     for (const auto &parts : c.columns) col = std::max(col, best_match(w, parts));
     s += col;
     if (std::binary_search(c.comments.begin(), c.comments.end(), w.stem)) s += 0.3;
+    if (std::binary_search(c.values.begin(), c.values.end(), w.stem)) s += 0.5;
   }
   return s;
 }
@@ -240,6 +160,12 @@ std::string render(const db::Relation &r, const db::Catalog &c, const sql::SqlPo
       if (col.type == e.name || col.type == e.schema + "." + e.name)
         out += " (one of: " + e.labels + ")";
     }
+    if (!col.common_values.empty()) {
+      out += " (common values:";
+      for (size_t i = 0; i < col.common_values.size() && i < 10; ++i)
+        out += (i == 0 ? " '" : ", '") + col.common_values[i] + "'";
+      out += col.common_values.size() > 10 ? ", ...)" : ")";
+    }
     if (!col.comment.empty()) out += " -- " + col.comment;
     out += "\n";
   }
@@ -283,7 +209,8 @@ size_t tokens(const std::string &s) { return s.size() / 4 + 1; }
 }  // namespace
 
 std::string schema_context(const db::Catalog &catalog, const std::string &question,
-                           int budget_tokens, const sql::SqlPolicy *policy) {
+                           int budget_tokens, const sql::SqlPolicy *policy,
+                           const std::vector<std::string> &pinned) {
   std::vector<const db::Relation *> rels;
   for (const auto &r : catalog.relations)
     if (r.kind != "sequence" && (policy == nullptr || !policy->blocks_table(r.schema, r.name)))
@@ -297,9 +224,14 @@ std::string schema_context(const db::Catalog &catalog, const std::string &questi
   for (const auto &w : question_words(question)) q.push_back({w, stem(w)});
   std::vector<Candidate> cands;
   cands.reserve(rels.size());
+  EnumLabels enums;
+  for (const auto &e : catalog.enums) {
+    enums[e.name] = &e.labels;
+    enums[e.schema + "." + e.name] = &e.labels;
+  }
   double top = 0;
   for (const auto *r : rels) {
-    cands.push_back(read(*r));
+    cands.push_back(read(*r, enums, policy));
     cands.back().score = score(cands.back(), q);
     top = std::max(top, cands.back().score);
   }
@@ -319,8 +251,18 @@ std::string schema_context(const db::Catalog &catalog, const std::string &questi
   constexpr size_t kMaxDirect = 24;
   const double threshold = std::max(1.0, top * 0.3);
   std::vector<size_t> direct;
+  std::set<size_t> taken;
+  // What the operator's vocabulary points at comes first, whatever the words say.
+  if (!pinned.empty())
+    for (size_t i = 0; i < cands.size(); ++i) {
+      const std::string full = lower(cands[i].rel->schema) + "." + cands[i].lname;
+      if (std::binary_search(pinned.begin(), pinned.end(), full) ||
+          std::binary_search(pinned.begin(), pinned.end(), cands[i].lname))
+        if (direct.size() < kMaxDirect && taken.insert(i).second) direct.push_back(i);
+    }
   for (size_t i : ranked)
-    if (cands[i].score >= threshold && direct.size() < kMaxDirect) direct.push_back(i);
+    if (cands[i].score >= threshold && direct.size() < kMaxDirect && taken.insert(i).second)
+      direct.push_back(i);
   for (size_t i : direct) add(cands[i].rel);
   // What they refer to, and what joins two of them (link tables, declared or
   // named by their ..._id columns), or refers to one of them and is named.

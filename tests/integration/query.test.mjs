@@ -7,8 +7,9 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { tempDir, readClusterEnv, startHttp, post, MODERN_META, modernHeaders, withStdioClient as withClient } from '../e2e/lib.mjs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir, readClusterEnv, startHttp, post, MODERN_META, modernHeaders, withStdioClient as withClient, writeConfig, runToExit } from '../e2e/lib.mjs';
 import { startFakeLlm, lastUserText } from '../e2e/fake-llm.mjs';
 
 const env = readClusterEnv(process.env.PGMCP_CLUSTER_ENV);
@@ -173,6 +174,86 @@ test('cancelling a query call abandons the LLM request in flight: the provider s
   assert.equal(r.isError, undefined, text(r));
   assert.equal(r.structuredContent.sql, GOOD);
 }));
+
+// The operator's vocabulary: a word no schema defines ("VIP revenue") and an
+// example question with its SQL reach the model, and every example must pass
+// the database's policy before pg-mcp starts.
+const vocabularyFile = (vocabulary) => {
+  const file = join(tempDir(), `vocabulary-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(vocabulary));
+  return file;
+};
+const VOCABULARY = {
+  terms: [{ term: 'VIP revenue', also: ['VR'], means: 'the total of orders placed by customers whose vip flag is true', tables: ['shop.orders'], columns: ['shop.customers.vip'] }],
+  examples: [
+    { question: 'How many VIP customers are there?', sql: 'SELECT count(*) FROM shop.customers WHERE vip' },
+    { question: 'Which products are books?', sql: "SELECT name FROM shop.products WHERE category = 'books'" },
+  ],
+};
+
+test('vocabulary: the terms a question uses and the closest example reach the prompt', async () => withClient(
+  demo + openai() + `[tools]\nquery.vocabulary_file = ${vocabularyFile(VOCABULARY)}\n`, async (c) => {
+    fake.script = [json(GOOD)];
+    const r = await ask(c, { question: 'What is our VR from VIP customers this year?' });
+    assert.equal(r.isError, undefined, text(r));
+    const prompt = lastUserText(fake.requests[0]);
+    assert.match(prompt, /Terms \(the operator's definitions\):\n- VIP revenue \(also: VR\): the total of orders placed by customers whose vip flag is true \[see shop\.orders, shop\.customers\.vip\]/);
+    assert.match(prompt, /Question: How many VIP customers are there\?\nSQL: SELECT count\(\*\) FROM shop\.customers WHERE vip/);
+    assert.doesNotMatch(prompt, /products are books/, 'an example that shares no word with the question stays out');
+    fake.reset();
+    fake.script = [json(GOOD)];
+    await ask(c, { question: 'How many products are there?' });
+    assert.doesNotMatch(lastUserText(fake.requests[0]), /Terms \(the operator's/, 'no term used, no terms shown');
+  }));
+
+test('vocabulary: an example the policy refuses, or that PostgreSQL cannot run, stops pg-mcp from starting, saying which and why', async () => {
+  const cases = [
+    [{ question: 'Delete the old orders', sql: "DELETE FROM shop.orders WHERE placed_at < now() - interval '1 year'" }, /examples\[0\] \("Delete the old orders"\) on database 'demo': the policy refuses its SQL: DELETE is not allowed.*\(rule read_only\)/],
+    [{ question: 'What are the customers\' emails?', sql: 'SELECT email FROM shop.customers' }, /examples\[0\] .* on database 'demo': the policy refuses its SQL: blocked column customers\.email \(rule blocked_columns\)/],
+    [{ question: 'Names?', sql: 'SELECT nme FROM shop.customers' }, /examples\[0\] .* PostgreSQL rejects its SQL: .*42703/],
+    [{ question: 'Other?', sql: 'SELECT 1', database: 'nowhere' }, /examples\[0\]\.database: 'nowhere' names no \[database\.nowhere\] section/],
+  ];
+  for (const [example, expected] of cases) {
+    const file = vocabularyFile({ examples: [example] });
+    const config = writeConfig(demo + 'blocked_columns = shop.customers.email\n' + openai() + `[tools]\nquery.vocabulary_file = ${file}\n`);
+    const r = await runToExit(['--config', config]);
+    assert.notEqual(r.code, 0, r.stderr);
+    assert.match(r.stderr, expected);
+    assert.match(r.stderr, new RegExp(file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
+  }
+  const bad = writeConfig(demo + openai() + `[tools]\nquery.vocabulary_file = ${vocabularyFile({ terms: [{ term: 'x' }] })}\n`);
+  const r = await runToExit(['--config', bad]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /terms\[0\]\.means: is required/);
+});
+
+test('sample_values: common values of few-valued text columns reach the model from pg_stats, never a blocked column\'s', async () => {
+  admin('ANALYZE shop.customers');
+  const countries = admin("SELECT string_agg(DISTINCT country, ',') FROM shop.customers").split(',');
+  await withClient(demo + 'sample_values = true\n' + openai(), async (c) => {
+    fake.reset();
+    fake.script = [json(GOOD)];
+    await ask(c, { question: 'How many customers per country?' });
+    const line = lastUserText(fake.requests[0]).split('\n').find((l) => l.trim().startsWith('country '));
+    assert.match(line, /\(common values: '/, line);
+    for (const name of countries.slice(0, 3)) assert.ok(line.includes(`'${name}'`), `${name} in ${line}`);
+  });
+  await withClient(demo + 'sample_values = true\nblocked_columns = shop.customers.country\n' + openai(), async (c) => {
+    fake.reset();
+    fake.script = [json(GOOD)];
+    await ask(c, { question: 'How many customers per country?' });
+    const prompt = lastUserText(fake.requests[0]);
+    assert.match(prompt, /category text not null \(common values: /, 'other columns keep theirs');
+    assert.doesNotMatch(prompt, /\n\s+country /);
+    for (const name of countries) assert.ok(!prompt.includes(`'${name}'`), name);
+  });
+  await withClient(demo + openai(), async (c) => {  // off by default
+    fake.reset();
+    fake.script = [json(GOOD)];
+    await ask(c, { question: 'How many customers per country?' });
+    assert.doesNotMatch(lastUserText(fake.requests[0]), /common values/);
+  });
+});
 
 test('the circuit opens after breaker_failures, fails fast, and closes after breaker_reset_s', async () => withClient(
   demo + openai('max_retries = 0\nbreaker_failures = 2\nbreaker_reset_s = 1\n'), async (c) => {

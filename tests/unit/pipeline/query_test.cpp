@@ -179,3 +179,38 @@ TEST(SchemaContext, BlockedTablesAndColumnsAreNotShownToTheModel) {
   EXPECT_EQ(shown.find("secrets"), std::string::npos) << shown;
   EXPECT_NE(schema_context(c, "users", 100000).find("password"), std::string::npos);
 }
+
+// Enum labels and sampled common values point at their tables; a blocked
+// column's values never do, and are never shown.
+TEST(SchemaContext, EnumLabelsAndCommonValuesLinkButNotABlockedColumns) {
+  pgmcp::db::Catalog c;
+  for (int i = 0; i < 200; ++i)
+    c.add(plain("aaa", "filler_" + std::to_string(i), {"id", "alpha", "beta", "gamma"}));
+  auto sites = plain("ops", "sites", {"id", "town"});
+  sites.columns[1].common_values = {"Lyon", "Paris", "Marseille"};
+  c.add(sites);
+  auto staff = plain("hr", "staff", {"id", "secret_code"});
+  staff.columns[1].common_values = {"walrus"};
+  c.add(staff);
+  auto tickets = plain("ops", "tickets", {"id", "state"});
+  tickets.columns[1].type = "ops.ticket_state";
+  c.add(tickets);
+  c.enums.push_back({"ops", "ticket_state", "open,escalated,closed", ""});
+  auto shown = [](const std::string &context, const std::string &rel) {
+    return context.find(rel + "\n") != std::string::npos;
+  };
+  std::string lyon = schema_context(c, "How much was spent in Lyon?", 400);
+  EXPECT_TRUE(shown(lyon, "ops.sites")) << lyon;
+  EXPECT_NE(lyon.find("town text (common values: 'Lyon', 'Paris', 'Marseille')"), std::string::npos)
+      << lyon;
+  std::string esc = schema_context(c, "List the escalated ones", 400);
+  EXPECT_TRUE(shown(esc, "ops.tickets")) << esc;
+  pgmcp::sql::PolicyOptions o;
+  o.blocked_columns = {"hr.staff.secret_code"};
+  pgmcp::sql::SqlPolicy policy(o, "d");
+  std::string walrus = schema_context(c, "Who is the walrus?", 400);
+  EXPECT_TRUE(shown(walrus, "hr.staff")) << "without the block, the value links";
+  std::string blocked = schema_context(c, "Who is the walrus?", 400, &policy);
+  EXPECT_FALSE(shown(blocked, "hr.staff")) << blocked;
+  EXPECT_EQ(blocked.find("walrus"), std::string::npos);
+}
