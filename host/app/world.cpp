@@ -23,8 +23,10 @@ std::shared_ptr<World> build_world(config::Settings s, const Shared &shared) {
     auto problems = pipeline::check_examples(*s.query.vocabulary, *w->databases);
     if (!problems.empty()) throw config::ConfigError(std::move(problems));
   }
-  if (shared.metrics)
+  if (shared.metrics) {
     for (const auto &l : s.llms) shared.metrics->declare_llm(l.name);
+    for (const auto &r : s.rate_limiters) shared.metrics->declare_rate_limiter(r.section());
+  }
   w->registry = std::make_shared<mcp::Registry>();
   w->registry->add_tool(tools::list_databases_tool(s));
   tools::add_database_tools(*w->registry, w->databases);

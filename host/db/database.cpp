@@ -315,6 +315,7 @@ void Database::admit(core::RequestContext *ctx) {
   if (ctx != nullptr && !ctx->subject().empty()) key += "|" + ctx->subject();
   plugins::Admission a =
       limiter_->acquire(key, 1, std::chrono::milliseconds(options_.rate_limit_wait_ms));
+  if (metrics_ != nullptr) metrics_->rate_limit(limiter_->name(), a.outcome());
   if (!a.error.empty())
     throw DbError(PGMCP_ERR_INTERNAL, "rate limiter '" + limiter_->name() + "' failed: " + a.error);
   if (!a.granted) {

@@ -64,6 +64,13 @@ struct Metrics::Impl {
           .Name("pg_mcp_http_dropped_total")
           .Help("HTTP connections refused or cut to protect the server, by reason")
           .Register(*registry);
+  prometheus::Family<prometheus::Counter> &limiter_decisions =
+      prometheus::BuildCounter()
+          .Name("pg_mcp_rate_limiter_decisions_total")
+          .Help(
+              "Rate limiter decisions by limiter and outcome (granted, refused, unenforced: "
+              "granted while the limiter's store was unreachable, failed)")
+          .Register(*registry);
 };
 
 namespace {
@@ -154,6 +161,15 @@ void Metrics::llm_tokens(const std::string &llm, std::uint64_t prompt, std::uint
 
 void Metrics::query_attempts(int attempts) {
   impl_->query_attempts.Add({}, attempt_buckets()).Observe(attempts);
+}
+
+void Metrics::declare_rate_limiter(const std::string &limiter) {
+  for (const char *outcome : {"granted", "refused", "unenforced", "failed"})
+    impl_->limiter_decisions.Add({{"limiter", limiter}, {"outcome", outcome}});
+}
+
+void Metrics::rate_limit(const std::string &limiter, const std::string &outcome) {
+  impl_->limiter_decisions.Add({{"limiter", limiter}, {"outcome", outcome}}).Increment();
 }
 
 void Metrics::http_dropped(const std::string &reason) {

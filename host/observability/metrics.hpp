@@ -55,6 +55,12 @@ class Metrics {
   // pg_mcp_query_attempts: SQL generations one query tool call took.
   void query_attempts(int attempts);
 
+  // pg_mcp_rate_limiter_decisions_total{limiter,outcome}: granted, refused,
+  // unenforced (granted while the limiter's shared store was unreachable and
+  // its configuration let calls through) or failed. Declared at zero first.
+  void declare_rate_limiter(const std::string &limiter);
+  void rate_limit(const std::string &limiter, const std::string &outcome);
+
   // pg_mcp_http_dropped_total{reason}: connections the HTTP transport refused
   // or cut to protect itself (max_connections, max_connections_per_client,
   // busy, header_timeout, body_timeout, write_timeout, header_too_large).

@@ -132,6 +132,7 @@ Admission to_admission(pgmcp_status status, const pgmcp_ratelimit_result &r,
   a.granted = status == PGMCP_OK;
   a.waited = std::chrono::microseconds(r.waited_us);
   a.retry_after = std::chrono::microseconds(r.retry_after_us);
+  a.unenforced = a.granted && (r.flags & PGMCP_RATELIMIT_UNENFORCED) != 0;
   if (status != PGMCP_OK && status != PGMCP_ERR_RATE_LIMITED) {
     a.error = err.message.empty() ? "rate limiter failed (status " + std::to_string(status) + ")"
                                   : err.message;

@@ -53,6 +53,12 @@ struct Admission {
   std::chrono::microseconds waited{0};
   std::chrono::microseconds retry_after{0};
   std::string error;  // set when the limiter itself failed (not a mere refusal)
+  // Granted without the limit being checked (PGMCP_RATELIMIT_UNENFORCED).
+  bool unenforced = false;
+  // For pg_mcp_rate_limiter_decisions_total: granted, refused, unenforced, failed.
+  const char *outcome() const {
+    return !error.empty() ? "failed" : !granted ? "refused" : unenforced ? "unenforced" : "granted";
+  }
 };
 
 class RateLimiter {

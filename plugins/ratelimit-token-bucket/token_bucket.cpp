@@ -7,34 +7,6 @@
 
 namespace pgmcp::token_bucket {
 
-double parse_rate(std::string_view text) {
-  auto bad = [&] {
-    return std::invalid_argument("'" + std::string(text) +
-                                 "' is not a rate: write N/s, N/min or N/h (e.g. 10/min)");
-  };
-  auto slash = text.find('/');
-  if (slash == std::string_view::npos) throw bad();
-  std::string count(text.substr(0, slash));
-  std::string_view unit = text.substr(slash + 1);
-  while (!count.empty() && count.back() == ' ') count.pop_back();
-  while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
-  char *end = nullptr;
-  double n = std::strtod(count.c_str(), &end);
-  if (count.empty() || end == count.c_str() || *end != '\0' || !std::isfinite(n) || n <= 0) {
-    throw bad();
-  }
-  double seconds = 0;
-  if (unit == "s" || unit == "sec" || unit == "second")
-    seconds = 1;
-  else if (unit == "min" || unit == "minute")
-    seconds = 60;
-  else if (unit == "h" || unit == "hour")
-    seconds = 3600;
-  else
-    throw bad();
-  return n / seconds;
-}
-
 TokenBuckets::TokenBuckets(Settings settings, Now now) : settings_(settings), now_(std::move(now)) {
   if (!(settings_.rate_per_second > 0) || !(settings_.burst >= 1)) {
     throw std::invalid_argument("token bucket needs rate > 0 and burst >= 1");

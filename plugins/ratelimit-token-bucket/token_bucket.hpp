@@ -13,6 +13,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "pgmcp/cpp/ratelimit.hpp"
+
 namespace pgmcp::token_bucket {
 
 using Clock = std::chrono::steady_clock;
@@ -23,9 +25,8 @@ struct Settings {
   std::size_t max_keys = 100000;  // buckets kept before idle ones are dropped
 };
 
-// "10/min" -> 10/60 per second. Units: s, sec, second, min, minute, h, hour.
-// Throws std::invalid_argument.
-double parse_rate(std::string_view text);
+// "10/min" -> 10/60 per second (the SDK's, shared by every limiter).
+using sdk::parse_rate;
 
 struct Decision {
   bool granted = false;

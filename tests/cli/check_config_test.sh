@@ -46,7 +46,7 @@ plugin = leaky-bucket
 rate = 10/min
 INI
 run missing-plugin -- "$pgmcp" --check-config --config "$work/noplugin.ini"
-expect_rc 1; expect_err "[rate_limiter.default]: plugin 'leaky-bucket' is not loaded (loaded: anthropic, fixed-window, openai, postgres, sampling, token-bucket"
+expect_rc 1; expect_err "[rate_limiter.default]: plugin 'leaky-bucket' is not loaded (loaded: anthropic, fixed-window, openai, postgres, redis, sampling, token-bucket"
 
 cat >"$work/bad.json" <<'JSON'
 {"server": {"transport": "stdio",}}

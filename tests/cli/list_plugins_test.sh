@@ -9,9 +9,10 @@ cases=$3
 
 run list -- "$pgmcp" --list-plugins --config "$src/conf/pg-mcp.ini"
 expect_rc 0
-expect_out "token-bucket         rate limiter     1.0.0      1.2"
-expect_out "fixed-window         rate limiter     1.0.0      1.2"
-expect_out "postgres             database driver  1.0.0      1.2"
+expect_out "token-bucket         rate limiter     1.0.0      1.3"
+expect_out "fixed-window         rate limiter     1.0.0      1.3"
+expect_out "postgres             database driver  1.0.0      1.3"
+expect_out "redis                rate limiter     1.0.0      1.3"
 
 cat >"$work/bad.ini" <<INI
 [server]

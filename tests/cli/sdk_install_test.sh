@@ -39,7 +39,7 @@ moved="$work/moved"
 mv "$prefix" "$moved"
 run list -- "$moved/bin/pg-mcp" --list-plugins
 expect_rc 0
-expect_out "fixed-window         rate limiter     1.0.0      1.2   $moved/lib/pg-mcp/plugins/fixed-window.so"
+expect_out "fixed-window         rate limiter     1.0.0      1.3   $moved/lib/pg-mcp/plugins/fixed-window.so"
 expect_out "token-bucket"
 
 cat >"$work/uses-example.ini" <<'INI'

@@ -32,7 +32,7 @@ extern "C" {
 /* ABI version. A minor change only appends fields or capabilities; a major
  * change may break anything and the host refuses plugins of another major. */
 #define PGMCP_ABI_MAJOR 1
-#define PGMCP_ABI_MINOR 2
+#define PGMCP_ABI_MINOR 3
 
 #if defined(_WIN32)
 #define PGMCP_EXPORT __declspec(dllexport)

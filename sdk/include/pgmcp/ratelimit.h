@@ -24,7 +24,15 @@ typedef struct pgmcp_ratelimit_result {
   /* Refused (PGMCP_ERR_RATE_LIMITED): the earliest time from now at which the
    * same request could be granted, as far as the limiter knows; 0 if unknown. */
   uint64_t retry_after_us;
+  /* Since ABI 1.3 (written only when struct_size covers it): PGMCP_RATELIMIT_*
+   * bits saying how the decision was made. */
+  uint32_t flags;
 } pgmcp_ratelimit_result;
+
+/* Granted without the limit being checked: the limiter's shared store could
+ * not be reached and its configuration lets calls through meanwhile. The host
+ * counts these (pg_mcp_rate_limiter_decisions_total{outcome="unenforced"}). */
+#define PGMCP_RATELIMIT_UNENFORCED 1u
 
 typedef struct pgmcp_ratelimit_v1 {
   uint32_t struct_size;

@@ -6,7 +6,11 @@
 #include "pgmcp/ratelimit.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 namespace pgmcp::sdk {
@@ -15,7 +19,39 @@ struct Grant {
   bool granted = false;
   std::chrono::microseconds waited{0};       // granted: how long it waited
   std::chrono::microseconds retry_after{0};  // refused: earliest retry, 0 if unknown
+  // Granted without checking the limit: its store is unreachable and the
+  // configuration lets calls through (PGMCP_RATELIMIT_UNENFORCED).
+  bool unenforced = false;
 };
+
+// "10/min" -> 10/60 per second; units s, sec, second, min, minute, h, hour.
+// Throws std::invalid_argument saying how to write a rate.
+inline double parse_rate(std::string_view text) {
+  auto bad = [&] {
+    return std::invalid_argument("'" + std::string(text) +
+                                 "' is not a rate: write N/s, N/min or N/h (e.g. 10/min)");
+  };
+  auto slash = text.find('/');
+  if (slash == std::string_view::npos) throw bad();
+  std::string count(text.substr(0, slash));
+  std::string_view unit = text.substr(slash + 1);
+  while (!count.empty() && count.back() == ' ') count.pop_back();
+  while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+  char *end = nullptr;
+  double n = std::strtod(count.c_str(), &end);
+  if (count.empty() || end == count.c_str() || *end != '\0' || !std::isfinite(n) || n <= 0)
+    throw bad();
+  double seconds = 0;
+  if (unit == "s" || unit == "sec" || unit == "second")
+    seconds = 1;
+  else if (unit == "min" || unit == "minute")
+    seconds = 60;
+  else if (unit == "h" || unit == "hour")
+    seconds = 3600;
+  else
+    throw bad();
+  return n / seconds;
+}
 
 // Implement this; the constructor takes a `const Config &` and throws Error on
 // bad config. Both methods may be called concurrently from many threads.
@@ -47,6 +83,8 @@ struct RateLimiterCapability {
         r->waited_us = static_cast<std::uint64_t>(g.waited.count());
       if (PGMCP_HAS_FIELD(pgmcp_ratelimit_result, r->struct_size, retry_after_us))
         r->retry_after_us = static_cast<std::uint64_t>(g.retry_after.count());
+      if (PGMCP_HAS_FIELD(pgmcp_ratelimit_result, r->struct_size, flags))
+        r->flags = g.unenforced ? PGMCP_RATELIMIT_UNENFORCED : 0u;
     }
     if (g.granted) return PGMCP_OK;
     return PGMCP_ERR_RATE_LIMITED;
