@@ -1,6 +1,7 @@
 #include "app/world.hpp"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -18,7 +19,20 @@ std::shared_ptr<World> build_world(config::Settings s, const Shared &shared) {
   auto w = std::make_shared<World>();
   w->scheduler = shared.scheduler;
   w->instances = plugins::create_instances(s, *shared.plugins);
-  w->databases = open_databases(s, w->instances, shared.metrics.get());
+  std::vector<std::function<void()>> warm;
+  w->databases = open_databases(s, w->instances, shared.metrics.get(), &warm);
+  // Start-up answers before the databases do: each is warmed in the
+  // background (all at once, so one that hangs delays no other).
+  w->warming = std::thread([warm = std::move(warm)] {
+    std::vector<std::thread> each;
+    for (const auto &fn : warm)
+      each.emplace_back([&fn] {
+        // Background work yields the CPU to the requests (per-thread nice).
+        setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+        fn();
+      });
+    for (auto &t : each) t.join();
+  });
   if (s.query.vocabulary) {
     auto problems = pipeline::check_examples(*s.query.vocabulary, *w->databases);
     if (!problems.empty()) throw config::ConfigError(std::move(problems));
@@ -106,7 +120,8 @@ void report_privileges(db::Database &db, db::SchemaCache &cache, const sql::SqlP
 // and keeps reporting its error on use; the others serve regardless.
 std::shared_ptr<pipeline::Databases> open_databases(const config::Settings &s,
                                                     plugins::Instances &instances,
-                                                    observability::Metrics *metrics) {
+                                                    observability::Metrics *metrics,
+                                                    std::vector<std::function<void()>> *later) {
   auto dbs = std::make_shared<pipeline::Databases>();
   for (const auto &spec : s.databases) {
     std::shared_ptr<plugins::RateLimiter> limiter;
@@ -115,22 +130,34 @@ std::shared_ptr<pipeline::Databases> open_databases(const config::Settings &s,
         std::make_shared<db::Database>(spec, instances.databases.at(spec.name), limiter, metrics);
     auto cache = std::make_shared<db::SchemaCache>(*db);
     if (metrics != nullptr) metrics->declare_database(spec.name, sql::rule_names());
-    bool up = true;
-    if (auto error = db->warm_up()) {
-      up = false;
-      log::warning("db",
-                   *error + " (pg-mcp serves the other databases and retries this one on use)");
-    } else if (spec.database.schema_at_startup) {
-      try {
-        cache->get();
-      } catch (const db::DbError &e) {
-        log::warning("db", "database '" + spec.name + "': loading the schema failed: " + e.what());
-      }
-    }
     auto policy = std::make_shared<sql::SqlPolicy>(sql::policy_options(spec.database),
                                                    spec.name);  // validated with the config
-    if (up) report_privileges(*db, *cache, *policy);
     dbs->entries.push_back({db, cache, policy});
+    auto warm = [db, cache, policy, name = spec.name, schema = spec.database.schema_at_startup] {
+      if (auto error = db->warm_up()) {
+        log::warning("db",
+                     *error + " (pg-mcp serves the other databases and retries this one on use)");
+        return;
+      }
+      std::string loaded;
+      if (schema) {
+        try {
+          auto catalog = cache->get();
+          char ms[32];
+          std::snprintf(ms, sizeof ms, "%.0f", catalog->load_ms);
+          loaded = "; schema of " + std::to_string(catalog->relations.size()) +
+                   " relations loaded in " + ms + " ms";
+        } catch (const db::DbError &e) {
+          log::warning("db", "database '" + name + "': loading the schema failed: " + e.what());
+        }
+      }
+      report_privileges(*db, *cache, *policy);
+      log::info("db", "database '" + name + "' is ready" + loaded);
+    };
+    if (later != nullptr)
+      later->push_back(std::move(warm));
+    else
+      warm();
   }
   return dbs;
 }

@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "config/settings.hpp"
@@ -42,6 +44,12 @@ struct World {
   std::shared_ptr<mcp::Registry> registry;
   std::shared_ptr<core::Scheduler> scheduler;  // outlives the watcher
   std::unique_ptr<db::SchemaWatcher> watcher;  // last: stopped first
+  // Connects to each database, loads its schema and reports its roles'
+  // privileges, after start-up has answered: joined when the world goes.
+  std::thread warming;
+  ~World() {
+    if (warming.joinable()) warming.join();
+  }
 };
 
 // The current world, and the databases of replaced ones still in use (a
@@ -77,9 +85,12 @@ void watch_schemas(World &w, const std::shared_ptr<mcp::McpServer> &server);
 
 // One Database per [database.NAME]. A database that is down now is logged
 // and keeps reporting its error on use; the others serve regardless.
-std::shared_ptr<pipeline::Databases> open_databases(const config::Settings &s,
-                                                    plugins::Instances &instances,
-                                                    observability::Metrics *metrics);
+// Connecting, loading a schema (schema_load = startup) and reporting the
+// roles' privileges run now, or, given `later`, are left there to run in the
+// background.
+std::shared_ptr<pipeline::Databases> open_databases(
+    const config::Settings &s, plugins::Instances &instances, observability::Metrics *metrics,
+    std::vector<std::function<void()>> *later = nullptr);
 // Says loudly what the roles behind a database may do beyond the policy.
 void report_privileges(db::Database &db, db::SchemaCache &cache, const sql::SqlPolicy &policy);
 

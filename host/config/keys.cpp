@@ -343,7 +343,8 @@ Table make_table() {
       "database", "schema_load",
       choice(DATABASE(schema_at_startup), "a schema_load mode",
              std::vector<std::pair<std::string, bool>>{{"lazy", false}, {"startup", true}}),
-      "Load the schema at first use, or at start.");
+      "startup: load the schema in the background right after start, so that the first call "
+      "finds it; lazy: at first use.");
   t.add_instance("database", "sample_values", flag(DATABASE(sample_values)),
                  "Let the query tool find tables by, and show its model, the most common values "
                  "of text columns with at most 50 distinct values, from PostgreSQL's statistics "

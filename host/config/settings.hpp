@@ -57,7 +57,7 @@ struct DatabaseOptions {
   std::vector<std::string> blocked_tables, blocked_columns, blocked_functions, allowed_functions,
       allowed_tables, allowed_columns;
   int schema_ttl_s = 300;
-  bool schema_at_startup = false;
+  bool schema_at_startup = true;
   // The query tool's linking and prompt may use the most common values of
   // text columns with few distinct values, from PostgreSQL's statistics.
   bool sample_values = false;

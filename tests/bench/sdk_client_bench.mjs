@@ -5,7 +5,7 @@
 // reads, and where the client's time goes for pg-mcp.
 //   PGMCP_BIN=... node sdk_client_bench.mjs DSN SQL [calls]
 import { createRequire } from 'node:module';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StdioClientTransport } from '../e2e/lib.mjs';
@@ -27,6 +27,13 @@ const servers = [
 
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 const ms = (x) => x.toFixed(2);
+
+// The server process's own CPU time and minor page faults so far (/proc).
+function serverCost(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const tick = 10;  // ms per clock tick (USER_HZ = 100)
+  return { faults: Number(fields[7]), cpuMs: (Number(fields[11]) + Number(fields[12])) * tick, sysMs: Number(fields[12]) * tick };
+}
 
 async function connect(server, listTools) {
   const client = new Client({ name: 'bench', version: '1' });
@@ -63,11 +70,14 @@ let pgmcpDetail;
 for (const server of servers) {
   const { client, transport } = await connect(server, true);
   await timeCalls(client, server, 20);  // warm up
+  const before = serverCost(transport.pid);
   const times = await timeCalls(client, server, calls);
+  const after = serverCost(transport.pid);
   const { raw, result } = await rawAnswer(client, transport, server);
   const rowCount = result.structuredContent?.row_count ?? JSON.parse(result.content[0].text).length;
   const textTokens = encode(result.content[0].text).length;
-  rows.push({ name: server.name, p50: pct(times, 0.5), p90: pct(times, 0.9), bytes: raw.length, tokensPerRow: textTokens / rowCount, rowCount });
+  rows.push({ name: server.name, p50: pct(times, 0.5), p90: pct(times, 0.9), bytes: raw.length, tokensPerRow: textTokens / rowCount, rowCount,
+    cpu: (after.cpuMs - before.cpuMs) / calls, sys: (after.sysMs - before.sysMs) / calls, faults: (after.faults - before.faults) / calls });
   if (server.tool === 'execute_sql') pgmcpDetail = { raw, result, rowCount };
   await client.close();
 }
@@ -88,8 +98,8 @@ for (let i = 0; i < 50; i++) { const t = process.hrtime.bigint(); JSON.parse(bef
 const jsonTokensPerRow = encode(JSON.stringify(s.rows)).length / pgmcpDetail.rowCount;
 
 console.log(`\nOne ${pgmcpDetail.rowCount}-row query through the official SDK client over stdio, ${calls} calls each, same run`);
-console.log(`${'server'.padEnd(30)} ${'p50 ms'.padStart(8)} ${'p90 ms'.padStart(8)} ${'message KB'.padStart(11)} ${'text tokens/row'.padStart(16)}`);
-for (const r of rows) console.log(`${r.name.padEnd(30)} ${ms(r.p50).padStart(8)} ${ms(r.p90).padStart(8)} ${(r.bytes / 1024).toFixed(1).padStart(11)} ${r.tokensPerRow.toFixed(1).padStart(16)}`);
+console.log(`${'server'.padEnd(30)} ${'p50 ms'.padStart(8)} ${'p90 ms'.padStart(8)} ${'message KB'.padStart(11)} ${'text tokens/row'.padStart(16)} ${'CPU ms/call'.padStart(12)} ${'of it sys'.padStart(10)} ${'faults/call'.padStart(12)}`);
+for (const r of rows) console.log(`${r.name.padEnd(30)} ${ms(r.p50).padStart(8)} ${ms(r.p90).padStart(8)} ${(r.bytes / 1024).toFixed(1).padStart(11)} ${r.tokensPerRow.toFixed(1).padStart(16)} ${r.cpu.toFixed(2).padStart(12)} ${r.sys.toFixed(2).padStart(10)} ${r.faults.toFixed(0).padStart(12)}`);
 console.log(`pg-mcp / reference, p50: ${(rows[0].p50 / rows[1].p50).toFixed(2)}x`);
 console.log(`pg-mcp without tools/list (no output-schema check): p50 ${ms(pct(unvalidated, 0.5))} ms`);
 console.log(`JSON.parse of pg-mcp's message: ${ms(pct(parse, 0.5))} ms; of the same answer with the JSON text block (before): ${ms(pct(parseBefore, 0.5))} ms, ${(before.length / 1024).toFixed(1)} KB`);

@@ -24,6 +24,12 @@ const section = (login, extra = '') =>
 const call = (c, sql) => c.callTool({ name: 'execute_sql', arguments: { sql } });
 const text = (r) => r.content[0].text;
 const ROLE = 'pgmcp_corpus_reader';
+// Polls until cond() holds (at most 10 s); fails the test if it never does.
+async function waitFor(cond) {
+  for (const end = Date.now() + 10000; Date.now() < end; await new Promise((r) => setTimeout(r, 20)))
+    if (cond()) return;
+  assert.fail('the condition never held within 10 s');
+}
 
 function pgmcp(args, ini) {
   return spawnSync(PGMCP, ['--config', writeConfig(ini), ...args], { encoding: 'utf8', timeout: 60000 });
@@ -144,6 +150,8 @@ test('a superuser login, or a role that can read blocked columns, is warned abou
   assert.doesNotMatch(confined.stderr, /can read \d+ object/);
   assert.match(confined.stderr, /is a superuser/);  // the login still is
   await withClient(section(superDsn), async (c) => {
+    // said once the database is reached, in the background after start-up
+    await waitFor(() => /database 'corpus' is ready/.test(c.stderr()));
     assert.match(c.stderr(), /\[security\] database 'corpus': the login role 'postgres' is a superuser/);
   });
 });
@@ -205,6 +213,8 @@ test('a frozen backend yields an error within statement_timeout plus a grace; ot
   const other = env.PGMCP_PG_DSN;  // demo, on its own pool
   const ini = `${section(readerDsn, 'pool_max = 1\nstatement_timeout_ms = 1000\n')}\n[database.demo]\nplugin = postgres\ndsn = ${other}\n`;
   await withClient(ini, async (c) => {
+    // the one connection must not be frozen under the start-up's background work
+    await waitFor(() => /database 'corpus' is ready/.test(c.stderr()));
     const pid = (await c.callTool({ name: 'execute_sql', arguments: { database: 'corpus', sql: 'SELECT pg_backend_pid() AS pid' } })).structuredContent.rows[0][0];
     process.kill(pid, 'SIGSTOP');
     try {

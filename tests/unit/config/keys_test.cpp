@@ -31,7 +31,7 @@ TEST(Keys, DefaultsAreTheCodesDefaults) {
   EXPECT_EQ(default_of(*find_key("http", "max_connections", false)),
             std::to_string(s.http_max_connections));
   EXPECT_EQ(default_of(*find_key("database", "row_guard", true)), "true");
-  EXPECT_EQ(default_of(*find_key("database", "schema_load", true)), "lazy");
+  EXPECT_EQ(default_of(*find_key("database", "schema_load", true)), "startup");
   EXPECT_EQ(default_of(*find_key("observability", "listen", false)), "127.0.0.1:9090");
   EXPECT_EQ(default_of(*find_key("llm", "max_retries", true)),
             std::to_string(spec.llm.max_retries));
