@@ -17,18 +17,7 @@ namespace {
 // "cost of goods sold").
 std::vector<std::string> stems(const std::string &text) {
   std::vector<std::string> out;
-  std::string w;
-  auto flush = [&] {
-    if (!w.empty()) out.push_back(stem(w));
-    w.clear();
-  };
-  for (char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) != 0)
-      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    else
-      flush();
-  }
-  flush();
+  each_word(text, [&](const std::string &w) { out.push_back(stem(w)); });
   return out;
 }
 

@@ -12,6 +12,19 @@ std::string lower(std::string s) {
   return s;
 }
 
+void each_word(const std::string &text, const std::function<void(const std::string &)> &fn) {
+  std::string w;
+  for (char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
+      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!w.empty()) {
+      fn(w);
+      w.clear();
+    }
+  }
+  if (!w.empty()) fn(w);
+}
+
 bool ends_with(const std::string &s, const std::string &tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
@@ -31,22 +44,13 @@ std::vector<std::string> question_words(const std::string &text) {
       "calculate", "indicate", "value", "values", "least",   "highest",    "lowest", "times",
       "people"};
   std::vector<std::string> out;
-  std::string w;
-  auto flush = [&] {
-    bool number = !w.empty() && std::all_of(w.begin(), w.end(),
-                                            [](unsigned char c) { return std::isdigit(c) != 0; });
+  each_word(text, [&](const std::string &w) {
+    bool number =
+        std::all_of(w.begin(), w.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
     if (w.size() >= 2 && !number && stop.count(w) == 0 &&
         std::find(out.begin(), out.end(), w) == out.end())
       out.push_back(w);
-    w.clear();
-  };
-  for (char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) != 0)
-      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    else
-      flush();
-  }
-  flush();
+  });
   return out;
 }
 

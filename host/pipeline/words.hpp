@@ -3,6 +3,7 @@
 // that read plurals and simple endings alike.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,9 @@ namespace pgmcp::pipeline {
 
 std::string lower(std::string s);
 bool ends_with(const std::string &s, const std::string &tail);
+
+// Calls fn(word) for each run of letters and digits in text, in lower case.
+void each_word(const std::string &text, const std::function<void(const std::string &)> &fn);
 
 // The question's words: letters and digits, lower case, without the words
 // every question has and without bare numbers; each once.
