@@ -168,8 +168,6 @@ class RedisLimiter final : public pgmcp::sdk::RateLimiter {
     where_ = "Redis at " + s_.host + ":" + std::to_string(s_.port);
   }
 
-  ~RedisLimiter() override = default;
-
   Grant try_acquire(std::string_view key, std::uint32_t cost) override {
     return decide(key, cost, std::chrono::milliseconds(0));
   }
