@@ -5,7 +5,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { readClusterEnv, startHttp, post, MODERN_META, modernHeaders, writeConfig, runToExit } from '../e2e/lib.mjs';
+import { readClusterEnv, startHttp, post, MODERN_META, modernHeaders, writeConfig, runToExit, tempDir } from '../e2e/lib.mjs';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const env = readClusterEnv(process.env.PGMCP_CLUSTER_ENV);
 const dsn = env.PGMCP_PG_DSN;
@@ -48,6 +50,13 @@ const metric = async (s, series) => {
   return m ? Number(m[1]) : NaN;
 };
 
+// Polls until cond() holds (at most 10 s).
+async function waitFor(cond) {
+  for (const end = Date.now() + 10000; Date.now() < end; await new Promise((r) => setTimeout(r, 20)))
+    if (cond()) return;
+  assert.fail('the condition never held within 10 s');
+}
+
 let redis;
 before(async () => { redis = await startRedis(await freePort()); });
 after(async () => { await redis?.stop(); });
@@ -58,21 +67,25 @@ test('redis: one limit for two instances: granted calls match burst + rate x tim
   const a = await startHttp(database + limiter(redis.port, extra));
   const b = await startHttp(database + limiter(redis.port, extra));
   try {
+    // both connected to the database (in the background after start-up) before the clock starts
+    await waitFor(() => /database 'demo' is ready/.test(a.stderr()) && /database 'demo' is ready/.test(b.stderr()));
     const counts = { ok: 0, limited: 0 };
     const other = [];
     const start = Date.now();
     const until = start + 3000;
-    let last = start;
+    let first = 0, last = start;
     // 8 clients, half on each instance, as fast as they are answered
     await Promise.all([...Array(8).keys()].map(async (i) => {
       const url = (i % 2 ? a : b).url;
       while (Date.now() < until) {
         const outcome = await call(url);
-        if (outcome === 'ok') { counts.ok++; last = Date.now(); } else if (outcome === 'limited') counts.limited++; else other.push(outcome);
+        if (outcome === 'ok') { counts.ok++; last = Date.now(); first ||= last; } else if (outcome === 'limited') counts.limited++; else other.push(outcome);
       }
     }));
     assert.deepEqual(other, []);
-    const expected = burst + rate * ((last - start) / 1000);
+    console.log(`fleet limit: ${counts.ok} granted, ${counts.limited} refused over ${last - first} ms across two instances`);
+    // the grants between the first answer and the last: the burst, then the rate
+    const expected = burst + rate * ((last - first) / 1000);
     assert.ok(counts.limited > counts.ok, `the clients asked for more than the limit (${JSON.stringify(counts)})`);
     assert.ok(Math.abs(counts.ok - expected) <= 0.1 * expected,
       `granted ${counts.ok} across both instances; the limit allows ${expected.toFixed(1)} (${JSON.stringify(counts)})`);
@@ -166,5 +179,33 @@ test('redis: the server-side script expires idle keys', async () => {
     assert.ok(ttl > 0 && ttl <= 1100, `PTTL ${ttl}`);
   } finally {
     await s.stop();
+  }
+});
+
+test('redis over TLS: the certificate is verified; tls_ca_file trusts a private CA', async () => {
+  const dir = tempDir();
+  const ssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=pg-mcp test CA');
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf');
+  const port = await freePort();
+  const secured = await startRedis(0, ['--tls-port', String(port), '--tls-cert-file', join(dir, 'server.crt'), '--tls-key-file', join(dir, 'server.key'),
+    '--tls-ca-cert-file', join(dir, 'ca.crt'), '--tls-auth-clients', 'no']);
+  try {
+    const trusted = await startHttp(database + limiter(port, `rate = 5/min\nburst = 1\ntls = true\ntls_ca_file = ${join(dir, 'ca.crt')}\n`));
+    try {
+      assert.deepEqual([await call(trusted.url), await call(trusted.url)], ['ok', 'limited']);
+    } finally {
+      await trusted.stop();
+    }
+    const untrusted = await startHttp(database + limiter(port, 'rate = 5/min\ntls = true\n'));
+    try {
+      assert.match(await call(untrusted.url), /Redis at 127\.0\.0\.1:\d+ cannot decide \(.*certificate verify failed\)/);
+    } finally {
+      await untrusted.stop();
+    }
+  } finally {
+    await secured.stop();
   }
 });
