@@ -27,10 +27,13 @@ SELECT CASE relkind WHEN 'v' THEN 2 WHEN 'm' THEN 3 WHEN 'f' THEN 4 WHEN 'S' THE
 FROM rel
 UNION ALL
 SELECT 5, rel.nspname, a.attname, rel.relname, format_type(a.atttypid, a.atttypmod),
-       pg_get_expr(d.adbin, d.adrelid), col_description(rel.oid, a.attnum), a.attnum, a.attnotnull,
+       pg_get_expr(d.adbin, d.adrelid), de.description, a.attnum, a.attnotnull,
        -1, NULL, NULL, NULL, NULL, 2
 FROM rel JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+-- joined rather than col_description() per column: one pass, not one look-up each
+LEFT JOIN pg_description de ON de.objoid = a.attrelid AND de.classoid = 'pg_class'::regclass
+                           AND de.objsubid = a.attnum
 WHERE rel.relkind IN ('r', 'p', 'v', 'm', 'f')
 UNION ALL
 SELECT 6, rel.nspname, ic.relname, rel.relname, am.amname, pg_get_indexdef(i.indexrelid), NULL, 0, i.indisunique,
