@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <future>
@@ -443,8 +444,15 @@ class PgMcpApp : public Poco::Util::ServerApplication {
             deadline - std::chrono::steady_clock::now());
         auto error = e.db->check(std::max(left, std::chrono::milliseconds(0)));
         ready = ready && !error;
-        out[e.db->name()] =
+        auto &entry = out[e.db->name()] =
             error ? pgmcp::json{{"ok", false}, {"error", *error}} : pgmcp::json{{"ok", true}};
+        // Replicas are reported, not required: reads fall back to the primary.
+        for (const auto &r : e.db->replicas()) {
+          pgmcp::json j{{"name", r.label}, {"ok", r.healthy}};
+          if (r.lag_ms >= 0) j["lag_ms"] = std::round(r.lag_ms);
+          if (!r.healthy) j["problem"] = r.problem;
+          entry["replicas"].push_back(std::move(j));
+        }
       }
       return pgmcp::json{{"ready", ready}, {"databases", out}};
     };

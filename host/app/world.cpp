@@ -126,8 +126,8 @@ std::shared_ptr<pipeline::Databases> open_databases(const config::Settings &s,
   for (const auto &spec : s.databases) {
     std::shared_ptr<plugins::RateLimiter> limiter;
     if (!spec.rate_limiter.empty()) limiter = instances.rate_limiters.at(spec.rate_limiter);
-    auto db =
-        std::make_shared<db::Database>(spec, instances.databases.at(spec.name), limiter, metrics);
+    auto db = std::make_shared<db::Database>(spec, instances.databases.at(spec.name), limiter,
+                                             metrics, instances.replicas[spec.name]);
     auto cache = std::make_shared<db::SchemaCache>(*db);
     if (metrics != nullptr) metrics->declare_database(spec.name, sql::rule_names());
     auto policy = std::make_shared<sql::SqlPolicy>(sql::policy_options(spec.database),

@@ -1,3 +1,5 @@
+// Long file: the one table of every configuration key, with its text, so that
+// the reference and the parser cannot drift apart.
 #include "config/keys.hpp"
 
 #include <algorithm>
@@ -352,6 +354,50 @@ Table make_table() {
                  "blocked column). Off: the values are data.");
   t.add_instance("database", "rate_limit_wait_ms", whole(DATABASE(rate_limit_wait_ms), 0, 600000),
                  "How long a call may wait for the rate limiter.");
+  t.add_instance(
+      "database", "replicas",
+      {"space-separated connection URIs",
+       [](KeyTarget at, const std::string &v) {
+         std::vector<std::string> uris;
+         std::size_t i = 0;
+         while (i < v.size()) {
+           std::size_t start = v.find_first_not_of(" \t", i);
+           if (start == std::string::npos) break;
+           std::size_t end = v.find_first_of(" \t", start);
+           if (end == std::string::npos) end = v.size();
+           std::string uri = v.substr(start, end - start);
+           if (uri.find("://") == std::string::npos)
+             throw std::invalid_argument(  // not quoted: it may hold a password
+                 "entry " + std::to_string(uris.size() + 1) +
+                 " is not a connection URI (postgresql://user@host:port/db); key=value "
+                 "strings hold spaces and cannot be listed here");
+           uris.push_back(std::move(uri));
+           i = end;
+         }
+         if (uris.size() > 16) throw std::invalid_argument("at most 16 replicas");
+         at.instance->database.replicas = std::move(uris);
+       },
+       // never the URIs themselves: they may hold passwords
+       [](KeyTarget at) {
+         auto n = at.instance->database.replicas.size();
+         return n == 0 ? std::string() : std::to_string(n) + " replica(s)";
+       }},
+      "Read replicas, each given to the driver in place of dsn (the section's other keys "
+      "apply to it too). Reads go to the healthy ones, writes and the host's catalog reads to "
+      "the primary; with none healthy, reads go to the primary (docs/deployment.md).");
+  t.add_instance("database", "replica_balance",
+                 choice(DATABASE(replica_least_busy), "a replica_balance mode",
+                        std::vector<std::pair<std::string, bool>>{{"least_busy", true},
+                                                                  {"round_robin", false}}),
+                 "least_busy: the healthy replica running the fewest statements (ties in turn); "
+                 "round_robin: each in turn.");
+  t.add_instance("database", "replica_check_ms", whole(DATABASE(replica_check_ms), 100, 600000),
+                 "How often each replica is checked: it answers, is a standby, and how far its "
+                 "replay lags.");
+  t.add_instance("database", "replica_max_lag_ms", whole(DATABASE(replica_max_lag_ms), 0, 86400000),
+                 "A replica whose replay lags more gets no reads until it catches up; 0: no "
+                 "limit. Lag is measured as in PostgreSQL's monitoring docs: 0 when everything "
+                 "received is replayed, else the time since the last replayed transaction.");
   t.add_instance("llm", "plugin", text(INSTANCE(plugin), "a plugin id"), kPlugin);
   t.add_instance("llm", "rate_limiter", text(INSTANCE(rate_limiter), "a [rate_limiter.NAME]"),
                  "Limits the calls to this provider, per client.");

@@ -62,6 +62,13 @@ struct DatabaseOptions {
   // text columns with few distinct values, from PostgreSQL's statistics.
   bool sample_values = false;
   int rate_limit_wait_ms = 0;
+  // Read replicas: connection strings given to the driver in place of its
+  // dsn. Reads go to the healthy ones; writes and the host's catalog reads
+  // to the primary.
+  std::vector<std::string> replicas;
+  bool replica_least_busy = true;  // else round robin
+  int replica_check_ms = 2000;
+  long long replica_max_lag_ms = 0;  // 0: lag never takes a replica out
 };
 
 // What the host enforces around one [llm.NAME], whatever its provider.

@@ -1,8 +1,11 @@
+// Long file: the pool, the run loop with its retries, and the collector that
+// writes rows as they arrive share the state of one call.
 #include "db/database.hpp"
 
 #include <algorithm>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "db/values.hpp"
@@ -213,19 +216,23 @@ struct Collector {
 // A pooled connection, returned on destruction.
 class Database::Lease {
  public:
-  Lease(Database &db, pgmcp_connection *conn, bool fresh) : db_(db), conn_(conn), fresh_(fresh) {}
-  Lease(Lease &&o) noexcept : db_(o.db_), conn_(o.conn_), fresh_(o.fresh_), reusable_(o.reusable_) {
+  Lease(Database &db, Target &target, pgmcp_connection *conn, bool fresh)
+      : db_(db), target_(&target), conn_(conn), fresh_(fresh) {}
+  Lease(Lease &&o) noexcept
+      : db_(o.db_), target_(o.target_), conn_(o.conn_), fresh_(o.fresh_), reusable_(o.reusable_) {
     o.conn_ = nullptr;
   }
   ~Lease() {
-    if (conn_ != nullptr) db_.release(conn_, reusable_);
+    if (conn_ != nullptr) db_.release(*target_, conn_, reusable_);
   }
   pgmcp_connection *get() const { return conn_; }
+  Target &target() const { return *target_; }
   bool fresh() const { return fresh_; }
   void discard() { reusable_ = false; }
 
  private:
   Database &db_;
+  Target *target_;
   pgmcp_connection *conn_;
   bool fresh_;
   bool reusable_ = true;
@@ -233,11 +240,11 @@ class Database::Lease {
 
 Database::Database(const config::InstanceSpec &spec,
                    std::shared_ptr<plugins::DatabaseInstance> driver,
-                   std::shared_ptr<plugins::RateLimiter> limiter, observability::Metrics *metrics)
+                   std::shared_ptr<plugins::RateLimiter> limiter, observability::Metrics *metrics,
+                   std::vector<std::shared_ptr<plugins::DatabaseInstance>> replicas)
     : name_(spec.name),
       description_(spec.description),
       options_(spec.database),
-      driver_(std::move(driver)),
       limiter_(std::move(limiter)),
       metrics_(metrics) {
   before_ = {"BEGIN READ ONLY",
@@ -248,65 +255,95 @@ Database::Database(const config::InstanceSpec &spec,
   before_write_ = before_;
   before_write_[0] = "BEGIN READ WRITE";
   before_admin_ = {before_write_[0], before_write_[1]};
+  primary_.driver = std::move(driver);
+  for (std::size_t i = 0; i < replicas.size(); ++i) {
+    auto t = std::make_unique<Target>();
+    t->driver = std::move(replicas[i]);
+    t->index = static_cast<int>(i + 1);
+    t->health.label = "replica " + std::to_string(i + 1);
+    t->health.problem = "not checked yet";
+    if (metrics_ != nullptr) metrics_->replica(name_, t->health.label, false, -1);
+    replicas_.push_back(std::move(t));
+  }
+  if (!replicas_.empty()) watcher_ = std::thread([this] { watch_replicas(); });
 }
 
 Database::~Database() {
+  {
+    std::lock_guard lock(watch_mutex_);
+    stop_watching_ = true;
+  }
+  watch_cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
   if (probe_thread_.joinable()) probe_thread_.join();
   std::lock_guard lock(mutex_);
-  for (auto *c : idle_) driver_->table().disconnect(c);
-  idle_.clear();
+  for (Target *t : [&] {
+         std::vector<Target *> all{&primary_};
+         for (auto &r : replicas_) all.push_back(r.get());
+         return all;
+       }()) {
+    for (auto *c : t->idle) t->driver->table().disconnect(c);
+    t->idle.clear();
+  }
 }
 
-Database::Lease Database::acquire() {
-  const auto &t = driver_->table();
+Database::Lease Database::acquire(Target *target) {
+  Target &to = target != nullptr ? *target : primary_;
+  const auto &t = to.driver->table();
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.acquire_timeout_ms);
   std::unique_lock lock(mutex_);
   for (;;) {
-    while (!idle_.empty()) {
-      pgmcp_connection *c = idle_.back();
-      idle_.pop_back();
-      if (t.healthy(c) != 0) return Lease(*this, c, false);
+    while (!to.idle.empty()) {
+      pgmcp_connection *c = to.idle.back();
+      to.idle.pop_back();
+      if (t.healthy(c) != 0) {
+        ++to.busy;
+        return Lease(*this, to, c, false);
+      }
       t.disconnect(c);
-      --total_;
+      --to.total;
     }
-    if (total_ < options_.pool_max) break;
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-        total_ >= options_.pool_max) {
-      throw DbError(PGMCP_ERR_UNAVAILABLE, "all " + std::to_string(options_.pool_max) +
-                                               " connections of database '" + name_ +
-                                               "' are busy (waited " +
-                                               std::to_string(options_.acquire_timeout_ms) +
-                                               " ms); retry, or raise pool_max");
+    if (to.total < options_.pool_max) break;
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && to.idle.empty() &&
+        to.total >= options_.pool_max) {
+      throw DbError(PGMCP_ERR_UNAVAILABLE,
+                    "all " + std::to_string(options_.pool_max) + " connections of database '" +
+                        name_ + "'" + (to.index > 0 ? " (" + to.health.label + ")" : "") +
+                        " are busy (waited " + std::to_string(options_.acquire_timeout_ms) +
+                        " ms); retry, or raise pool_max");
     }
   }
-  ++total_;
+  ++to.total;
+  ++to.busy;
   lock.unlock();
   pgmcp_error err;
   pgmcp_connection *c = nullptr;
-  pgmcp_status st = t.connect(driver_->handle(), &c, &err);
+  pgmcp_status st = t.connect(to.driver->handle(), &c, &err);
   if (st != PGMCP_OK || c == nullptr) {
     lock.lock();
-    --total_;
-    cv_.notify_one();
+    --to.total;
+    --to.busy;
+    cv_.notify_all();
     throw DbError(PGMCP_ERR_UNAVAILABLE,
-                  "database '" + name_ + "' is unavailable: " +
-                      (err.message.empty() ? "cannot connect" : err.message));
+                  "database '" + name_ + "'" + (to.index > 0 ? " (" + to.health.label + ")" : "") +
+                      " is unavailable: " + (err.message.empty() ? "cannot connect" : err.message));
   }
   if (metrics_ != nullptr) metrics_->connection_opened(name_);
-  return Lease(*this, c, true);
+  return Lease(*this, to, c, true);
 }
 
-void Database::release(pgmcp_connection *conn, bool reusable) {
-  const auto &t = driver_->table();
+void Database::release(Target &target, pgmcp_connection *conn, bool reusable) {
+  const auto &t = target.driver->table();
   bool keep = reusable && t.healthy(conn) != 0;
   if (!keep) t.disconnect(conn);
   std::lock_guard lock(mutex_);
+  --target.busy;
   if (keep)
-    idle_.push_back(conn);
+    target.idle.push_back(conn);
   else
-    --total_;
-  cv_.notify_one();
+    --target.total;
+  cv_.notify_all();
 }
 
 void Database::admit(core::RequestContext *ctx) {
@@ -374,20 +411,22 @@ QueryResult Database::query(const AdmittedStatement &statement,
   }
 }
 
+// The host's own reads (catalog, privileges) go to the primary: the schema
+// it describes is the one writes and every replica follow.
 QueryResult Database::internal(const std::string &sql, QueryLimits limits) {
-  return run(sql, {}, limits, nullptr);
+  return run(sql, {}, limits, nullptr, {}, nullptr, &primary_);
 }
 
 QueryResult Database::internal(const std::string &sql, QueryLimits limits,
                                const RowVisitor &visit) {
   RunMode mode;
   mode.visit = &visit;
-  return run(sql, {}, limits, nullptr, mode);
+  return run(sql, {}, limits, nullptr, mode, nullptr, &primary_);
 }
 
 std::optional<std::string> Database::check() {
   try {
-    run("SELECT 1", {}, {1, 1024}, nullptr);
+    run("SELECT 1", {}, {1, 1024}, nullptr, {}, nullptr, &primary_);
     return std::nullopt;
   } catch (const DbError &e) {
     return e.what();
@@ -416,7 +455,7 @@ std::optional<std::string> Database::check(std::chrono::milliseconds within) {
 QueryResult Database::run(const std::string &sql,
                           const std::vector<std::optional<std::string>> &params, QueryLimits limits,
                           core::RequestContext *ctx, RunMode mode,
-                          const AdmittedStatement *admitted) {
+                          const AdmittedStatement *admitted, Target *pin) {
   std::vector<pgmcp_value> values;
   for (const auto &p : params)
     values.push_back({p ? p->data() : nullptr, p ? p->size() : 0, p ? 0 : 1});
@@ -438,9 +477,22 @@ QueryResult Database::run(const std::string &sql,
   stmt.chunk_rows = 256;
   stmt.analyze_sql = admitted != nullptr ? admitted->analysis_sql().c_str() : nullptr;
 
-  const auto &t = driver_->table();
   for (int attempt = 0;; ++attempt) {
-    Lease lease = acquire();
+    Target *target = pin != nullptr ? pin : route(mode);
+    Lease lease = [&] {
+      try {
+        return acquire(target);
+      } catch (const DbError &e) {
+        // a replica that cannot be reached: the read goes elsewhere
+        if (pin != nullptr || target->index == 0 || e.status != PGMCP_ERR_UNAVAILABLE) throw;
+        replica_failed(*target, e.what());
+        target = route(mode);
+        return acquire(target);
+      }
+    }();
+    const auto &t = target->driver->table();
+    if (target->index > 0 && pin == nullptr && metrics_ != nullptr)
+      metrics_->replica_statement(name_, target->health.label);
     QueryResult result;
     result.rows_json = "[";
     Collector collector{limits, &result, {}, admitted, Judgement::run, false, mode.visit};
@@ -455,7 +507,7 @@ QueryResult Database::run(const std::string &sql,
     };
     auto running = std::make_shared<Running>();
     running->conn = lease.get();
-    auto driver = driver_;
+    auto driver = target->driver;
     if (ctx != nullptr) {
       ctx->on_cancel([running, driver] {
         std::lock_guard lock(running->m);
@@ -467,12 +519,13 @@ QueryResult Database::run(const std::string &sql,
     pgmcp_error err;
     {
       std::lock_guard lock(mutex_);
-      running_.push_back(lease.get());
+      running_.emplace_back(target, lease.get());
     }
     pgmcp_status st = t.execute(lease.get(), &stmt, &sink, &err);
     {
       std::lock_guard lock(mutex_);
-      running_.erase(std::find(running_.begin(), running_.end(), lease.get()));
+      running_.erase(std::find(running_.begin(), running_.end(),
+                               std::pair<Target *, pgmcp_connection *>{target, lease.get()}));
       if (running_.empty()) idle_cv_.notify_all();
     }
     if (mode.discard || collector.judgement == Judgement::run_and_discard) lease.discard();
@@ -508,6 +561,12 @@ QueryResult Database::run(const std::string &sql,
     }
     if (st == PGMCP_ERR_UNAVAILABLE) {
       lease.discard();
+      // A replica that went away: reads are rolled back, so the statement
+      // runs again where route() sends it now (another replica, or the primary).
+      if (target->index > 0 && pin == nullptr && attempt <= static_cast<int>(replicas_.size())) {
+        replica_failed(*target, err.message);
+        continue;
+      }
       // A pooled connection may have died with a server restart: a read-only
       // statement was rolled back, so trying once more on a new connection is
       // safe. A write may have committed: it is never retried.
@@ -536,7 +595,7 @@ void Database::administer(const std::string &sql) {
 }
 
 void Database::describe(const std::function<void(const pgmcp_schema_object &)> &fn) {
-  Lease lease = acquire();
+  Lease lease = acquire(&primary_);
   struct Ctx {
     const std::function<void(const pgmcp_schema_object &)> *fn;
   } c{&fn};
@@ -546,7 +605,7 @@ void Database::describe(const std::function<void(const pgmcp_schema_object &)> &
                            return 0;
                          }};
   pgmcp_error err;
-  pgmcp_status st = driver_->table().describe_schema(lease.get(), &sink, &err);
+  pgmcp_status st = primary_.driver->table().describe_schema(lease.get(), &sink, &err);
   if (st == PGMCP_ERR_UNAVAILABLE) lease.discard();
   if (st != PGMCP_OK) throw from_driver(st, err, "describing the schema failed");
 }
@@ -554,8 +613,8 @@ void Database::describe(const std::function<void(const pgmcp_schema_object &)> &
 std::optional<std::string> Database::warm_up() {
   try {
     std::vector<Lease> leases;
-    for (int i = 0; i < options_.pool_min; ++i) leases.push_back(acquire());
-    if (leases.empty()) leases.push_back(acquire());  // at least check that it answers
+    for (int i = 0; i < options_.pool_min; ++i) leases.push_back(acquire(&primary_));
+    if (leases.empty()) leases.push_back(acquire(&primary_));  // at least check that it answers
     return std::nullopt;
   } catch (const DbError &e) {
     return e.what();
@@ -566,9 +625,9 @@ void Database::begin_drain() { draining_ = true; }
 
 void Database::cancel_running() {
   std::lock_guard lock(mutex_);  // a connection leaves running_ only under it
-  for (pgmcp_connection *c : running_) {
+  for (auto [target, c] : running_) {
     pgmcp_error ignored;
-    driver_->table().cancel(c, &ignored);
+    target->driver->table().cancel(c, &ignored);
   }
 }
 
@@ -584,8 +643,8 @@ bool Database::wait_idle(std::chrono::steady_clock::time_point deadline) {
 
 PoolStats Database::stats() {
   std::lock_guard lock(mutex_);
-  return {static_cast<int>(idle_.size()), total_ - static_cast<int>(idle_.size()),
-          options_.pool_max};
+  return {static_cast<int>(primary_.idle.size()),
+          primary_.total - static_cast<int>(primary_.idle.size()), options_.pool_max};
 }
 
 }  // namespace pgmcp::db

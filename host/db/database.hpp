@@ -136,12 +136,23 @@ struct PoolStats {
   int max = 0;
 };
 
+// What the health check last found of one read replica.
+struct ReplicaHealth {
+  std::string label;     // "replica 1": its place in `replicas`
+  bool healthy = false;  // reads may go to it
+  bool checked = false;  // false until the first check has answered
+  double lag_ms = -1;    // replay lag; -1 while unknown
+  std::string problem;   // why it gets no reads, when it does not
+};
+
 class Database {
  public:
   // metrics (may be null) counts statements and refusals.
+  // replicas (may be empty): driver instances of [database.NAME] replicas,
+  // in order; reads go to the healthy ones, everything else to driver.
   Database(const config::InstanceSpec &spec, std::shared_ptr<plugins::DatabaseInstance> driver,
-           std::shared_ptr<plugins::RateLimiter> limiter,
-           observability::Metrics *metrics = nullptr);
+           std::shared_ptr<plugins::RateLimiter> limiter, observability::Metrics *metrics = nullptr,
+           std::vector<std::shared_ptr<plugins::DatabaseInstance>> replicas = {});
   ~Database();
   Database(const Database &) = delete;
   Database &operator=(const Database &) = delete;
@@ -183,7 +194,10 @@ class Database {
 
   // Opens the pool's minimum; returns the error instead of throwing.
   std::optional<std::string> warm_up();
+  // The primary's pool.
   PoolStats stats();
+  // Each replica's health, in config order (empty without replicas).
+  std::vector<ReplicaHealth> replicas();
 
   // Shutting down: new statements are refused, and cancel_running() asks the
   // server to stop every statement running now (their callers get an error
@@ -195,34 +209,54 @@ class Database {
   bool wait_idle(std::chrono::steady_clock::time_point deadline);
 
  private:
-  struct Conn;
+  // One server's pool: the primary's, or a replica's. Guarded by mutex_.
+  struct Target {
+    std::shared_ptr<plugins::DatabaseInstance> driver;
+    std::vector<pgmcp_connection *> idle;
+    int total = 0;
+    int busy = 0;
+    int index = 0;  // 0: the primary; n: replica n
+    ReplicaHealth health;
+  };
   class Lease;
   std::mutex probe_mutex_;
   std::condition_variable probe_cv_;
   std::thread probe_thread_;
   bool probing_ = false;
   std::optional<std::string> probe_result_;
-  Lease acquire();
-  void release(pgmcp_connection *conn, bool reusable);
+  // A connection to target, or to the server a read should go to when
+  // target is null.
+  Lease acquire(Target *target);
+  Target *route(const RunMode &mode);
+  void release(Target &target, pgmcp_connection *conn, bool reusable);
+  void replica_failed(Target &target, const std::string &why);
+  void watch_replicas();
+  void check_replica(Target &target);
   void admit(core::RequestContext *ctx);
   QueryResult run(const std::string &sql, const std::vector<std::optional<std::string>> &params,
                   QueryLimits limits, core::RequestContext *ctx, RunMode mode = {},
-                  const AdmittedStatement *admitted = nullptr);
+                  const AdmittedStatement *admitted = nullptr, Target *pin = nullptr);
 
   std::string name_;
   std::string description_;
   config::DatabaseOptions options_;
-  std::shared_ptr<plugins::DatabaseInstance> driver_;
   std::shared_ptr<plugins::RateLimiter> limiter_;
   observability::Metrics *metrics_;
   std::vector<std::string> before_, before_write_, before_admin_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::vector<pgmcp_connection *> idle_;
-  std::vector<pgmcp_connection *> running_;  // executing now, for cancel_running()
-  std::condition_variable idle_cv_;          // running_ became empty
-  int total_ = 0;
+  Target primary_;
+  std::vector<std::unique_ptr<Target>> replicas_;
+  unsigned next_replica_ = 0;  // round robin
+  // executing now, for cancel_running()
+  std::vector<std::pair<Target *, pgmcp_connection *>> running_;
+  std::condition_variable idle_cv_;  // running_ became empty
   std::atomic<bool> draining_{false};
+  // The replicas' health checks.
+  std::thread watcher_;
+  std::mutex watch_mutex_;
+  std::condition_variable watch_cv_;
+  bool stop_watching_ = false;
 };
 
 // Quotes an identifier for SQL ("Mixed Case" -> "\"Mixed Case\"").

@@ -59,6 +59,23 @@ struct Metrics::Impl {
           .Name("pg_mcp_db_connections_opened_total")
           .Help("Connections a database's pool opened")
           .Register(*registry);
+  prometheus::Family<prometheus::Gauge> &replica_up =
+      prometheus::BuildGauge()
+          .Name("pg_mcp_db_replica_up")
+          .Help(
+              "1 while a read replica gets reads: it answers, is a standby, lags no more than "
+              "allowed")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge> &replica_lag =
+      prometheus::BuildGauge()
+          .Name("pg_mcp_db_replica_lag_seconds")
+          .Help("A read replica's replay lag at its last check; -1 while unknown")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter> &replica_statements =
+      prometheus::BuildCounter()
+          .Name("pg_mcp_db_replica_statements_total")
+          .Help("Statements a read replica ran")
+          .Register(*registry);
   prometheus::Family<prometheus::Counter> &http_dropped =
       prometheus::BuildCounter()
           .Name("pg_mcp_http_dropped_total")
@@ -138,6 +155,17 @@ void Metrics::pool(const std::string &database, int idle, int busy, int max) {
   impl_->pool.Add({{"database", database}, {"state", "idle"}}).Set(idle);
   impl_->pool.Add({{"database", database}, {"state", "busy"}}).Set(busy);
   impl_->pool.Add({{"database", database}, {"state", "max"}}).Set(max);
+}
+
+void Metrics::replica(const std::string &database, const std::string &replica, bool up,
+                      double lag_seconds) {
+  impl_->replica_up.Add({{"database", database}, {"replica", replica}}).Set(up ? 1 : 0);
+  impl_->replica_lag.Add({{"database", database}, {"replica", replica}}).Set(lag_seconds);
+  impl_->replica_statements.Add({{"database", database}, {"replica", replica}});
+}
+
+void Metrics::replica_statement(const std::string &database, const std::string &replica) {
+  impl_->replica_statements.Add({{"database", database}, {"replica", replica}}).Increment();
 }
 
 void Metrics::schema_age(const std::string &database, double seconds) {

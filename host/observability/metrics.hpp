@@ -41,6 +41,13 @@ class Metrics {
   void query(const std::string &database, QueryStatus status, double seconds);
   // pg_mcp_db_pool_size{database,state}: state is idle, busy or max.
   void pool(const std::string &database, int idle, int busy, int max);
+  // pg_mcp_db_replica_up{database,replica} (1 while it gets reads) and
+  // pg_mcp_db_replica_lag_seconds{database,replica} (-1 while unknown).
+  void replica(const std::string &database, const std::string &replica, bool up,
+               double lag_seconds);
+  // pg_mcp_db_replica_statements_total{database,replica}: statements a
+  // replica ran (the rest ran on the primary).
+  void replica_statement(const std::string &database, const std::string &replica);
   // pg_mcp_schema_cache_age_seconds{database}; negative while never loaded.
   void schema_age(const std::string &database, double seconds);
 

@@ -182,6 +182,22 @@ Instances create_instances(const config::Settings &settings, const PluginRegistr
   each(settings.databases, [&](const config::InstanceSpec &spec) {
     out.databases[spec.name] =
         make<pgmcp_driver_v1, pgmcp_database>(spec, registry, PGMCP_DRIVER_V1, "a database driver");
+    auto &replicas = out.replicas[spec.name];
+    for (std::size_t i = 0; i < spec.database.replicas.size(); ++i) {
+      config::InstanceSpec replica = spec;
+      auto dsn = std::find_if(replica.plugin_values.begin(), replica.plugin_values.end(),
+                              [](const auto &kv) { return kv.first == "dsn"; });
+      if (dsn == replica.plugin_values.end())
+        throw std::runtime_error(
+            "replicas needs a driver configured by dsn; this section has none");
+      dsn->second = spec.database.replicas[i];
+      try {
+        replicas.push_back(make<pgmcp_driver_v1, pgmcp_database>(replica, registry, PGMCP_DRIVER_V1,
+                                                                 "a database driver"));
+      } catch (const std::exception &e) {
+        throw std::runtime_error("replica " + std::to_string(i + 1) + ": " + e.what());
+      }
+    }
   });
   each(settings.llms, [&](const config::InstanceSpec &spec) {
     out.llms[spec.name] =

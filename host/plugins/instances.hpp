@@ -79,6 +79,9 @@ class RateLimiter {
 struct Instances {
   std::map<std::string, std::shared_ptr<RateLimiter>> rate_limiters;
   std::map<std::string, std::shared_ptr<DatabaseInstance>> databases;
+  // Each database's read replicas (`replicas`), in order: the same driver
+  // and keys, another dsn.
+  std::map<std::string, std::vector<std::shared_ptr<DatabaseInstance>>> replicas;
   std::map<std::string, std::shared_ptr<LlmInstance>> llms;
 };
 
