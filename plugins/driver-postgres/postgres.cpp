@@ -18,6 +18,16 @@
 // analysis, the statement is parsed first (debug_print_rewritten shows the
 // rewritten query tree as a LOG notice) and runs only if the host agrees.
 // After every call a prepared check proves nothing of it stayed behind.
+//
+// Behind a pooler in transaction mode (`pooler = transaction`, PgBouncer's
+// pool_mode = transaction), a session is not this connection's own: the
+// startup packet carries no options, nothing is prepared beyond one call's
+// transaction, every transaction first pins what the host's parser relies on
+// (standard_conforming_strings, the role and search path the session started
+// with, the timeouts), and the call runs under a savepoint: rolling back to
+// it inside the same transaction, hence on the same server connection,
+// deallocates the statement, and the cleanliness check compares the session
+// after the call with the same session before it.
 #include <libpq-fe.h>
 
 #include <poll.h>
@@ -108,6 +118,7 @@ std::string redact(std::string message, const std::string &dsn) {
 
 struct Settings {
   std::vector<std::string> keys, values;  // for PQconnectdbParams
+  bool pooled = false;                    // behind a transaction-mode pooler
   std::string where;                      // host:port/db for messages, no secrets
   long long statement_timeout_ms = 30000;
   std::string password;  // only to keep it out of messages
@@ -120,9 +131,19 @@ long long answer_deadline_ms(long long statement_timeout_ms) {
   return statement_timeout_ms + std::max<long long>(1000, statement_timeout_ms / 10);
 }
 
+long long idle_timeout_ms(long long statement_timeout_ms) {
+  return std::max<long long>(statement_timeout_ms, 60000);
+}
+
 Settings read_settings(const Config &config) {
-  config.allow_only({"dsn", "connect_timeout_s", "application_name", "statement_timeout_ms"});
+  config.allow_only(
+      {"dsn", "connect_timeout_s", "application_name", "statement_timeout_ms", "pooler"});
   std::string dsn = config.require("dsn");
+  std::string pooler = config.get_or("pooler", "none");
+  if (pooler != "none" && pooler != "transaction")
+    throw config.fail("pooler", "is '" + pooler +
+                                    "'; use none (a PostgreSQL server) or transaction (PgBouncer "
+                                    "or another pooler in transaction or session mode)");
   long long timeout = config.get_int("connect_timeout_s", 5, 1, 300);
   std::string app = config.get_or("application_name", "pg-mcp");
   long long statement_timeout = config.get_int("statement_timeout_ms", 30000, 1, 86400000);
@@ -151,11 +172,15 @@ Settings read_settings(const Config &config) {
     s.values.push_back(o->val);
   }
   PQconninfoFree(opts);
-  // Read-only and bounded even before any statement says so.
-  options += " -c default_transaction_read_only=on -c standard_conforming_strings=on" +
-             std::string(" -c statement_timeout=") + std::to_string(statement_timeout) +
-             " -c idle_in_transaction_session_timeout=" +
-             std::to_string(std::max<long long>(statement_timeout, 60000));
+  s.pooled = pooler == "transaction";
+  // Read-only and bounded even before any statement says so. A pooler
+  // refuses startup options (and would not keep them per client): there
+  // every transaction sets them itself (PgConnection::guard_).
+  if (!s.pooled)
+    options += " -c default_transaction_read_only=on -c standard_conforming_strings=on" +
+               std::string(" -c statement_timeout=") + std::to_string(statement_timeout) +
+               " -c idle_in_transaction_session_timeout=" +
+               std::to_string(idle_timeout_ms(statement_timeout));
   auto set = [&](const std::string &k, const std::string &v) {
     auto it = std::find(s.keys.begin(), s.keys.end(), k);
     if (it == s.keys.end()) {
@@ -165,7 +190,7 @@ Settings read_settings(const Config &config) {
       s.values[static_cast<size_t>(it - s.keys.begin())] = v;
     }
   };
-  set("options", options);
+  if (!options.empty()) set("options", options);
   set("connect_timeout", std::to_string(timeout));
   set("application_name", app);
   set("client_encoding", "UTF8");  // results are written into JSON as they arrive
@@ -216,9 +241,15 @@ using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
 class PgConnection final : public pgmcp::sdk::Connection {
  public:
+  // guard: for a pooled connection, the statement that pins each
+  // transaction's settings (empty otherwise).
   PgConnection(PGconn *conn, std::string where, long long answer_ms,
-               std::shared_ptr<TypeNames> types)
-      : conn_(conn), where_(std::move(where)), answer_ms_(answer_ms), types_(std::move(types)) {
+               std::shared_ptr<TypeNames> types, std::string guard)
+      : conn_(conn),
+        where_(std::move(where)),
+        answer_ms_(answer_ms),
+        types_(std::move(types)),
+        guard_(std::move(guard)) {
     cancel_ = PQgetCancel(conn_);
     PQsetNoticeReceiver(conn_, &PgConnection::on_notice, this);
   }
@@ -236,6 +267,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
                                           want + " was asked for at connection; refusing it so " +
                                           "that pg-mcp and the server read SQL alike");
     }
+    if (pooled()) return;  // nothing outlives a transaction there
     // Prepared once: executing them parses nothing, so the server prints no
     // tree of its own statements while debug_print_rewritten is on.
     single_value(std::string("PREPARE pgmcp_analysis_on AS ") + kAnalysisOn);
@@ -273,13 +305,14 @@ class PgConnection final : public pgmcp::sdk::Connection {
     auto fail = [&](Error e) {
       if (!failure) failure = std::make_unique<Error>(std::move(e));
     };
-    for (size_t i = 0; i < stmt.before_count; ++i) send(stmt.before[i], nullptr, 0);
+    send_before(stmt);
     bool prepared = false;
-    size_t leading = stmt.before_count;  // answers to read before the statement's
+    bool before_read = false;  // what send_before asked for has been read
+    size_t leading = 0;        // answers to read before the statement's, after those
     std::vector<TypeKey> described;
     if (analyze != nullptr) {
       // First round trip: the server parses and analyses, and shows its tree.
-      send_named("pgmcp_analysis_on");
+      send_setting(pooled() ? kAnalysisOn : "pgmcp_analysis_on");
       bool same = std::strcmp(analyze, stmt.sql) == 0;
       tree_.clear();
       capturing_ = true;
@@ -291,7 +324,9 @@ class PgConnection final : public pgmcp::sdk::Connection {
       if (same && PQsendDescribePrepared(conn_, kStatementName) != 1)
         throw lost("could not send the statement");
       sync();
-      for (size_t i = 0; i < stmt.before_count + 1; ++i) drain_command(fail);
+      read_before(stmt, fail);
+      before_read = true;
+      drain_command(fail);              // the analysis settings
       prepared_ = drain_command(fail);  // deallocated by send_finish
       if (same) described = read_description(fail);
       expect_sync(fail);
@@ -307,12 +342,12 @@ class PgConnection final : public pgmcp::sdk::Connection {
       if (failure) {
         // Refused by the server while analysing: the statement never ran.
         if (failure->status() == PGMCP_ERR_REMOTE) failure->with("stage", "analysis");
-        send_finish(stmt);
+        send_finish(stmt, true);
         read_finish(stmt, fail);
         throw *failure;
       }
       // The server log and this session's messages as they were, before it runs.
-      send_named("pgmcp_analysis_off");
+      send_setting(pooled() ? kAnalysisOff : "pgmcp_analysis_off");
       leading = 1;
       prepared = same;
       // Types this database has not named yet: one more round trip, once.
@@ -328,13 +363,18 @@ class PgConnection final : public pgmcp::sdk::Connection {
       send(stmt.sql, stmt.params, stmt.param_count);
     }
     sync();
-    send_finish(stmt);
-    // before: results discarded; the first failure aborts the rest until the sync.
+    // Pipelined behind the statement, unless its outcome decides how the
+    // call ends (a pooled write: released when it succeeded).
+    bool finish_sent = !pooled() || rolls_back(stmt);
+    if (finish_sent) send_finish(stmt, true);
+    if (!before_read) read_before(stmt, fail);
+    // results discarded; the first failure aborts the rest until the sync.
     for (size_t i = 0; i < leading; ++i) drain_command(fail);
     // the statement itself, row by row, handed on in chunks
     if (PQsetSingleRowMode(conn_) != 1 && !failure) fail(lost("could not enter single-row mode"));
     read_rows(sink, chunk, fail);
     expect_sync(fail);
+    if (!finish_sent) send_finish(stmt, failure != nullptr);
     read_finish(stmt, fail);
     if (failure) {
       if (failure->status() == PGMCP_ERR_UNAVAILABLE) broken_ = true;
@@ -395,12 +435,20 @@ class PgConnection final : public pgmcp::sdk::Connection {
   void describe_schema(const pgmcp::sdk::SchemaSink &sink) override {
     deadline_ = Clock::now() + std::chrono::milliseconds(answer_ms_);
     settle();
+    // Pooled: in a transaction of its own, under the guard.
+    if (pooled()) {
+      send("BEGIN READ ONLY", nullptr, 0);
+      send(guard_.c_str(), nullptr, 0);
+    }
     send(pgmcp::postgres::kCatalogQuery, nullptr, 0);
+    if (pooled()) send("ROLLBACK", nullptr, 0);
     sync();
     std::unique_ptr<Error> failure;
     auto fail = [&](Error e) {
       if (!failure) failure = std::make_unique<Error>(std::move(e));
     };
+    if (pooled())
+      for (int i = 0; i < 2; ++i) drain_command(fail);
     Result r(next_result(), PQclear);
     if (!r) throw lost("no catalog result");
     if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
@@ -409,6 +457,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
       emit_catalog(r.get(), sink);
     while (Result more{next_result(), PQclear}) {
     }
+    if (pooled()) drain_command(fail);
     expect_sync(fail);
     if (failure) throw *failure;
   }
@@ -465,10 +514,60 @@ class PgConnection final : public pgmcp::sdk::Connection {
     }
   }
 
-  // Sends `after`, then the cleanliness check in a sync of its own (the
-  // server sends what it has at each sync), pipelined behind what precedes
-  // them; read_finish reads what `after` answered, settle() the check.
-  void send_finish(const pgmcp_statement &stmt) {
+  bool pooled() const { return !guard_.empty(); }
+
+  // Whether the host ends the call by rolling back (a read): then the
+  // statement's outcome changes nothing of how it ends.
+  static bool rolls_back(const pgmcp_statement &stmt) {
+    return stmt.after_count == 1 && std::strcmp(stmt.after[0], "ROLLBACK") == 0;
+  }
+
+  // The host's statements before the call. Pooled: the guard right after the
+  // first (BEGIN), then the rest, a savepoint, and the cleanliness check of
+  // the session as the call finds it.
+  void send_before(const pgmcp_statement &stmt) {
+    size_t i = 0;
+    if (pooled() && stmt.before_count > 0) send(stmt.before[i++], nullptr, 0);
+    if (pooled()) send(guard_.c_str(), nullptr, 0);
+    for (; i < stmt.before_count; ++i) send(stmt.before[i], nullptr, 0);
+    if (pooled()) {
+      send("SAVEPOINT pgmcp_call", nullptr, 0);
+      send(kCleanCheck, nullptr, 0);
+    }
+  }
+
+  template <class Fail>
+  void read_before(const pgmcp_statement &stmt, Fail &fail) {
+    size_t n = stmt.before_count + (pooled() ? 2 : 0);
+    for (size_t i = 0; i < n; ++i) drain_command(fail);
+    if (pooled()) call_baseline_ = read_value(fail);
+  }
+
+  // One of the analysis settings: prepared on a session of our own, sent as
+  // text behind a pooler.
+  void send_setting(const char *named_or_sql) {
+    if (pooled())
+      send(named_or_sql, nullptr, 0);
+    else
+      send_named(named_or_sql);
+  }
+
+  // The call's end, after the statement. Not pooled: `after`, then the
+  // cleanliness check in a sync of its own (the server sends what it has at
+  // each sync); read_finish reads what `after` answered, settle() the check.
+  // Pooled: back to the savepoint (or past it, when a write succeeded), the
+  // statement deallocated and the check, all inside the transaction; `after`
+  // follows once read_finish has compared the check with the call's start.
+  void send_finish(const pgmcp_statement &stmt, bool failed) {
+    if (pooled()) {
+      send(failed || rolls_back(stmt) ? "ROLLBACK TO SAVEPOINT pgmcp_call"
+                                      : "RELEASE SAVEPOINT pgmcp_call",
+           nullptr, 0);
+      if (prepared_) send("DEALLOCATE pgmcp_statement", nullptr, 0);
+      send(kCleanCheck, nullptr, 0);
+      sync();
+      return;
+    }
     for (size_t i = 0; i < stmt.after_count; ++i) send(stmt.after[i], nullptr, 0);
     if (prepared_) send("DEALLOCATE pgmcp_statement", nullptr, 0);
     sync();
@@ -478,11 +577,38 @@ class PgConnection final : public pgmcp::sdk::Connection {
     }
   }
 
-  // Reads what `after` answered. The cleanliness check's answer is not
-  // needed before the caller gets its rows, only before the connection is
-  // used again: healthy() or the next call settles it.
+  // Reads what send_finish asked for. Not pooled, the cleanliness check's
+  // answer is not needed before the caller gets its rows, only before the
+  // connection is used again: healthy() or the next call settles it. Pooled,
+  // the check is read now, before the transaction ends: the server
+  // connection goes on to other clients.
   template <class Fail>
   void read_finish(const pgmcp_statement &stmt, Fail &fail) {
+    if (pooled()) {
+      drain_command(fail);
+      if (prepared_) drain_command(fail);
+      prepared_ = false;
+      std::string after_call = read_value(fail);
+      expect_sync(fail);
+      if (after_call.empty() || after_call != call_baseline_) {
+        // The transaction is left open and the connection closed: the
+        // pooler then closes its server connection instead of lending it on.
+        broken_ = true;
+        fail(Error(PGMCP_ERR_INTERNAL,
+                   "the statement left the session unlike it found it (" + call_baseline_ +
+                       " before, " + after_call +
+                       " after: advisory locks/prepared statements/"
+                       "cursors/channels/temporary schema/...); nothing of it was committed "
+                       "and the connection was closed"));
+        return;
+      }
+      for (size_t i = 0; i < stmt.after_count; ++i) send(stmt.after[i], nullptr, 0);
+      sync();
+      for (size_t i = 0; i < stmt.after_count; ++i) drain_command(fail);
+      expect_sync(fail);
+      if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+      return;
+    }
     for (size_t i = 0; i < stmt.after_count; ++i) drain_command(fail);
     if (prepared_) {
       drain_command(fail);
@@ -491,6 +617,27 @@ class PgConnection final : public pgmcp::sdk::Connection {
     expect_sync(fail);
     check_pending_ = !clean_baseline_.empty();
     if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+  }
+
+  // The first value of one command's one-row result, or "" (a failure is reported).
+  template <class Fail>
+  std::string read_value(Fail &fail) {
+    Result r(next_result(), PQclear);
+    std::string value;
+    if (!r) {
+      fail(lost("missing result"));
+      return value;
+    }
+    ExecStatusType st = PQresultStatus(r.get());
+    if (st == PGRES_TUPLES_OK && PQntuples(r.get()) == 1 && PQnfields(r.get()) == 1)
+      value = PQgetvalue(r.get(), 0, 0);
+    else if (st == PGRES_FATAL_ERROR)
+      fail(server_error(r.get(), "statement failed"));
+    else if (st == PGRES_PIPELINE_ABORTED)
+      fail(Error(PGMCP_ERR_REMOTE, "statement skipped after an earlier error"));
+    while (Result more{next_result(), PQclear}) {
+    }
+    return value;
   }
 
   // The last call's cleanliness check: a session that is not as clean as a
@@ -820,6 +967,8 @@ class PgConnection final : public pgmcp::sdk::Connection {
   std::string tree_;                  // the server's analysis of that Parse
   std::string clean_baseline_;        // what the cleanliness check shows on a fresh session
   std::shared_ptr<TypeNames> types_;  // shared by the database's connections
+  std::string guard_;                 // pooled: pins each transaction's settings
+  std::string call_baseline_;         // pooled: the check as the call found the session
 };
 
 class PgDatabase final : public pgmcp::sdk::Database {
@@ -841,19 +990,38 @@ class PgDatabase final : public pgmcp::sdk::Database {
       std::string why = clean(PQerrorMessage(conn));
       PQfinish(conn);
       why = hide(std::move(why), settings_.password);
+      if (why.find("unsupported startup parameter") != std::string::npos && !settings_.pooled)
+        why += " (a connection pooler such as PgBouncer: set pooler = transaction)";
       throw Error(PGMCP_ERR_UNAVAILABLE, "cannot connect to " + settings_.where + ": " + why);
     }
     if (PQenterPipelineMode(conn) != 1) {
       PQfinish(conn);
       throw Error(PGMCP_ERR_UNAVAILABLE, "cannot enter pipeline mode on " + settings_.where);
     }
-    auto c = std::make_unique<PgConnection>(
-        conn, settings_.where, answer_deadline_ms(settings_.statement_timeout_ms), types_);
+    auto c = std::make_unique<PgConnection>(conn, settings_.where,
+                                            answer_deadline_ms(settings_.statement_timeout_ms),
+                                            types_, settings_.pooled ? guard() : std::string());
     c->prepare_session();
     return c;
   }
 
  private:
+  // What a pooled transaction pins first, whatever another client of the
+  // pooler left on the server connection: how strings are read, the role
+  // and search path this login starts with (the host's SET LOCAL ROLE and
+  // search_path follow), and the timeouts the startup packet sets otherwise.
+  std::string guard() const {
+    std::string t = std::to_string(settings_.statement_timeout_ms);
+    std::string idle = std::to_string(idle_timeout_ms(settings_.statement_timeout_ms));
+    return "SELECT pg_catalog.set_config('standard_conforming_strings', 'on', true), "
+           "pg_catalog.set_config('role', 'none', true), "
+           "pg_catalog.set_config('search_path', (SELECT reset_val FROM pg_catalog.pg_settings "
+           "WHERE name = 'search_path'), true), "
+           "pg_catalog.set_config('statement_timeout', '" +
+           t + "', true), pg_catalog.set_config('idle_in_transaction_session_timeout', '" + idle +
+           "', true)";
+  }
+
   Settings settings_;
   std::shared_ptr<TypeNames> types_ = std::make_shared<TypeNames>();
 };
