@@ -4,6 +4,7 @@
 //   dsn = ${SALES_DSN}        ; URI or key=value; sslmode and friends pass through
 //   connect_timeout_s = 5
 //   application_name = pg-mcp
+//   pooler = none             ; transaction: behind PgBouncer (see below)
 // The host adds statement_timeout_ms, which the connection carries as a
 // backstop beside the per-statement SET LOCAL.
 //
