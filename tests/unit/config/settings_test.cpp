@@ -136,6 +136,31 @@ TEST(SettingsTest, InstanceProblems) {
   EXPECT_THAT(e, HasSubstr("rate_limiter.x: belongs in a named section"));
 }
 
+TEST(SettingsTest, ReplicasAreUrisAndTheirMessagesHoldNoSecret) {
+  auto s = load_settings(
+      parse_ini("[database.db]\nplugin = postgres\ndsn = postgresql://p/db\n"
+                "replicas =  postgresql://u:pw@r1:5432/db\tpostgres://r2,r3/db \n"
+                "replica_balance = round_robin\nreplica_max_lag_ms = 5000\n",
+                "t.ini"),
+      no_env());
+  ASSERT_EQ(s.databases.size(), 1u);
+  const auto &o = s.databases[0].database;
+  EXPECT_EQ(o.replicas,
+            (std::vector<std::string>{"postgresql://u:pw@r1:5432/db", "postgres://r2,r3/db"}));
+  EXPECT_FALSE(o.replica_least_busy);
+  EXPECT_EQ(o.replica_max_lag_ms, 5000);
+  EXPECT_EQ(o.replica_check_ms, 2000);
+  // replicas is the host's key: the driver never sees it
+  ASSERT_EQ(s.databases[0].plugin_values.size(), 1u);
+  std::string e = problems_of(
+      "[database.db]\nplugin = postgres\nreplicas = postgresql://r1/db host=r2 "
+      "password=hunter2\nreplica_balance = random\n");
+  EXPECT_THAT(e, HasSubstr("entry 2 is not a connection URI"));
+  EXPECT_THAT(e, HasSubstr("'random' is not a replica_balance mode (least_busy or round_robin)"));
+  EXPECT_THAT(e, testing::Not(HasSubstr("hunter2")));
+  EXPECT_THAT(e, testing::Not(HasSubstr("r2")));
+}
+
 TEST(SettingsTest, JsonAndIniGiveTheSameSettings) {
   auto ini =
       load_settings(parse_ini("[server]\ntransport = http\n[http]\nlisten = 127.0.0.1:1\n"
