@@ -255,6 +255,8 @@ Database::Database(const config::InstanceSpec &spec,
   before_write_ = before_;
   before_write_[0] = "BEGIN READ WRITE";
   before_admin_ = {before_write_[0], before_write_[1]};
+  before_internal_ = before_;
+  before_internal_.push_back("SET LOCAL jit = off");
   primary_.driver = std::move(driver);
   for (std::size_t i = 0; i < replicas.size(); ++i) {
     auto t = std::make_unique<Target>();
@@ -414,13 +416,16 @@ QueryResult Database::query(const AdmittedStatement &statement,
 // The host's own reads (catalog, privileges) go to the primary: the schema
 // it describes is the one writes and every replica follow.
 QueryResult Database::internal(const std::string &sql, QueryLimits limits) {
-  return run(sql, {}, limits, nullptr, {}, nullptr, &primary_);
+  RunMode mode;
+  mode.internal = true;
+  return run(sql, {}, limits, nullptr, mode, nullptr, &primary_);
 }
 
 QueryResult Database::internal(const std::string &sql, QueryLimits limits,
                                const RowVisitor &visit) {
   RunMode mode;
   mode.visit = &visit;
+  mode.internal = true;
   return run(sql, {}, limits, nullptr, mode, nullptr, &primary_);
 }
 
@@ -460,7 +465,10 @@ QueryResult Database::run(const std::string &sql,
   for (const auto &p : params)
     values.push_back({p ? p->data() : nullptr, p ? p->size() : 0, p ? 0 : 1});
   std::vector<const char *> before;
-  for (const auto &s : mode.admin ? before_admin_ : mode.write ? before_write_ : before_)
+  for (const auto &s : mode.admin      ? before_admin_
+                       : mode.write    ? before_write_
+                       : mode.internal ? before_internal_
+                                       : before_)
     before.push_back(s.c_str());
   static const char *const rollback[] = {"ROLLBACK"};
   static const char *const commit[] = {"COMMIT"};

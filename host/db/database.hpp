@@ -76,6 +76,9 @@ struct RunMode {
   // When set, rows go to it as text instead of into the result as JSON (the
   // host's own catalog reads, which would only parse that JSON again).
   const RowVisitor *visit = nullptr;
+  // The host's own catalog reads: no JIT (compiling a large catalog query
+  // took 0.7 s, running it 0.1 s).
+  bool internal = false;
 };
 
 // What the SQL policy makes of the server's analysis of a statement.
@@ -242,7 +245,7 @@ class Database {
   config::DatabaseOptions options_;
   std::shared_ptr<plugins::RateLimiter> limiter_;
   observability::Metrics *metrics_;
-  std::vector<std::string> before_, before_write_, before_admin_;
+  std::vector<std::string> before_, before_write_, before_admin_, before_internal_;
   std::mutex mutex_;
   std::condition_variable cv_;
   Target primary_;

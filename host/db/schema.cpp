@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <future>
 
 #include "log/log.hpp"
 
@@ -94,13 +95,18 @@ SELECT 't', t.oid::text, concat_ws(',', NULLIF(t.typinput::oid, 0), NULLIF(t.typ
   (SELECT string_agg(d.refobjid::text, ',') FROM pg_catalog.pg_depend d
    WHERE d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = t.oid
      AND d.refclassid = 'pg_catalog.pg_proc'::regclass),
-  (SELECT string_agg(d.refobjid::text, ',') FROM pg_catalog.pg_constraint c
-   JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_constraint'::regclass
-     AND d.objid = c.oid AND d.refclassid = 'pg_catalog.pg_proc'::regclass
-   WHERE c.contypid = t.oid)),
+  dom.functions),
   concat_ws(',', NULLIF(t.typbasetype, 0), NULLIF(t.typelem, 0),
   (SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid)), NULL, NULL, NULL
-FROM pg_catalog.pg_type t WHERE t.oid >= 16384
+FROM pg_catalog.pg_type t
+-- domains' check functions, gathered once: a look-up per type took 0.05 ms
+-- each, 0.2 s for a catalog of 2,000 tables (each has two types)
+LEFT JOIN (SELECT c.contypid, string_agg(d.refobjid::text, ',') AS functions
+  FROM pg_catalog.pg_constraint c
+  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_constraint'::regclass
+    AND d.objid = c.oid AND d.refclassid = 'pg_catalog.pg_proc'::regclass
+  WHERE c.contypid <> 0 GROUP BY c.contypid) dom ON dom.contypid = t.oid
+WHERE t.oid >= 16384
 UNION ALL
 SELECT 'r', c.oid::text, n.nspname::text, c.relname::text,
   c.relkind::text || CASE WHEN c.oid < 16384 THEN 'b' ELSE '' END, e.extname::text,
@@ -234,6 +240,15 @@ void PolicyFactsReader::finish() {
 std::shared_ptr<Catalog> SchemaCache::load() {
   auto c = std::make_shared<Catalog>();
   auto start = std::chrono::steady_clock::now();
+  // The policy's facts come from a query of their own: on a second
+  // connection, while the driver describes the catalog on the first.
+  std::future<PolicyFacts> facts;
+  if (db_.options().pool_max >= 2)
+    facts = std::async(std::launch::async, [this] {
+      Catalog apart;
+      load_policy_facts(apart);
+      return std::move(apart.facts);
+    });
   db_.describe([&](const pgmcp_schema_object &o) {
     switch (o.kind) {
       case PGMCP_OBJECT_SCHEMA:
@@ -288,7 +303,10 @@ std::shared_ptr<Catalog> SchemaCache::load() {
         break;
     }
   });
-  load_policy_facts(*c);
+  if (facts.valid())
+    c->facts = facts.get();
+  else
+    load_policy_facts(*c);
   if (db_.options().sample_values) load_common_values(*c);
   c->loaded_at = std::chrono::steady_clock::now();
   c->loaded_wall = std::chrono::system_clock::now();

@@ -4,8 +4,8 @@ namespace pgmcp::postgres {
 
 // One statement, so the whole description is one round trip. Columns:
 // kind, schema, name, table, type, definition, comment, position, not_null,
-// estimated_rows, columns (text[]), ref_schema, ref_table, ref_columns (text[]).
-// System schemas are left out.
+// estimated_rows, columns (text[]), ref_schema, ref_table, ref_columns (text[]),
+// sort (the group the driver orders by). System schemas are left out.
 const char *const kCatalogQuery = R"SQL(
 WITH ns AS (
   SELECT oid, nspname FROM pg_namespace
@@ -38,7 +38,12 @@ WHERE rel.relkind IN ('r', 'p', 'v', 'm', 'f')
 UNION ALL
 SELECT 6, rel.nspname, ic.relname, rel.relname, am.amname, pg_get_indexdef(i.indexrelid), NULL, 0, i.indisunique,
        -1,
-       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_subscripts(i.indkey, 1) k
+       -- a key column by its name, an expression as pg_get_indexdef writes it (its
+       -- columns count from 1; the vector's subscripts from 0)
+       ARRAY(SELECT CASE WHEN i.indkey[k] <> 0 THEN ka.attname::text
+                         ELSE pg_get_indexdef(i.indexrelid, k + 1, true) END
+             FROM generate_subscripts(i.indkey, 1) k
+             LEFT JOIN pg_attribute ka ON ka.attrelid = i.indrelid AND ka.attnum = i.indkey[k]
              WHERE k < i.indnkeyatts ORDER BY k),
        NULL, NULL, NULL, 3
 FROM rel JOIN pg_index i ON i.indrelid = rel.oid
@@ -68,7 +73,6 @@ SELECT 9, ns.nspname, t.typname, NULL, 'enum',
        (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid),
        obj_description(t.oid, 'pg_type'), 0, false, -1, NULL, NULL, NULL, NULL, 6
 FROM pg_type t JOIN ns ON ns.oid = t.typnamespace WHERE t.typtype = 'e'
-ORDER BY sort, 2, 4 NULLS FIRST, 8, 3
 )SQL";
 
 }  // namespace pgmcp::postgres

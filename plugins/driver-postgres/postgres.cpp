@@ -436,20 +436,22 @@ class PgConnection final : public pgmcp::sdk::Connection {
   void describe_schema(const pgmcp::sdk::SchemaSink &sink) override {
     deadline_ = Clock::now() + std::chrono::milliseconds(answer_ms_);
     settle();
-    // Pooled: in a transaction of its own, under the guard.
-    if (pooled()) {
-      send("BEGIN READ ONLY", nullptr, 0);
-      send(guard_.c_str(), nullptr, 0);
-    }
+    // In a transaction of its own (pooled: under the guard), without JIT
+    // (compiling a large catalog's query costs more than running it) and
+    // with hash joins: the planner expects a few columns per relation and
+    // looks each up, 0.2 s against 0.17 s for 2,000 tables of 20 columns.
+    std::vector<const char *> before = {"BEGIN READ ONLY", "SET LOCAL jit = off",
+                                        "SET LOCAL enable_nestloop = off"};
+    if (pooled()) before.insert(before.begin() + 1, guard_.c_str());
+    for (const char *b : before) send(b, nullptr, 0);
     send(pgmcp::postgres::kCatalogQuery, nullptr, 0);
-    if (pooled()) send("ROLLBACK", nullptr, 0);
+    send("ROLLBACK", nullptr, 0);
     sync();
     std::unique_ptr<Error> failure;
     auto fail = [&](Error e) {
       if (!failure) failure = std::make_unique<Error>(std::move(e));
     };
-    if (pooled())
-      for (int i = 0; i < 2; ++i) drain_command(fail);
+    for (std::size_t i = 0; i < before.size(); ++i) drain_command(fail);
     Result r(next_result(), PQclear);
     if (!r) throw lost("no catalog result");
     if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
@@ -458,7 +460,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
       emit_catalog(r.get(), sink);
     while (Result more{next_result(), PQclear}) {
     }
-    if (pooled()) drain_command(fail);
+    drain_command(fail);
     expect_sync(fail);
     if (failure) throw *failure;
   }
@@ -895,7 +897,35 @@ class PgConnection final : public pgmcp::sdk::Connection {
     auto text = [&](int row, int col) -> const char * {
       return PQgetisnull(r, row, col) ? nullptr : PQgetvalue(r, row, col);
     };
+    // In the order the host reads them: schemas, relations, then each
+    // relation's columns (by position), indexes, constraints; functions and
+    // enums last. Sorted here rather than by the server, whose sort of a
+    // large catalog's rows spilled to disk; names compare as bytes, as the
+    // server's "C" collation does.
+    struct Key {
+      int group, position;
+      const char *schema, *table, *name;  // table NULL first
+    };
+    std::vector<Key> keys(static_cast<size_t>(n));
+    std::vector<int> order(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) {
+      keys[static_cast<size_t>(i)] = {std::atoi(text(i, 14)), std::atoi(text(i, 7)), text(i, 1),
+                                      text(i, 3), text(i, 2)};
+      order[static_cast<size_t>(i)] = i;
+    }
+    auto cmp = [](const char *x, const char *y) {
+      if (x == nullptr || y == nullptr) return (x == nullptr ? 0 : 1) - (y == nullptr ? 0 : 1);
+      return std::strcmp(x, y);
+    };
+    std::sort(order.begin(), order.end(), [&](int ia, int ib) {
+      const Key &a = keys[static_cast<size_t>(ia)], &b = keys[static_cast<size_t>(ib)];
+      if (a.group != b.group) return a.group < b.group;
+      if (int c = cmp(a.schema, b.schema)) return c < 0;
+      if (int c = cmp(a.table, b.table)) return c < 0;
+      if (a.position != b.position) return a.position < b.position;
+      return cmp(a.name, b.name) < 0;
+    });
+    for (int i : order) {
       std::vector<std::string> cols = parse_name_array(text(i, 10));
       std::vector<std::string> refs = parse_name_array(text(i, 13));
       std::vector<const char *> col_ptrs, ref_ptrs;

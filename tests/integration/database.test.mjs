@@ -191,7 +191,10 @@ test('describe_table: columns, keys both ways, indexes, comments; quoted and amb
   assert.deepEqual(d.primary_key, ['id']);
   assert.deepEqual(d.foreign_keys.map((f) => [f.columns, f.references.table]), [[['customer_id'], 'customers']]);
   assert.ok(d.referenced_by.some((f) => f.table === 'order_items' && f.columns[0] === 'order_id'));
-  assert.ok(d.indexes.some((i) => i.name === 'orders_customer_idx'));
+  assert.deepEqual(d.indexes.find((i) => i.name === 'orders_customer_idx').columns, ['customer_id']);
+  // key columns by name, expressions as written, included columns left out
+  const pub = (await call(client, 'describe_table', { table: 'public.orders' })).structuredContent;
+  assert.deepEqual(pub.indexes.find((i) => i.name === 'orders_note_idx').columns, ['lower(note)', 'id']);
   assert.ok(d.estimated_rows > 2000);
   const status = d.columns.find((c) => c.name === 'status');
   assert.deepEqual([status.type, status.nullable], ['shop.order_status', false]);

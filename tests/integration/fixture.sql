@@ -5,6 +5,7 @@ INSERT INTO "Mixed Schema"."Odd Table" VALUES (1, 'one', 'q1'), (2, 'two', 'q2')
 COMMENT ON TABLE "Mixed Schema"."Odd Table" IS 'Quoted, mixed-case names';
 CREATE TABLE public.orders (id integer PRIMARY KEY, note text);  -- same name as shop.orders
 INSERT INTO public.orders VALUES (1, 'a public order');
+CREATE INDEX orders_note_idx ON public.orders (lower(note), id) INCLUDE (note);  -- an expression key
 CREATE TABLE public.wide AS
   SELECT g AS id, repeat('x', 1000) AS payload FROM generate_series(1, 2000) g;
 GRANT USAGE ON SCHEMA "Mixed Schema" TO pgmcp_reader;
