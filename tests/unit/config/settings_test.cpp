@@ -137,12 +137,12 @@ TEST(SettingsTest, InstanceProblems) {
 }
 
 TEST(SettingsTest, ReplicasAreUrisAndTheirMessagesHoldNoSecret) {
-  auto s = load_settings(
-      parse_ini("[database.db]\nplugin = postgres\ndsn = postgresql://p/db\n"
-                "replicas =  postgresql://u:pw@r1:5432/db\tpostgres://r2,r3/db \n"
-                "replica_balance = round_robin\nreplica_max_lag_ms = 5000\n",
-                "t.ini"),
-      no_env());
+  auto s =
+      load_settings(parse_ini("[database.db]\nplugin = postgres\ndsn = postgresql://p/db\n"
+                              "replicas =  postgresql://u:pw@r1:5432/db\tpostgres://r2,r3/db \n"
+                              "replica_balance = round_robin\nreplica_max_lag_ms = 5000\n",
+                              "t.ini"),
+                    no_env());
   ASSERT_EQ(s.databases.size(), 1u);
   const auto &o = s.databases[0].database;
   EXPECT_EQ(o.replicas,
