@@ -226,7 +226,6 @@ class Database::Lease {
     if (conn_ != nullptr) db_.release(*target_, conn_, reusable_);
   }
   pgmcp_connection *get() const { return conn_; }
-  Target &target() const { return *target_; }
   bool fresh() const { return fresh_; }
   void discard() { reusable_ = false; }
 
@@ -299,10 +298,7 @@ Database::Lease Database::acquire(Target *target) {
     while (!to.idle.empty()) {
       pgmcp_connection *c = to.idle.back();
       to.idle.pop_back();
-      if (t.healthy(c) != 0) {
-        ++to.busy;
-        return Lease(*this, to, c, false);
-      }
+      if (t.healthy(c) != 0) return Lease(*this, to, c, false);
       t.disconnect(c);
       --to.total;
     }
@@ -317,7 +313,6 @@ Database::Lease Database::acquire(Target *target) {
     }
   }
   ++to.total;
-  ++to.busy;
   lock.unlock();
   pgmcp_error err;
   pgmcp_connection *c = nullptr;
@@ -325,7 +320,6 @@ Database::Lease Database::acquire(Target *target) {
   if (st != PGMCP_OK || c == nullptr) {
     lock.lock();
     --to.total;
-    --to.busy;
     cv_.notify_all();
     throw DbError(PGMCP_ERR_UNAVAILABLE,
                   "database '" + name_ + "'" + (to.index > 0 ? " (" + to.health.label + ")" : "") +
@@ -340,7 +334,6 @@ void Database::release(Target &target, pgmcp_connection *conn, bool reusable) {
   bool keep = reusable && t.healthy(conn) != 0;
   if (!keep) t.disconnect(conn);
   std::lock_guard lock(mutex_);
-  --target.busy;
   if (keep)
     target.idle.push_back(conn);
   else
@@ -651,8 +644,7 @@ bool Database::wait_idle(std::chrono::steady_clock::time_point deadline) {
 
 PoolStats Database::stats() {
   std::lock_guard lock(mutex_);
-  return {static_cast<int>(primary_.idle.size()),
-          primary_.total - static_cast<int>(primary_.idle.size()), options_.pool_max};
+  return {static_cast<int>(primary_.idle.size()), primary_.busy(), options_.pool_max};
 }
 
 }  // namespace pgmcp::db

@@ -216,9 +216,9 @@ class Database {
   struct Target {
     std::shared_ptr<plugins::DatabaseInstance> driver;
     std::vector<pgmcp_connection *> idle;
-    int total = 0;
-    int busy = 0;
+    int total = 0;  // idle, lent out, or being opened
     int index = 0;  // 0: the primary; n: replica n
+    int busy() const { return total - static_cast<int>(idle.size()); }
     ReplicaHealth health;
   };
   class Lease;

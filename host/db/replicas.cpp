@@ -20,7 +20,7 @@ Database::Target *Database::route(const RunMode &mode) {
   for (std::size_t k = 0; k < n; ++k) {
     Target *t = replicas_[(next_replica_ + k) % n].get();
     if (!t->health.healthy) continue;
-    if (best == nullptr || t->busy < best->busy) best = t;
+    if (best == nullptr || t->busy() < best->busy()) best = t;
     if (!options_.replica_least_busy) break;  // round robin: the first healthy in turn
   }
   ++next_replica_;
