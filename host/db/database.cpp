@@ -329,6 +329,17 @@ Database::Lease Database::acquire(Target *target) {
   return Lease(*this, to, c, true);
 }
 
+void Database::drop_idle(Target &target) {
+  std::vector<pgmcp_connection *> idle;
+  {
+    std::lock_guard lock(mutex_);
+    idle.swap(target.idle);
+    target.total -= static_cast<int>(idle.size());
+    cv_.notify_all();
+  }
+  for (auto *c : idle) target.driver->table().disconnect(c);
+}
+
 void Database::release(Target &target, pgmcp_connection *conn, bool reusable) {
   const auto &t = target.driver->table();
   bool keep = reusable && t.healthy(conn) != 0;
@@ -571,9 +582,13 @@ QueryResult Database::run(const std::string &sql,
       // A pooled connection may have died with a server restart: a read-only
       // statement was rolled back, so trying once more on a new connection is
       // safe. A write may have committed: it is never retried.
+      // The other idle connections most likely died with it (they are
+      // closed, so the retry opens a new one rather than trying each).
       if (attempt == 0 && !lease.fresh() && !mode.write) {
-        log::info("db",
-                  "database '" + name_ + "': a pooled connection was lost; retrying on a new one");
+        log::info("db", "database '" + name_ +
+                            "': a pooled connection was lost; closed the idle ones and retrying "
+                            "on a new one");
+        drop_idle(*target);
         continue;
       }
       throw DbError(PGMCP_ERR_UNAVAILABLE,

@@ -232,6 +232,8 @@ class Database {
   Lease acquire(Target *target);
   Target *route(const RunMode &mode);
   void release(Target &target, pgmcp_connection *conn, bool reusable);
+  // Closes the target's idle connections (one was found dead).
+  void drop_idle(Target &target);
   void replica_failed(Target &target, const std::string &why);
   void watch_replicas();
   void check_replica(Target &target);
