@@ -1,6 +1,7 @@
 #include "db/schema.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <future>
 
@@ -249,6 +250,7 @@ std::shared_ptr<Catalog> SchemaCache::load() {
       load_policy_facts(apart);
       return std::move(apart.facts);
     });
+  std::size_t last = SIZE_MAX;  // the relation the last column, index or constraint was of
   db_.describe([&](const pgmcp_schema_object &o) {
     switch (o.kind) {
       case PGMCP_OBJECT_SCHEMA:
@@ -272,9 +274,17 @@ std::shared_ptr<Catalog> SchemaCache::load() {
       case PGMCP_OBJECT_COLUMN:
       case PGMCP_OBJECT_INDEX:
       case PGMCP_OBJECT_CONSTRAINT: {
-        auto it = c->index_.find({str(o.schema), str(o.table)});
-        if (it == c->index_.end()) break;
-        Relation &r = c->relations[it->second];
+        // A relation's objects come together: the last one found is the
+        // likely one (positions, since relations only grow at the end).
+        const char *schema = o.schema != nullptr ? o.schema : "";
+        const char *table = o.table != nullptr ? o.table : "";
+        if (last >= c->relations.size() || c->relations[last].schema != schema ||
+            c->relations[last].name != table) {
+          auto it = c->index_.find({schema, table});
+          if (it == c->index_.end()) break;
+          last = it->second;
+        }
+        Relation &r = c->relations[last];
         if (o.kind == PGMCP_OBJECT_COLUMN) {
           r.columns.push_back({str(o.name), str(o.type), str(o.definition), str(o.comment),
                                o.position, o.not_null != 0});

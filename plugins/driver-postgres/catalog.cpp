@@ -5,7 +5,13 @@ namespace pgmcp::postgres {
 // One statement, so the whole description is one round trip. Columns:
 // kind, schema, name, table, type, definition, comment, position, not_null,
 // estimated_rows, columns (text[]), ref_schema, ref_table, ref_columns (text[]),
-// sort (the group the driver orders by). System schemas are left out.
+// sort (the group the driver orders by), and for an index or a constraint
+// whose columns are left NULL, their numbers (int2vector or int2[] text) and,
+// for an index, how many of them are keys: the driver names them from the
+// relation's column rows, which costs the server nothing (a look-up per index
+// and per constraint cost it 50 ms for 2,000 tables). System schemas are
+// left out. Comments are joined, one pass each, rather than looked up per
+// object with obj_description (20 ms per 2,000 relations).
 const char *const kCatalogQuery = R"SQL(
 WITH ns AS (
   SELECT oid, nspname FROM pg_namespace
@@ -16,19 +22,21 @@ WITH ns AS (
   FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
 )
-SELECT 0 AS kind, nspname, nspname, NULL, NULL, NULL, obj_description(oid, 'pg_namespace'),
-       0, false, -1::float8, NULL::text[], NULL, NULL, NULL::text[], 0 AS sort
-FROM ns
+SELECT 0 AS kind, nspname, nspname, NULL, NULL, NULL, sd.description,
+       0, false, -1::float8, NULL::text[], NULL, NULL, NULL::text[], 0 AS sort, NULL, 0
+FROM ns LEFT JOIN pg_description sd ON sd.objoid = ns.oid
+  AND sd.classoid = 'pg_namespace'::regclass AND sd.objsubid = 0
 UNION ALL
 SELECT CASE relkind WHEN 'v' THEN 2 WHEN 'm' THEN 3 WHEN 'f' THEN 4 WHEN 'S' THEN 7 ELSE 1 END,
        nspname, relname, NULL, NULL,
-       CASE WHEN relkind IN ('v', 'm') THEN pg_get_viewdef(oid) END,
-       obj_description(oid, 'pg_class'), 0, false, reltuples::float8, NULL, NULL, NULL, NULL, 1
-FROM rel
+       CASE WHEN relkind IN ('v', 'm') THEN pg_get_viewdef(rel.oid) END,
+       rd.description, 0, false, reltuples::float8, NULL, NULL, NULL, NULL, 1, NULL, 0
+FROM rel LEFT JOIN pg_description rd ON rd.objoid = rel.oid
+  AND rd.classoid = 'pg_class'::regclass AND rd.objsubid = 0
 UNION ALL
 SELECT 5, rel.nspname, a.attname, rel.relname, format_type(a.atttypid, a.atttypmod),
        pg_get_expr(d.adbin, d.adrelid), de.description, a.attnum, a.attnotnull,
-       -1, NULL, NULL, NULL, NULL, 2
+       -1, NULL, NULL, NULL, NULL, 2, NULL, 0
 FROM rel JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 -- joined rather than col_description() per column: one pass, not one look-up each
@@ -38,41 +46,49 @@ WHERE rel.relkind IN ('r', 'p', 'v', 'm', 'f')
 UNION ALL
 SELECT 6, rel.nspname, ic.relname, rel.relname, am.amname, pg_get_indexdef(i.indexrelid), NULL, 0, i.indisunique,
        -1,
-       -- a key column by its name, an expression as pg_get_indexdef writes it (its
-       -- columns count from 1; the vector's subscripts from 0)
+       -- with expressions: a key column by its name, an expression as
+       -- pg_get_indexdef writes it (its columns count from 1; the vector's
+       -- subscripts from 0); without, the driver names the numbers
+       CASE WHEN i.indexprs IS NOT NULL THEN
        ARRAY(SELECT CASE WHEN i.indkey[k] <> 0 THEN ka.attname::text
                          ELSE pg_get_indexdef(i.indexrelid, k + 1, true) END
              FROM generate_subscripts(i.indkey, 1) k
              LEFT JOIN pg_attribute ka ON ka.attrelid = i.indrelid AND ka.attnum = i.indkey[k]
-             WHERE k < i.indnkeyatts ORDER BY k),
-       NULL, NULL, NULL, 3
+             WHERE k < i.indnkeyatts ORDER BY k) END,
+       NULL, NULL, NULL, 3, CASE WHEN i.indexprs IS NULL THEN i.indkey::text END, i.indnkeyatts
 FROM rel JOIN pg_index i ON i.indrelid = rel.oid
 JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
 UNION ALL
 SELECT 10, rel.nspname, con.conname, rel.relname,
        CASE con.contype WHEN 'p' THEN 'primary_key' WHEN 'f' THEN 'foreign_key' WHEN 'u' THEN 'unique'
                         WHEN 'c' THEN 'check' ELSE 'exclusion' END,
-       pg_get_constraintdef(con.oid), obj_description(con.oid, 'pg_constraint'), 0, false, -1,
-       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, o)
-             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o),
+       pg_get_constraintdef(con.oid), cd.description, 0, false, -1, NULL,
        fns.nspname, fc.relname,
+       CASE WHEN con.contype = 'f' THEN
        ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, o)
-             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o),
-       4
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o) END,
+       4, COALESCE(con.conkey::text, '{}'), 0
 FROM rel JOIN pg_constraint con ON con.conrelid = rel.oid
+LEFT JOIN pg_description cd ON cd.objoid = con.oid AND cd.classoid = 'pg_constraint'::regclass
+  AND cd.objsubid = 0
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fns ON fns.oid = fc.relnamespace
 WHERE con.contype IN ('p', 'f', 'u', 'c', 'x')
 UNION ALL
 SELECT 8, ns.nspname, p.proname, NULL, pg_get_function_result(p.oid), pg_get_function_identity_arguments(p.oid),
-       obj_description(p.oid, 'pg_proc'), 0, false, -1, NULL, NULL, NULL, NULL, 5
+       fd.description, 0, false, -1, NULL, NULL, NULL, NULL, 5, NULL, 0
 FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+LEFT JOIN pg_description fd ON fd.objoid = p.oid AND fd.classoid = 'pg_proc'::regclass
+  AND fd.objsubid = 0
 WHERE p.prokind IN ('f', 'p', 'a', 'w')
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
 UNION ALL
 SELECT 9, ns.nspname, t.typname, NULL, 'enum',
        (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid),
-       obj_description(t.oid, 'pg_type'), 0, false, -1, NULL, NULL, NULL, NULL, 6
-FROM pg_type t JOIN ns ON ns.oid = t.typnamespace WHERE t.typtype = 'e'
+       ed.description, 0, false, -1, NULL, NULL, NULL, NULL, 6, NULL, 0
+FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+LEFT JOIN pg_description ed ON ed.objoid = t.oid AND ed.classoid = 'pg_type'::regclass
+  AND ed.objsubid = 0
+WHERE t.typtype = 'e'
 )SQL";
 
 }  // namespace pgmcp::postgres

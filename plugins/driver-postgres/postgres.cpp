@@ -36,11 +36,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "catalog.hpp"
@@ -212,6 +216,13 @@ Error server_error(const PGresult *r, const std::string &fallback) {
   field(PG_DIAG_MESSAGE_HINT, "hint");
   field(PG_DIAG_STATEMENT_POSITION, "position");
   const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  // No SQLSTATE: libpq's own error, the connection lost mid-answer ("server
+  // closed the connection unexpectedly") rather than the statement refused.
+  if (state == nullptr && msg == nullptr) {
+    std::string why = clean(PQresultErrorMessage(r));
+    why = why.substr(0, why.find('\n'));  // libpq goes on about what it probably means
+    return Error(PGMCP_ERR_UNAVAILABLE, fallback + ": " + (why.empty() ? "connection lost" : why));
+  }
   // Connection exceptions (08xxx) and the server going away (57P01 admin
   // shutdown, 57P02 crash shutdown, 57P03 cannot connect now): the
   // connection is gone, not the statement wrong.
@@ -901,32 +912,63 @@ class PgConnection final : public pgmcp::sdk::Connection {
     // relation's columns (by position), indexes, constraints; functions and
     // enums last. Sorted here rather than by the server, whose sort of a
     // large catalog's rows spilled to disk; names compare as bytes, as the
-    // server's "C" collation does.
+    // server's "C" collation does. Rows name their relation by (schema,
+    // table): the pairs are ranked once, so that the rows' sort compares
+    // integers, and names only among a schema's relations.
     struct Key {
       int group, position;
-      const char *schema, *table, *name;  // table NULL first
+      const int *rank;  // in `ranks`, whose elements stay put when it grows
+      const char *name;
     };
+    using Pair = std::pair<std::string_view, std::string_view>;  // table "" for none
+    struct PairHash {
+      size_t operator()(const Pair &p) const {
+        return std::hash<std::string_view>{}(p.first) * 31 +
+               std::hash<std::string_view>{}(p.second);
+      }
+    };
+    std::unordered_map<Pair, int, PairHash> ranks;
     std::vector<Key> keys(static_cast<size_t>(n));
     std::vector<int> order(static_cast<size_t>(n));
+    auto or_empty = [](const char *s) { return s != nullptr ? s : ""; };
     for (int i = 0; i < n; ++i) {
-      keys[static_cast<size_t>(i)] = {std::atoi(text(i, 14)), std::atoi(text(i, 7)), text(i, 1),
-                                      text(i, 3), text(i, 2)};
-      order[static_cast<size_t>(i)] = i;
+      auto u = static_cast<size_t>(i);
+      const int *rank =
+          &ranks.try_emplace(Pair{or_empty(text(i, 1)), or_empty(text(i, 3))}, 0).first->second;
+      keys[u] = {std::atoi(text(i, 14)), std::atoi(text(i, 7)), rank, or_empty(text(i, 2))};
+      order[u] = i;
     }
-    auto cmp = [](const char *x, const char *y) {
-      if (x == nullptr || y == nullptr) return (x == nullptr ? 0 : 1) - (y == nullptr ? 0 : 1);
-      return std::strcmp(x, y);
-    };
+    {
+      // No table ("") before any relation's name, which is never empty.
+      std::vector<std::unordered_map<Pair, int, PairHash>::iterator> pairs;
+      pairs.reserve(ranks.size());
+      for (auto it = ranks.begin(); it != ranks.end(); ++it) pairs.push_back(it);
+      std::sort(pairs.begin(), pairs.end(), [](auto a, auto b) { return a->first < b->first; });
+      for (size_t k = 0; k < pairs.size(); ++k) pairs[k]->second = static_cast<int>(k);
+    }
     std::sort(order.begin(), order.end(), [&](int ia, int ib) {
       const Key &a = keys[static_cast<size_t>(ia)], &b = keys[static_cast<size_t>(ib)];
       if (a.group != b.group) return a.group < b.group;
-      if (int c = cmp(a.schema, b.schema)) return c < 0;
-      if (int c = cmp(a.table, b.table)) return c < 0;
+      if (*a.rank != *b.rank) return *a.rank < *b.rank;
       if (a.position != b.position) return a.position < b.position;
-      return cmp(a.name, b.name) < 0;
+      return std::strcmp(a.name, b.name) < 0;
     });
+    // Each relation's column names by number, for the indexes and
+    // constraints that come as numbers.
+    std::vector<std::vector<const char *>> attnames(ranks.size());
+    for (int i = 0; i < n; ++i) {
+      const Key &k = keys[static_cast<size_t>(i)];
+      if (std::atoi(text(i, 0)) != PGMCP_OBJECT_COLUMN || k.position <= 0) continue;
+      auto &names = attnames[static_cast<size_t>(*k.rank)];
+      if (names.size() <= static_cast<size_t>(k.position)) names.resize(k.position + 1, nullptr);
+      names[static_cast<size_t>(k.position)] = k.name;
+    }
     for (int i : order) {
-      std::vector<std::string> cols = parse_name_array(text(i, 10));
+      std::vector<std::string> cols =
+          text(i, 10) != nullptr
+              ? parse_name_array(text(i, 10))
+              : column_names(text(i, 15), std::atoi(text(i, 16)),
+                             attnames[static_cast<size_t>(*keys[static_cast<size_t>(i)].rank)]);
       std::vector<std::string> refs = parse_name_array(text(i, 13));
       std::vector<const char *> col_ptrs, ref_ptrs;
       for (auto &c : cols) col_ptrs.push_back(c.c_str());
@@ -951,6 +993,30 @@ class PgConnection final : public pgmcp::sdk::Connection {
       o.ref_column_count = ref_ptrs.size();
       if (!sink.object(o)) return;
     }
+  }
+
+  // The names of the first `count` (all when 0) column numbers in `numbers`
+  // (an int2vector's text, "1 3", or an int2[]'s, "{1,3}"); a number the
+  // relation has no column for (never so in one snapshot) stays a number.
+  static std::vector<std::string> column_names(const char *numbers, int count,
+                                               const std::vector<const char *> &names) {
+    std::vector<std::string> out;
+    if (numbers == nullptr) return out;
+    for (const char *p = numbers;
+         *p != '\0' && (count <= 0 || out.size() < static_cast<size_t>(count));) {
+      if (*p < '0' || *p > '9') {
+        ++p;
+        continue;
+      }
+      char *end = nullptr;
+      unsigned long num = std::strtoul(p, &end, 10);
+      p = end;
+      if (num < names.size() && names[num] != nullptr)
+        out.emplace_back(names[num]);
+      else
+        out.push_back(std::to_string(num));
+    }
+    return out;
   }
 
   // A one-dimensional text[] in text form: {a,"b c",NULL}.
