@@ -268,6 +268,8 @@ test('SIGTERM with a query in flight: /ready turns 503, the query is cancelled i
   const exited = new Promise((r) => s.proc.once('exit', (code) => r(code)));
   const start = Date.now();
   s.proc.kill('SIGTERM');
+  // once the signal is taken (asked before, /ready may still answer 200)
+  for (let i = 0; i < 100 && !/SIGTERM: draining/.test(s.stderr()); i++) await new Promise((r) => setTimeout(r, 10));
   const ready = await fetch(`${metrics}/ready`).catch(() => null);
   if (ready) assert.equal(ready.status, 503);
   const answer = await long;
