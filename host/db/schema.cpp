@@ -241,13 +241,18 @@ void PolicyFactsReader::finish() {
 std::shared_ptr<Catalog> SchemaCache::load() {
   auto c = std::make_shared<Catalog>();
   auto start = std::chrono::steady_clock::now();
+  auto ms_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+  };
+  double facts_ms = 0;  // each phase's end, from the start
   // The policy's facts come from a query of their own: on a second
   // connection, while the driver describes the catalog on the first.
   std::future<PolicyFacts> facts;
   if (db_.options().pool_max >= 2)
-    facts = std::async(std::launch::async, [this] {
+    facts = std::async(std::launch::async, [this, start, ms_since, &facts_ms] {
       Catalog apart;
       load_policy_facts(apart);
+      facts_ms = ms_since(start);
       return std::move(apart.facts);
     });
   std::size_t last = SIZE_MAX;  // the relation the last column, index or constraint was of
@@ -313,16 +318,22 @@ std::shared_ptr<Catalog> SchemaCache::load() {
         break;
     }
   });
-  if (facts.valid())
+  double described_ms = ms_since(start);
+  if (facts.valid()) {
     c->facts = facts.get();
-  else
+  } else {
     load_policy_facts(*c);
+    facts_ms = ms_since(start);
+  }
   if (db_.options().sample_values) load_common_values(*c);
   c->loaded_at = std::chrono::steady_clock::now();
   c->loaded_wall = std::chrono::system_clock::now();
   c->load_ms = std::chrono::duration<double, std::milli>(c->loaded_at - start).count();
   log::debug("db", "schema of '" + db_.name() + "' loaded: " + std::to_string(c->relations.size()) +
-                       " relations in " + std::to_string(static_cast<int>(c->load_ms)) + " ms");
+                       " relations in " + std::to_string(static_cast<int>(c->load_ms)) +
+                       " ms (described at " + std::to_string(static_cast<int>(described_ms)) +
+                       " ms, policy facts at " + std::to_string(static_cast<int>(facts_ms)) +
+                       " ms)");
   return c;
 }
 

@@ -479,3 +479,61 @@ test('a database rate limit refuses with a retry time and runs nothing', async (
     assert.match(text(r), /rate limited on database 'demo', retry after \d+ s; nothing was run/);
     assert.equal(admin(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%${marker}%' AND pid <> pg_backend_pid()`), '0');
   }));
+
+test('index definitions read as pg_get_indexdef writes them, and key columns by name, for every kind of index', async () => {
+  // A database of its own: names that need quotes or are keywords, collations,
+  // operator classes, orders, options, partial, expression, partitioned,
+  // materialized view, INCLUDE; and constraints named by their columns.
+  const db = `idxzoo_${process.pid}`;
+  admin(`CREATE DATABASE ${db}`);
+  try {
+    const zoo = (sql) => admin(sql, db);
+    zoo(`CREATE SCHEMA "Idx Zoo"; SET search_path = "Idx Zoo";
+      CREATE TYPE mood AS ENUM ('a', 'b'); CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
+      CREATE TABLE "order" ("select" int, "Mixed" text, v varchar(20), c text COLLATE "C", "spa ce" int, arr int[],
+        m mood, d posint, ts tsvector, r int4range, j jsonb, "é" int, dropped int, CHECK ("spa ce" > "select"));
+      ALTER TABLE "order" DROP COLUMN dropped;
+      CREATE INDEX ON "order" ("select"); CREATE UNIQUE INDEX "Uniq" ON "order" ("Mixed", "select");
+      CREATE INDEX ON "order" (v); CREATE INDEX ON "order" (c); CREATE INDEX ON "order" (c COLLATE "POSIX");
+      CREATE INDEX ON "order" ("Mixed" COLLATE "C"); CREATE INDEX ON "order" ("select" DESC);
+      CREATE INDEX ON "order" ("select" NULLS FIRST); CREATE INDEX ON "order" ("select") INCLUDE ("spa ce", "é");
+      CREATE INDEX ON "order" USING hash ("Mixed"); CREATE INDEX ON "order" USING gin (arr);
+      CREATE INDEX ON "order" USING gin (ts); CREATE INDEX ON "order" USING gist (r);
+      CREATE INDEX ON "order" USING brin ("select"); CREATE INDEX ON "order" ("Mixed" text_pattern_ops);
+      CREATE INDEX ON "order" ("select") WITH (fillfactor = 70); CREATE INDEX ON "order" ("select") WHERE "select" > 0;
+      CREATE INDEX ON "order" (lower("Mixed"), "é"); CREATE UNIQUE INDEX ON "order" ("select") NULLS NOT DISTINCT;
+      CREATE INDEX ON "order" (m); CREATE INDEX ON "order" (d); CREATE INDEX ON "order" USING gin (j jsonb_path_ops);
+      CREATE INDEX ON "order" USING gin (j); CREATE INDEX ON "order" ("spa ce", "é", "select");
+      CREATE TABLE parted (k int, v text) PARTITION BY RANGE (k);
+      CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10);
+      CREATE INDEX ON parted (k); CREATE UNIQUE INDEX ON parted (k, v);
+      CREATE MATERIALIZED VIEW mv AS SELECT 1 AS one; CREATE INDEX ON mv (one);
+      CREATE TABLE "User" (id int, "E-mail" text, "order" int, PRIMARY KEY ("order", id), UNIQUE ("E-mail"));
+      CREATE TABLE ref ("a b" int, "c" int, FOREIGN KEY ("c", "a b") REFERENCES "User" ("order", id));
+      GRANT USAGE ON SCHEMA "Idx Zoo" TO pgmcp_reader;
+      GRANT SELECT ON ALL TABLES IN SCHEMA "Idx Zoo" TO pgmcp_reader;`);
+    const expected = JSON.parse(zoo(`SELECT json_object_agg(c.relname, pg_get_indexdef(i.indexrelid))
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = '"Idx Zoo"'::regnamespace`));
+    assert.ok(Object.keys(expected).length >= 30);
+    await withClient(`[database.zoo]\nplugin = postgres\ndsn = ${dsn.replace(/\/demo$/, `/${db}`)}\n`, async (c) => {
+      const seen = {};
+      for (const table of ['order', 'parted', 'parted_1', 'mv', 'User', 'ref']) {
+        const d = (await call(c, 'describe_table', { table: `"Idx Zoo"."${table}"` })).structuredContent;
+        for (const i of d.indexes) seen[i.name] = i;
+        if (table === 'User') {
+          assert.deepEqual(d.primary_key, ['order', 'id']);
+          assert.deepEqual(d.unique_constraints.map((u) => u.columns), [['E-mail']]);
+        }
+        if (table === 'ref')
+          assert.deepEqual(d.foreign_keys.map((f) => [f.columns, f.references.columns]), [[['c', 'a b'], ['order', 'id']]]);
+      }
+      assert.deepEqual(Object.fromEntries(Object.entries(seen).map(([n, i]) => [n, i.definition])), expected);
+      assert.deepEqual(seen.Uniq.columns, ['Mixed', 'select']);
+      assert.deepEqual(seen['order_select_spa ce_é_idx'].columns, ['select'], 'INCLUDE columns are not keys');
+      assert.deepEqual(seen['order_spa ce_é_select_idx'].columns, ['spa ce', 'é', 'select'], 'after a dropped column');
+      assert.deepEqual(seen['order_lower_é_idx'].columns, ['lower("Mixed")', 'é']);
+    });
+  } finally {
+    admin(`DROP DATABASE ${db} WITH (FORCE)`);
+  }
+});
