@@ -996,23 +996,31 @@ class PgConnection final : public pgmcp::sdk::Connection {
   }
 
   // The names of the first `count` (all when 0) column numbers in `numbers`
-  // (an int2vector's text, "1 3", or an int2[]'s, "{1,3}"); a number the
-  // relation has no column for (never so in one snapshot) stays a number.
+  // (an int2vector's text, "1 3", or an int2[]'s, "{1,-6}"); negative ones
+  // are system columns (a CHECK may name tableoid); a number the relation has
+  // no column for (never so in one snapshot) stays a number.
   static std::vector<std::string> column_names(const char *numbers, int count,
                                                const std::vector<const char *> &names) {
+    static const char *const kSystem[] = {"ctid", "xmin", "cmin", "xmax", "cmax", "tableoid"};
     std::vector<std::string> out;
     if (numbers == nullptr) return out;
     for (const char *p = numbers;
          *p != '\0' && (count <= 0 || out.size() < static_cast<size_t>(count));) {
-      if (*p < '0' || *p > '9') {
+      if ((*p < '0' || *p > '9') && *p != '-') {
         ++p;
         continue;
       }
       char *end = nullptr;
-      unsigned long num = std::strtoul(p, &end, 10);
+      long num = std::strtol(p, &end, 10);
+      if (end == p) {  // a lone '-'
+        ++p;
+        continue;
+      }
       p = end;
-      if (num < names.size() && names[num] != nullptr)
+      if (num > 0 && static_cast<size_t>(num) < names.size() && names[num] != nullptr)
         out.emplace_back(names[num]);
+      else if (num < 0 && -num <= 6)
+        out.emplace_back(kSystem[-num - 1]);
       else
         out.push_back(std::to_string(num));
     }
