@@ -93,7 +93,14 @@ UNION ALL
 SELECT 10, rel.nspname, con.conname, rel.relname,
        CASE con.contype WHEN 'p' THEN 'primary_key' WHEN 'f' THEN 'foreign_key' WHEN 'u' THEN 'unique'
                         WHEN 'c' THEN 'check' ELSE 'exclusion' END,
-       pg_get_constraintdef(con.oid), cd.description, 0, false, -1, NULL,
+       -- a key's as pg_get_constraintdef writes it, from its index's columns
+       CASE WHEN con.contype IN ('p', 'u') AND cidx.keys IS NOT NULL THEN
+         CASE con.contype WHEN 'p' THEN 'PRIMARY KEY (' ELSE 'UNIQUE (' END || cidx.keys || ')'
+         || COALESCE(' INCLUDE (' || cidx.incl || ')', '')
+         || CASE WHEN con.condeferrable THEN ' DEFERRABLE' ELSE '' END
+         || CASE WHEN con.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END
+         || CASE WHEN NOT con.convalidated THEN ' NOT VALID' ELSE '' END
+       ELSE pg_get_constraintdef(con.oid) END, cd.description, 0, false, -1, NULL,
        fns.nspname, fc.relname,
        CASE WHEN con.contype = 'f' THEN
        ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, o)
@@ -102,6 +109,7 @@ SELECT 10, rel.nspname, con.conname, rel.relname,
 FROM rel JOIN pg_constraint con ON con.conrelid = rel.oid
 LEFT JOIN pg_description cd ON cd.objoid = con.oid AND cd.classoid = 'pg_constraint'::regclass
   AND cd.objsubid = 0
+LEFT JOIN idx cidx ON cidx.indexrelid = con.conindid
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fns ON fns.oid = fc.relnamespace
 WHERE con.contype IN ('p', 'f', 'u', 'c', 'x')
 UNION ALL

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { writeConfig, readClusterEnv, PGMCP, connectStdio as connect, withStdioClient as withClient, UriTemplate } from '../e2e/lib.mjs';
 
 const env = readClusterEnv(process.env.PGMCP_CLUSTER_ENV);
@@ -509,21 +510,42 @@ test('index definitions read as pg_get_indexdef writes them, and key columns by 
       CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10);
       CREATE INDEX ON parted (k); CREATE UNIQUE INDEX ON parted (k, v);
       CREATE MATERIALIZED VIEW mv AS SELECT 1 AS one; CREATE INDEX ON mv (one);
-      CREATE TABLE "User" (id int, "E-mail" text, "order" int, PRIMARY KEY ("order", id), UNIQUE ("E-mail"));
-      CREATE TABLE ref ("a b" int, "c" int, FOREIGN KEY ("c", "a b") REFERENCES "User" ("order", id));
+      CREATE TABLE "User" (id int, "E-mail" text, "order" int, x int, y int, z int, PRIMARY KEY ("order", id),
+        UNIQUE ("E-mail"), UNIQUE (x) DEFERRABLE, UNIQUE (y) DEFERRABLE INITIALLY DEFERRED, UNIQUE NULLS NOT DISTINCT (z),
+        UNIQUE (x, y) INCLUDE (z), UNIQUE (z, x) WITH (fillfactor = 70), CHECK (tableoid <> 0 AND x > 0));
+      ALTER TABLE "User" ADD CONSTRAINT not_yet CHECK (y > 0) NOT VALID;
+      CREATE TABLE ref ("a b" int, "c" int, FOREIGN KEY ("c", "a b") REFERENCES "User" ("order", id) ON DELETE CASCADE);
+      CREATE TABLE "select" ("from" int PRIMARY KEY, "Ü" text UNIQUE);
+      CREATE TABLE ex (r int4range, EXCLUDE USING gist (r WITH &&));
       GRANT USAGE ON SCHEMA "Idx Zoo" TO pgmcp_reader;
       GRANT SELECT ON ALL TABLES IN SCHEMA "Idx Zoo" TO pgmcp_reader;`);
     const expected = JSON.parse(zoo(`SELECT json_object_agg(c.relname, pg_get_indexdef(i.indexrelid))
       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = '"Idx Zoo"'::regnamespace`));
     assert.ok(Object.keys(expected).length >= 30);
+    // the driver's catalog query itself: every index's and constraint's
+    // definition as the server's own functions write it (the constraints'
+    // are not shown by any tool)
+    const source = readFileSync(`${process.env.PGMCP_SOURCE_DIR}/plugins/driver-postgres/catalog.cpp`, 'utf8');
+    const catalog = source.slice(source.indexOf('R"SQL(') + 6, source.indexOf(')SQL"'));
+    const wrong = zoo(`WITH cat AS (${catalog}) SELECT coalesce(json_agg(json_build_array(cat.name, cat.definition, k.def)), '[]')
+      FROM (SELECT * FROM cat) cat(kind, schema, name, tbl, type, definition)
+      JOIN (SELECT 10, conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = '"Idx Zoo"'::regnamespace
+            UNION ALL SELECT 6, relname, pg_get_indexdef(oid) FROM pg_class WHERE relkind IN ('i', 'I')
+              AND relnamespace = '"Idx Zoo"'::regnamespace) k(kind, name, def) ON k.kind = cat.kind AND k.name = cat.name
+      WHERE cat.definition IS DISTINCT FROM k.def`);
+    assert.deepEqual(JSON.parse(wrong), []);
+    const constraints = Number(zoo(`SELECT count(*) FROM pg_constraint WHERE connamespace = '"Idx Zoo"'::regnamespace`));
+    assert.ok(constraints >= 14, `${constraints} constraints`);
     await withClient(`[database.zoo]\nplugin = postgres\ndsn = ${dsn.replace(/\/demo$/, `/${db}`)}\n`, async (c) => {
       const seen = {};
-      for (const table of ['order', 'parted', 'parted_1', 'mv', 'User', 'ref']) {
+      for (const table of ['order', 'parted', 'parted_1', 'mv', 'User', 'ref', 'select', 'ex']) {
         const d = (await call(c, 'describe_table', { table: `"Idx Zoo"."${table}"` })).structuredContent;
         for (const i of d.indexes) seen[i.name] = i;
         if (table === 'User') {
           assert.deepEqual(d.primary_key, ['order', 'id']);
-          assert.deepEqual(d.unique_constraints.map((u) => u.columns), [['E-mail']]);
+          assert.deepEqual(Object.fromEntries(d.unique_constraints.map((u) => [u.name, u.columns])), {
+            'User_E-mail_key': ['E-mail'], User_x_key: ['x'], User_y_key: ['y'], User_z_key: ['z'],
+            User_x_y_z_key: ['x', 'y'], User_z_x_key: ['z', 'x'] });
         }
         if (table === 'ref')
           assert.deepEqual(d.foreign_keys.map((f) => [f.columns, f.references.columns]), [[['c', 'a b'], ['order', 'id']]]);
