@@ -2,7 +2,8 @@
 
 namespace pgmcp::postgres {
 
-// One statement, so the whole description is one round trip. Columns:
+// Three statements, sent together in one round trip; the driver reads the
+// first while the server runs the next. Each has the same columns:
 // kind, schema, name, table, type, definition, comment, position, not_null,
 // estimated_rows, columns (text[]), ref_schema, ref_table, ref_columns (text[]),
 // sort (the group the driver orders by), and for an index or a constraint
@@ -12,7 +13,10 @@ namespace pgmcp::postgres {
 // and per constraint cost it 50 ms for 2,000 tables). System schemas are
 // left out. Comments are joined, one pass each, rather than looked up per
 // object with obj_description (20 ms per 2,000 relations).
-const char *const kCatalogQuery = R"SQL(
+namespace {
+
+// What the statements share; one that a statement does not use is not run.
+const char *const kWith = R"SQL(
 WITH ns AS (
   SELECT oid, nspname FROM pg_namespace
   WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_toast%'
@@ -45,6 +49,10 @@ WITH ns AS (
   LEFT JOIN pg_opclass o ON o.oid = ik.opc
   GROUP BY ik.indexrelid
 )
+)SQL";
+
+// Schemas and relations.
+const char *const kRelations = R"SQL(
 SELECT 0 AS kind, nspname, nspname, NULL, NULL, NULL, sd.description,
        0, false, -1::float8, NULL::text[], NULL, NULL, NULL::text[], 0 AS sort, NULL, 0
 FROM ns LEFT JOIN pg_description sd ON sd.objoid = ns.oid
@@ -56,7 +64,10 @@ SELECT CASE relkind WHEN 'v' THEN 2 WHEN 'm' THEN 3 WHEN 'f' THEN 4 WHEN 'S' THE
        rd.description, 0, false, reltuples::float8, NULL, NULL, NULL, NULL, 1, NULL, 0
 FROM rel LEFT JOIN pg_description rd ON rd.objoid = rel.oid
   AND rd.classoid = 'pg_class'::regclass AND rd.objsubid = 0
-UNION ALL
+)SQL";
+
+// Columns.
+const char *const kColumns = R"SQL(
 SELECT 5, rel.nspname, a.attname, rel.relname, format_type(a.atttypid, a.atttypmod),
        pg_get_expr(d.adbin, d.adrelid), de.description, a.attnum, a.attnotnull,
        -1, NULL, NULL, NULL, NULL, 2, NULL, 0
@@ -66,7 +77,10 @@ LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_description de ON de.objoid = a.attrelid AND de.classoid = 'pg_class'::regclass
                            AND de.objsubid = a.attnum
 WHERE rel.relkind IN ('r', 'p', 'v', 'm', 'f')
-UNION ALL
+)SQL";
+
+// Indexes, constraints, functions, enums.
+const char *const kOthers = R"SQL(
 SELECT 6, rel.nspname, ic.relname, rel.relname, am.amname,
        CASE WHEN idx.plain AND ic.reloptions IS NULL THEN
          'CREATE ' || CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
@@ -129,5 +143,13 @@ LEFT JOIN pg_description ed ON ed.objoid = t.oid AND ed.classoid = 'pg_type'::re
   AND ed.objsubid = 0
 WHERE t.typtype = 'e'
 )SQL";
+
+}  // namespace
+
+const std::array<std::string, 3> &catalog_queries() {
+  static const std::array<std::string, 3> queries = {
+      std::string(kWith) + kRelations, std::string(kWith) + kColumns, std::string(kWith) + kOthers};
+  return queries;
+}
 
 }  // namespace pgmcp::postgres

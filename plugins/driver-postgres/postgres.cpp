@@ -455,7 +455,9 @@ class PgConnection final : public pgmcp::sdk::Connection {
                                         "SET LOCAL enable_nestloop = off"};
     if (pooled()) before.insert(before.begin() + 1, guard_.c_str());
     for (const char *b : before) send(b, nullptr, 0);
-    send(pgmcp::postgres::kCatalogQuery, nullptr, 0);
+    // In parts, so that the host takes in one while the server runs the next.
+    const auto &queries = pgmcp::postgres::catalog_queries();
+    for (const auto &q : queries) send(q.c_str(), nullptr, 0);
     send("ROLLBACK", nullptr, 0);
     sync();
     std::unique_ptr<Error> failure;
@@ -463,13 +465,19 @@ class PgConnection final : public pgmcp::sdk::Connection {
       if (!failure) failure = std::make_unique<Error>(std::move(e));
     };
     for (std::size_t i = 0; i < before.size(); ++i) drain_command(fail);
-    Result r(next_result(), PQclear);
-    if (!r) throw lost("no catalog result");
-    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
-      fail(server_error(r.get(), "catalog query failed"));
-    else
-      emit_catalog(r.get(), sink);
-    while (Result more{next_result(), PQclear}) {
+    std::vector<Result> parts;  // kept: the column names point into them
+    ColumnNames names;
+    bool go = true;
+    for (std::size_t i = 0; i < queries.size(); ++i) {
+      Result r(next_result(), PQclear);
+      if (!r) throw lost("no catalog result");
+      if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
+        fail(server_error(r.get(), "catalog query failed"));
+      else if (go && !failure)
+        go = emit_catalog(r.get(), sink, names);
+      while (Result more{next_result(), PQclear}) {
+      }
+      parts.push_back(std::move(r));
     }
     drain_command(fail);
     expect_sync(fail);
@@ -903,29 +911,35 @@ class PgConnection final : public pgmcp::sdk::Connection {
     }
   }
 
-  void emit_catalog(const PGresult *r, const pgmcp::sdk::SchemaSink &sink) {
+  // Rows name their relation by (schema, table); table "" for none.
+  using Pair = std::pair<std::string_view, std::string_view>;
+  struct PairHash {
+    size_t operator()(const Pair &p) const {
+      return std::hash<std::string_view>{}(p.first) * 31 + std::hash<std::string_view>{}(p.second);
+    }
+  };
+  // Each relation's column names by number, for the indexes and constraints
+  // that come as numbers (in a later part of the catalog).
+  using ColumnNames = std::unordered_map<Pair, std::vector<const char *>, PairHash>;
+
+  // One part of the catalog, to the sink; false when the sink stopped.
+  bool emit_catalog(const PGresult *r, const pgmcp::sdk::SchemaSink &sink, ColumnNames &names) {
     int n = PQntuples(r);
     auto text = [&](int row, int col) -> const char * {
       return PQgetisnull(r, row, col) ? nullptr : PQgetvalue(r, row, col);
     };
     // In the order the host reads them: schemas, relations, then each
     // relation's columns (by position), indexes, constraints; functions and
-    // enums last. Sorted here rather than by the server, whose sort of a
-    // large catalog's rows spilled to disk; names compare as bytes, as the
-    // server's "C" collation does. Rows name their relation by (schema,
-    // table): the pairs are ranked once, so that the rows' sort compares
+    // enums last (the parts come in that order). Sorted here rather than by
+    // the server, whose sort of a large catalog's rows spilled to disk; names
+    // compare as bytes, as the server's "C" collation does. The part's
+    // (schema, table) pairs are ranked once, so that the rows' sort compares
     // integers, and names only among a schema's relations.
     struct Key {
-      int group, position;
+      int kind, group, position;
       const int *rank;  // in `ranks`, whose elements stay put when it grows
+      Pair pair;
       const char *name;
-    };
-    using Pair = std::pair<std::string_view, std::string_view>;  // table "" for none
-    struct PairHash {
-      size_t operator()(const Pair &p) const {
-        return std::hash<std::string_view>{}(p.first) * 31 +
-               std::hash<std::string_view>{}(p.second);
-      }
     };
     std::unordered_map<Pair, int, PairHash> ranks;
     std::vector<Key> keys(static_cast<size_t>(n));
@@ -933,10 +947,17 @@ class PgConnection final : public pgmcp::sdk::Connection {
     auto or_empty = [](const char *s) { return s != nullptr ? s : ""; };
     for (int i = 0; i < n; ++i) {
       auto u = static_cast<size_t>(i);
-      const int *rank =
-          &ranks.try_emplace(Pair{or_empty(text(i, 1)), or_empty(text(i, 3))}, 0).first->second;
-      keys[u] = {std::atoi(text(i, 14)), std::atoi(text(i, 7)), rank, or_empty(text(i, 2))};
+      Pair pair{or_empty(text(i, 1)), or_empty(text(i, 3))};
+      const int *rank = &ranks.try_emplace(pair, 0).first->second;
+      keys[u] = {std::atoi(text(i, 0)), std::atoi(text(i, 14)), std::atoi(text(i, 7)), rank, pair,
+                 or_empty(text(i, 2))};
       order[u] = i;
+      if (keys[u].kind == PGMCP_OBJECT_COLUMN && keys[u].position > 0) {
+        auto &v = names[pair];
+        auto at = static_cast<size_t>(keys[u].position);
+        if (v.size() <= at) v.resize(at + 1, nullptr);
+        v[at] = keys[u].name;
+      }
     }
     {
       // No table ("") before any relation's name, which is never empty.
@@ -953,35 +974,30 @@ class PgConnection final : public pgmcp::sdk::Connection {
       if (a.position != b.position) return a.position < b.position;
       return std::strcmp(a.name, b.name) < 0;
     });
-    // Each relation's column names by number, for the indexes and
-    // constraints that come as numbers.
-    std::vector<std::vector<const char *>> attnames(ranks.size());
-    for (int i = 0; i < n; ++i) {
-      const Key &k = keys[static_cast<size_t>(i)];
-      if (std::atoi(text(i, 0)) != PGMCP_OBJECT_COLUMN || k.position <= 0) continue;
-      auto &names = attnames[static_cast<size_t>(*k.rank)];
-      if (names.size() <= static_cast<size_t>(k.position)) names.resize(k.position + 1, nullptr);
-      names[static_cast<size_t>(k.position)] = k.name;
-    }
+    static const std::vector<const char *> kNone;
     for (int i : order) {
-      std::vector<std::string> cols =
-          text(i, 10) != nullptr
-              ? parse_name_array(text(i, 10))
-              : column_names(text(i, 15), std::atoi(text(i, 16)),
-                             attnames[static_cast<size_t>(*keys[static_cast<size_t>(i)].rank)]);
+      const Key &k = keys[static_cast<size_t>(i)];
+      std::vector<std::string> cols;
+      if (text(i, 10) != nullptr) {
+        cols = parse_name_array(text(i, 10));
+      } else if (text(i, 15) != nullptr) {
+        auto found = names.find(k.pair);
+        cols = column_names(text(i, 15), std::atoi(text(i, 16)),
+                            found != names.end() ? found->second : kNone);
+      }
       std::vector<std::string> refs = parse_name_array(text(i, 13));
       std::vector<const char *> col_ptrs, ref_ptrs;
       for (auto &c : cols) col_ptrs.push_back(c.c_str());
       for (auto &c : refs) ref_ptrs.push_back(c.c_str());
       pgmcp_schema_object o{};
-      o.kind = std::atoi(text(i, 0));
+      o.kind = static_cast<pgmcp_object_kind>(k.kind);
       o.schema = text(i, 1);
       o.name = text(i, 2);
       o.table = text(i, 3);
       o.type = text(i, 4);
       o.definition = text(i, 5);
       o.comment = text(i, 6);
-      o.position = std::atoi(text(i, 7));
+      o.position = k.position;
       o.not_null = text(i, 8) != nullptr && text(i, 8)[0] == 't';
       if (o.kind == PGMCP_OBJECT_INDEX) o.unique = o.not_null;
       o.estimated_rows = std::atof(text(i, 9));
@@ -991,8 +1007,9 @@ class PgConnection final : public pgmcp::sdk::Connection {
       o.ref_table = text(i, 12);
       o.ref_columns = ref_ptrs.empty() ? nullptr : ref_ptrs.data();
       o.ref_column_count = ref_ptrs.size();
-      if (!sink.object(o)) return;
+      if (!sink.object(o)) return false;
     }
+    return true;
   }
 
   // The names of the first `count` (all when 0) column numbers in `numbers`

@@ -526,7 +526,9 @@ test('index definitions read as pg_get_indexdef writes them, and key columns by 
     // definition as the server's own functions write it (the constraints'
     // are not shown by any tool)
     const source = readFileSync(`${process.env.PGMCP_SOURCE_DIR}/plugins/driver-postgres/catalog.cpp`, 'utf8');
-    const catalog = source.slice(source.indexOf('R"SQL(') + 6, source.indexOf(')SQL"'));
+    // its parts: the common table expressions, then relations, columns, the rest
+    const [common, , , others] = [...source.matchAll(/R"SQL\(([\s\S]*?)\)SQL"/g)].map((m) => m[1]);
+    const catalog = `${common} ${others}`;
     const wrong = zoo(`WITH cat AS (${catalog}) SELECT coalesce(json_agg(json_build_array(cat.name, cat.definition, k.def)), '[]')
       FROM (SELECT * FROM cat) cat(kind, schema, name, tbl, type, definition)
       JOIN (SELECT 10, conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = '"Idx Zoo"'::regnamespace
