@@ -429,7 +429,8 @@ const char *section_help(const std::string &section, bool instance) {
              "(docs/plugins.md lists those of the bundled ones).";
     if (section == "database")
       return "A PostgreSQL database to serve. Its other keys belong to the driver plugin "
-             "(docs/databases.md: dsn, connect_timeout_s, application_name, pooler).";
+             "(docs/databases.md: dsn, connect_timeout_s, application_name, pooler, "
+             "statement_cache).";
     return "An LLM provider for the query tool. Its other keys belong to the provider plugin "
            "(docs/llm.md).";
   }

@@ -1,3 +1,5 @@
+// Long file: one connection's whole exchange with the server (the pipeline, the
+// analysis, kept statements, the cleanliness check, the catalog) in one place.
 // The "postgres" driver plugin, on libpq.
 //   [database.NAME]
 //   plugin = postgres
@@ -5,6 +7,7 @@
 //   connect_timeout_s = 5
 //   application_name = pg-mcp
 //   pooler = none             ; transaction: behind PgBouncer (see below)
+//   statement_cache = 16      ; analysed statements kept per connection (see Kept)
 // The host adds statement_timeout_ms, which the connection carries as a
 // backstop beside the per-statement SET LOCAL.
 //
@@ -18,6 +21,9 @@
 // server read the same statement. When the host asks for the server's
 // analysis, the statement is parsed first (debug_print_rewritten shows the
 // rewritten query tree as a LOG notice) and runs only if the host agrees.
+// A statement the connection analysed before stays prepared: it is only
+// described again, which shows a new tree whenever the server analyses it
+// again.
 // After every call a prepared check proves nothing of it stayed behind.
 //
 // Behind a pooler in transaction mode (`pooler = transaction`, PgBouncer's
@@ -36,6 +42,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -126,7 +133,8 @@ struct Settings {
   bool pooled = false;                    // behind a transaction-mode pooler
   std::string where;                      // host:port/db for messages, no secrets
   long long statement_timeout_ms = 30000;
-  std::string password;  // only to keep it out of messages
+  std::size_t statement_cache = 16;  // analysed statements kept per connection
+  std::string password;              // only to keep it out of messages
 };
 
 // How long past statement_timeout a server that does not answer at all is
@@ -141,8 +149,8 @@ long long idle_timeout_ms(long long statement_timeout_ms) {
 }
 
 Settings read_settings(const Config &config) {
-  config.allow_only(
-      {"dsn", "connect_timeout_s", "application_name", "statement_timeout_ms", "pooler"});
+  config.allow_only({"dsn", "connect_timeout_s", "application_name", "statement_timeout_ms",
+                     "pooler", "statement_cache"});
   std::string dsn = config.require("dsn");
   std::string pooler = config.get_or("pooler", "none");
   if (pooler != "none" && pooler != "transaction")
@@ -152,6 +160,7 @@ Settings read_settings(const Config &config) {
   long long timeout = config.get_int("connect_timeout_s", 5, 1, 300);
   std::string app = config.get_or("application_name", "pg-mcp");
   long long statement_timeout = config.get_int("statement_timeout_ms", 30000, 1, 86400000);
+  long long statement_cache = config.get_int("statement_cache", 16, 0, 256);
 
   char *err = nullptr;
   PQconninfoOption *opts = PQconninfoParse(dsn.c_str(), &err);
@@ -201,6 +210,8 @@ Settings read_settings(const Config &config) {
   set("client_encoding", "UTF8");  // results are written into JSON as they arrive
   s.where = (host.empty() ? "localhost" : host) + ":" + (port.empty() ? "5432" : port) + "/" + db;
   s.statement_timeout_ms = statement_timeout;
+  // Behind a pooler a prepared statement does not outlive the transaction.
+  s.statement_cache = s.pooled ? 0 : static_cast<std::size_t>(statement_cache);
   return s;
 }
 
@@ -256,12 +267,13 @@ class PgConnection final : public pgmcp::sdk::Connection {
   // guard: for a pooled connection, the statement that pins each
   // transaction's settings (empty otherwise).
   PgConnection(PGconn *conn, std::string where, long long answer_ms,
-               std::shared_ptr<TypeNames> types, std::string guard)
+               std::shared_ptr<TypeNames> types, std::string guard, std::size_t cache_max)
       : conn_(conn),
         where_(std::move(where)),
         answer_ms_(answer_ms),
         types_(std::move(types)),
         guard_(std::move(guard)) {
+    cache_max_ = cache_max;
     cancel_ = PQgetCancel(conn_);
     PQsetNoticeReceiver(conn_, &PgConnection::on_notice, this);
   }
@@ -318,37 +330,58 @@ class PgConnection final : public pgmcp::sdk::Connection {
       if (!failure) failure = std::make_unique<Error>(std::move(e));
     };
     send_before(stmt);
-    bool prepared = false;
-    bool before_read = false;  // what send_before asked for has been read
-    size_t leading = 0;        // answers to read before the statement's, after those
+    const char *name = nullptr;  // the prepared statement that runs, if any
+    bool before_read = false;    // what send_before asked for has been read
+    size_t leading = 0;          // answers to read before the statement's, after those
     std::vector<TypeKey> described;
     if (analyze != nullptr) {
       // First round trip: the server parses and analyses, and shows its tree.
       send_setting(pooled() ? kAnalysisOn : "pgmcp_analysis_on");
       bool same = std::strcmp(analyze, stmt.sql) == 0;
+      std::string key = same && cache_max_ > 0 ? cache_key(stmt) : std::string();
+      auto hit = key.empty() ? cache_.end() : cache_.find(key);
       tree_.clear();
       capturing_ = true;
-      // Named, so that the statement restoring the settings does not replace it.
-      if (PQsendPrepare(conn_, kStatementName, analyze,
-                        same ? static_cast<int>(stmt.param_count) : 0, nullptr) != 1)
-        throw lost("could not send the statement");
+      if (hit != cache_.end()) {
+        // Analysed before on this session: Describe revalidates it, and
+        // shows the tree again if anything it depends on changed since.
+        name = hit->second.name.c_str();
+      } else {
+        // Named, so that the statement restoring the settings does not replace it.
+        name = key.empty() ? kStatementName : new_name();
+        if (PQsendPrepare(conn_, name, analyze, same ? static_cast<int>(stmt.param_count) : 0,
+                          nullptr) != 1)
+          throw lost("could not send the statement");
+      }
       // What the result's columns will be: their types are named before a row comes.
-      if (same && PQsendDescribePrepared(conn_, kStatementName) != 1)
+      if (same && PQsendDescribePrepared(conn_, name) != 1)
         throw lost("could not send the statement");
       sync();
       read_before(stmt, fail);
       before_read = true;
-      drain_command(fail);              // the analysis settings
-      prepared_ = drain_command(fail);  // deallocated by send_finish
+      drain_command(fail);  // the analysis settings
+      // A new statement exists until send_finish deallocates it, or the cache keeps it.
+      if (hit == cache_.end() && drain_command(fail)) deallocate_.emplace_back(name);
       if (same) described = read_description(fail);
       expect_sync(fail);
       capturing_ = false;
+      if (hit != cache_.end() && !failure && tree_.empty()) tree_ = hit->second.tree;  // unchanged
       if (!failure && tree_.empty())
         fail(Error(PGMCP_ERR_INTERNAL,
                    "the server did not show its analysis of the statement (is "
                    "debug_print_rewritten available?); nothing was run"));
       if (!failure && !sink.analyzed(tree_.c_str(), tree_.size()))
         fail(Error(PGMCP_ERR_CANCELLED, "the host refused the statement; nothing was run"));
+      if (hit != cache_.end()) {
+        if (failure)
+          forget(hit);  // the statement as it stands now was refused, or failed
+        else
+          remember(hit->first, hit->second.name);
+      } else if (!key.empty() && !failure && !deallocate_.empty() &&
+                 tree_.size() <= kCachedTreeMax) {
+        deallocate_.pop_back();  // kept
+        remember(key, name);
+      }
       tree_.clear();
       tree_.shrink_to_fit();
       if (failure) {
@@ -361,7 +394,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
       // The server log and this session's messages as they were, before it runs.
       send_setting(pooled() ? kAnalysisOff : "pgmcp_analysis_off");
       leading = 1;
-      prepared = same;
+      if (!same) name = nullptr;
       // Types this database has not named yet: one more round trip, once.
       std::vector<TypeKey> unknown = types_->unknown(described);
       if (!unknown.empty()) {
@@ -369,8 +402,8 @@ class PgConnection final : public pgmcp::sdk::Connection {
         leading = 0;
       }
     }
-    if (prepared) {
-      send_prepared(stmt.params, stmt.param_count);
+    if (name != nullptr) {
+      send_prepared(name, stmt.params, stmt.param_count);
     } else {
       send(stmt.sql, stmt.params, stmt.param_count);
     }
@@ -403,9 +436,14 @@ class PgConnection final : public pgmcp::sdk::Connection {
       fail(lost("missing result"));
       return keys;
     }
-    if (PQresultStatus(r.get()) == PGRES_COMMAND_OK)
+    ExecStatusType st = PQresultStatus(r.get());
+    if (st == PGRES_COMMAND_OK)
       for (int c = 0; c < PQnfields(r.get()); ++c)
         keys.emplace_back(PQftype(r.get(), c), PQfmod(r.get(), c));
+    else if (st == PGRES_FATAL_ERROR)  // a cached statement that no longer stands
+      fail(server_error(r.get(), "describing the statement failed"));
+    else if (st == PGRES_PIPELINE_ABORTED)
+      fail(Error(PGMCP_ERR_REMOTE, "statement skipped after an earlier error"));
     while (Result more{next_result(), PQclear}) {
     }
     return keys;
@@ -585,13 +623,13 @@ class PgConnection final : public pgmcp::sdk::Connection {
       send(failed || rolls_back(stmt) ? "ROLLBACK TO SAVEPOINT pgmcp_call"
                                       : "RELEASE SAVEPOINT pgmcp_call",
            nullptr, 0);
-      if (prepared_) send("DEALLOCATE pgmcp_statement", nullptr, 0);
+      send_deallocations();
       send(kCleanCheck, nullptr, 0);
       sync();
       return;
     }
     for (size_t i = 0; i < stmt.after_count; ++i) send(stmt.after[i], nullptr, 0);
-    if (prepared_) send("DEALLOCATE pgmcp_statement", nullptr, 0);
+    send_deallocations();
     sync();
     if (!clean_baseline_.empty()) {
       send_named("pgmcp_clean");
@@ -608,8 +646,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
   void read_finish(const pgmcp_statement &stmt, Fail &fail) {
     if (pooled()) {
       drain_command(fail);
-      if (prepared_) drain_command(fail);
-      prepared_ = false;
+      read_deallocations(fail);
       std::string after_call = read_value(fail);
       expect_sync(fail);
       if (after_call.empty() || after_call != call_baseline_) {
@@ -632,10 +669,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
       return;
     }
     for (size_t i = 0; i < stmt.after_count; ++i) drain_command(fail);
-    if (prepared_) {
-      drain_command(fail);
-      prepared_ = false;
-    }
+    read_deallocations(fail);
     expect_sync(fail);
     check_pending_ = !clean_baseline_.empty();
     if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
@@ -671,7 +705,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
     {
       Result r(next_result(), PQclear);
       clean = r && PQresultStatus(r.get()) == PGRES_TUPLES_OK && PQntuples(r.get()) == 1 &&
-              clean_baseline_ == PQgetvalue(r.get(), 0, 0);
+              expected_clean() == PQgetvalue(r.get(), 0, 0);
       while (Result more{next_result(), PQclear}) {
       }
     }
@@ -754,11 +788,77 @@ class PgConnection final : public pgmcp::sdk::Connection {
       throw lost("could not send the statement");
   }
 
-  void send_prepared(const pgmcp_value *params, size_t count) {
+  void send_prepared(const char *name, const pgmcp_value *params, size_t count) {
     Params p(params, count);
-    if (PQsendQueryPrepared(conn_, kStatementName, static_cast<int>(count), p.values(), p.lengths(),
+    if (PQsendQueryPrepared(conn_, name, static_cast<int>(count), p.values(), p.lengths(),
                             p.formats(), 0) != 1)
       throw lost("could not send the statement");
+  }
+
+  // The statements of this session that go at the end of the call: the
+  // call's own, and those the cache let go of.
+  void send_deallocations() {
+    for (const std::string &n : deallocate_) send(("DEALLOCATE " + n).c_str(), nullptr, 0);
+  }
+  template <class Fail>
+  void read_deallocations(Fail &fail) {
+    for (std::size_t i = 0; i < deallocate_.size(); ++i) drain_command(fail);
+    deallocate_.clear();
+  }
+
+  // Analysed statements kept on this session, by what decides their
+  // analysis: the statements before them (role, search path) and the text
+  // with its number of parameters. The server re-analyses a kept statement
+  // whenever anything it depends on changed (tables, views, functions,
+  // types, the search path, the role under row security), and shows that
+  // tree as it shows a new one; the host judges the tree it is shown, or
+  // the kept one, before every run, so a kept statement runs only as the
+  // host last saw it analysed.
+  struct Kept {
+    std::string name, tree;
+    std::uint64_t used = 0;
+  };
+  static std::string cache_key(const pgmcp_statement &stmt) {
+    std::string key = std::to_string(stmt.param_count);
+    for (size_t i = 0; i < stmt.before_count; ++i) (key += '\n') += stmt.before[i];
+    return (key += '\0') += stmt.sql;
+  }
+  const char *new_name() {
+    fresh_name_ = "pgmcp_kept_" + std::to_string(++names_);
+    return fresh_name_.c_str();
+  }
+  void forget(std::unordered_map<std::string, Kept>::iterator it) {
+    deallocate_.push_back(it->second.name);
+    cache_.erase(it);
+  }
+  // Keeps (or refreshes) the statement just judged, whose tree is tree_.
+  void remember(const std::string &key, const std::string &name) {
+    auto it = cache_.find(key);
+    if (it == cache_.end()) {
+      if (cache_.size() >= cache_max_) {
+        auto oldest = std::min_element(cache_.begin(), cache_.end(), [](auto &a, auto &b) {
+          return a.second.used < b.second.used;
+        });
+        forget(oldest);
+      }
+      it = cache_.emplace(key, Kept{name, tree_, 0}).first;
+    } else if (it->second.tree != tree_) {
+      it->second.tree = tree_;  // re-analysed, and judged again
+    }
+    it->second.used = ++uses_;
+  }
+
+  // The cleanliness check's baseline, with this session's kept statements
+  // among the prepared ones (its second field).
+  std::string expected_clean() const {
+    if (cache_.empty()) return clean_baseline_;
+    std::size_t a = clean_baseline_.find('/');
+    std::size_t b = a == std::string::npos ? a : clean_baseline_.find('/', a + 1);
+    if (b == std::string::npos) return clean_baseline_;
+    long long fresh = std::atoll(clean_baseline_.substr(a + 1, b - a - 1).c_str());
+    return clean_baseline_.substr(0, a + 1) +
+           std::to_string(fresh + static_cast<long long>(cache_.size())) +
+           clean_baseline_.substr(b);
   }
 
   Error lost(const std::string &what) {
@@ -1083,8 +1183,13 @@ class PgConnection final : public pgmcp::sdk::Connection {
   bool broken_ = false;
   bool cancelled_by_us_ = false;
   static constexpr std::size_t kLargeRow = 1 << 20;
-  bool capturing_ = false;            // a Parse is being analysed: keep its tree
-  bool prepared_ = false;             // pgmcp_statement exists until send_finish
+  bool capturing_ = false;               // a Parse is being analysed: keep its tree
+  std::vector<std::string> deallocate_;  // prepared statements to let go of at the call's end
+  std::unordered_map<std::string, Kept> cache_;  // see Kept
+  std::size_t cache_max_ = 0;
+  std::uint64_t uses_ = 0, names_ = 0;
+  std::string fresh_name_;
+  static constexpr std::size_t kCachedTreeMax = 256 * 1024;  // larger trees are not kept
   bool check_pending_ = false;        // the last cleanliness check's answer is unread
   std::string tree_;                  // the server's analysis of that Parse
   std::string clean_baseline_;        // what the cleanliness check shows on a fresh session
@@ -1120,9 +1225,9 @@ class PgDatabase final : public pgmcp::sdk::Database {
       PQfinish(conn);
       throw Error(PGMCP_ERR_UNAVAILABLE, "cannot enter pipeline mode on " + settings_.where);
     }
-    auto c = std::make_unique<PgConnection>(conn, settings_.where,
-                                            answer_deadline_ms(settings_.statement_timeout_ms),
-                                            types_, settings_.pooled ? guard() : std::string());
+    auto c = std::make_unique<PgConnection>(
+        conn, settings_.where, answer_deadline_ms(settings_.statement_timeout_ms), types_,
+        settings_.pooled ? guard() : std::string(), settings_.statement_cache);
     c->prepare_session();
     return c;
   }

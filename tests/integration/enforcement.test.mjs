@@ -190,6 +190,58 @@ test('a connection that a call left dirty is never pooled again, even when the p
   });
 });
 
+test('a statement kept analysed on its connection is judged again whenever the catalog under it changes', async () => {
+  const view = `app.kept_${process.pid}`;
+  const pid = async (c) => (await call(c, 'SELECT pg_backend_pid() AS pid')).structuredContent.rows[0][0];
+  const kept = async (c) =>
+    (await call(c, "SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'pgmcp\\_kept\\_%'")).structuredContent.rows[0][0];
+  admin(`CREATE VIEW ${view} AS SELECT 1 AS a; GRANT SELECT ON ${view} TO PUBLIC`);
+  try {
+    await withClient(section(readerDsn, 'pool_max = 1\n'), async (c) => {
+      const backend = await pid(c);
+      const q = `SELECT a FROM ${view}`;
+      for (let i = 0; i < 3; i++) assert.deepEqual((await call(c, q)).structuredContent.rows, [[1]]);
+      assert.equal(await kept(c), 3, 'the pid query, the view query and this one are kept');
+      // The view now calls a function the policy blocks: the same text, kept
+      // on the connection, is analysed again by the server and refused.
+      admin(`CREATE OR REPLACE VIEW ${view} AS SELECT app.slow_echo(1) AS a`);
+      const refused = await call(c, q);
+      assert.equal(refused.isError, true, text(refused));
+      assert.match(text(refused), /slow_echo/);
+      // Put back, kept again; then dropped under it: the server's error, not a crash.
+      admin(`CREATE OR REPLACE VIEW ${view} AS SELECT 1 AS a`);
+      assert.deepEqual((await call(c, q)).structuredContent.rows, [[1]]);
+      admin(`DROP VIEW ${view}`);
+      const gone = await call(c, q);
+      assert.equal(gone.isError, true);
+      assert.match(text(gone), /does not exist/);
+      // Made anew under the same name: another relation to the server, which
+      // the policy does not know yet (as for a statement never kept).
+      admin(`CREATE VIEW ${view} AS SELECT 2 AS a; GRANT SELECT ON ${view} TO PUBLIC`);
+      const anew = await call(c, q);
+      assert.equal(anew.isError, true);
+      assert.match(text(anew), /not in pg-mcp's catalog/);
+      // Every call left the session as clean as a fresh one: still the same backend.
+      assert.equal(await pid(c), backend);
+    });
+    // A cache of two, cycled through by three statements: each run correct,
+    // the ones let go of deallocated (the session stays clean).
+    await withClient(section(readerDsn, 'pool_max = 1\nstatement_cache = 2\n'), async (c) => {
+      const backend = await pid(c);
+      for (let round = 0; round < 3; round++)
+        for (const n of [1, 2, 3]) assert.deepEqual((await call(c, `SELECT ${n} AS n`)).structuredContent.rows, [[n]]);
+      assert.equal(await kept(c), 3, 'two kept, and this one until the call ends');
+      assert.equal(await pid(c), backend);
+    });
+    await withClient(section(readerDsn, 'pool_max = 1\nstatement_cache = 0\n'), async (c) => {
+      await call(c, 'SELECT 1 AS one');
+      assert.equal(await kept(c), 0, 'nothing is kept');
+    });
+  } finally {
+    admin(`DROP VIEW IF EXISTS ${view}`);
+  }
+});
+
 test('a long flat expression gets an error, not a crash, and the server keeps serving', async () => {
   const terms = Array(20000).fill('1').join('+');
   await withClient(section(readerDsn), async (c) => {
