@@ -37,7 +37,10 @@
 // after the call with the same session before it.
 #include <libpq-fe.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -402,16 +405,21 @@ class PgConnection final : public pgmcp::sdk::Connection {
         leading = 0;
       }
     }
-    if (name != nullptr) {
-      send_prepared(name, stmt.params, stmt.param_count);
-    } else {
-      send(stmt.sql, stmt.params, stmt.param_count);
-    }
-    sync();
-    // Pipelined behind the statement, unless its outcome decides how the
-    // call ends (a pooled write: released when it succeeded).
     bool finish_sent = !pooled() || rolls_back(stmt);
-    if (finish_sent) send_finish(stmt, true);
+    {
+      // libpq sends at every sync: the statement and what follows it leave
+      // in one segment, so that neither side handles three.
+      Cork cork(PQsocket(conn_), finish_sent);
+      if (name != nullptr) {
+        send_prepared(name, stmt.params, stmt.param_count);
+      } else {
+        send(stmt.sql, stmt.params, stmt.param_count);
+      }
+      sync();
+      // Pipelined behind the statement, unless its outcome decides how the
+      // call ends (a pooled write: released when it succeeded).
+      if (finish_sent) send_finish(stmt, true);
+    }
     if (!before_read) read_before(stmt, fail);
     // results discarded; the first failure aborts the rest until the sync.
     for (size_t i = 0; i < leading; ++i) drain_command(fail);
@@ -426,6 +434,25 @@ class PgConnection final : public pgmcp::sdk::Connection {
       throw *failure;
     }
   }
+
+  // Holds back a TCP socket's sends until it goes out of scope (nothing on
+  // a Unix socket, where each send is cheap).
+  class Cork {
+   public:
+    Cork(int fd, bool on) : fd_(on ? fd : -1) {
+      int one = 1;
+      if (fd_ >= 0 && setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &one, sizeof one) != 0) fd_ = -1;
+    }
+    ~Cork() {
+      int zero = 0;
+      if (fd_ >= 0) setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &zero, sizeof zero);
+    }
+    Cork(const Cork &) = delete;
+    Cork &operator=(const Cork &) = delete;
+
+   private:
+    int fd_;
+  };
 
   // The column types of a Describe's answer.
   template <class Fail>
