@@ -562,3 +562,30 @@ test('index definitions read as pg_get_indexdef writes them, and key columns by 
     admin(`DROP DATABASE ${db} WITH (FORCE)`);
   }
 });
+
+test('the cleanliness check counts each thing a call could leave on a session', () => {
+  // The check's text as the driver sends it, from its string literals.
+  const source = readFileSync(`${process.env.PGMCP_SOURCE_DIR}/plugins/driver-postgres/postgres.cpp`, 'utf8');
+  const body = source.slice(source.indexOf('kCleanCheck ='), source.indexOf(';', source.indexOf('kCleanCheck =')));
+  const check = [...body.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]).join('');
+  assert.match(check, /^SELECT /);
+  // Each statement on its own (LISTEN takes effect when its transaction
+  // commits), then the check, in one session.
+  const fields = (setup) => {
+    const args = [env.PGMCP_PG_ADMIN_DSN, '-tAq'];
+    for (const s of setup.split(';').map((x) => x.trim()).filter(Boolean)) args.push('-c', s);
+    const out = execFileSync('psql', [...args, '-c', check], { encoding: 'utf8' }).trim();
+    return out.split('\n').pop().split('/').slice(0, 4);
+  };
+  assert.deepEqual(fields(''), ['0', '0', '0', '0'], 'a fresh session');
+  // One session: a lock, a prepared statement, a held cursor, a channel.
+  assert.deepEqual(
+    fields("SELECT pg_advisory_lock(7101); PREPARE left_behind AS SELECT 1; DECLARE held CURSOR WITH HOLD FOR SELECT 1; LISTEN left_channel; "),
+    ['1', '1', '1', '1'],
+  );
+  // Each alone, counted in its own place and only there.
+  assert.deepEqual(fields('SELECT pg_advisory_lock(7102), pg_advisory_lock(7103); '), ['2', '0', '0', '0']);
+  assert.deepEqual(fields('PREPARE a AS SELECT 1; PREPARE b AS SELECT 2; PREPARE c AS SELECT 3; '), ['0', '3', '0', '0']);
+  assert.deepEqual(fields('LISTEN one; LISTEN two; '), ['0', '0', '0', '2']);
+  assert.deepEqual(fields('SELECT pg_advisory_xact_lock(7104); '), ['0', '0', '0', '0'], 'a transaction lock is gone by then');
+});
