@@ -364,24 +364,25 @@ class PgConnection final : public pgmcp::sdk::Connection {
       before_read = true;
       drain_command(fail);  // the analysis settings
       // A new statement exists until send_finish deallocates it, or the cache keeps it.
-      if (hit == cache_.end() && drain_command(fail)) deallocate_.emplace_back(name);
+      bool parsed = hit == cache_.end() && drain_command(fail);
+      if (parsed) deallocate_.emplace_back(name);
       if (same) described = read_description(fail);
       expect_sync(fail);
       capturing_ = false;
-      if (hit != cache_.end() && !failure && tree_.empty()) tree_ = hit->second.tree;  // unchanged
-      if (!failure && tree_.empty())
+      // A kept statement the server did not analyse again: as last judged.
+      const std::string &shown = hit != cache_.end() && tree_.empty() ? hit->second.tree : tree_;
+      if (!failure && shown.empty())
         fail(Error(PGMCP_ERR_INTERNAL,
                    "the server did not show its analysis of the statement (is "
                    "debug_print_rewritten available?); nothing was run"));
-      if (!failure && !sink.analyzed(tree_.c_str(), tree_.size()))
+      if (!failure && !sink.analyzed(shown.c_str(), shown.size()))
         fail(Error(PGMCP_ERR_CANCELLED, "the host refused the statement; nothing was run"));
       if (hit != cache_.end()) {
         if (failure)
           forget(hit);  // the statement as it stands now was refused, or failed
         else
           remember(hit->first, hit->second.name);
-      } else if (!key.empty() && !failure && !deallocate_.empty() &&
-                 tree_.size() <= kCachedTreeMax) {
+      } else if (parsed && !key.empty() && !failure && tree_.size() <= kCachedTreeMax) {
         deallocate_.pop_back();  // kept
         remember(key, name);
       }
@@ -873,8 +874,8 @@ class PgConnection final : public pgmcp::sdk::Connection {
         forget(oldest);
       }
       it = cache_.emplace(key, Kept{name, tree_, 0}).first;
-    } else if (it->second.tree != tree_) {
-      it->second.tree = tree_;  // re-analysed, and judged again
+    } else if (!tree_.empty()) {
+      it->second.tree = tree_;  // analysed again by the server, and judged again
     }
     it->second.used = ++uses_;
   }
