@@ -332,6 +332,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
     auto fail = [&](Error e) {
       if (!failure) failure = std::make_unique<Error>(std::move(e));
     };
+    prepare_wrappers(stmt);
     send_before(stmt);
     const char *name = nullptr;  // the prepared statement that runs, if any
     bool before_read = false;    // what send_before asked for has been read
@@ -621,7 +622,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
     size_t i = 0;
     if (pooled() && stmt.before_count > 0) send(stmt.before[i++], nullptr, 0);
     if (pooled()) send(guard_.c_str(), nullptr, 0);
-    for (; i < stmt.before_count; ++i) send(stmt.before[i], nullptr, 0);
+    for (; i < stmt.before_count; ++i) send_wrapper(stmt.before[i]);
     if (pooled()) {
       send("SAVEPOINT pgmcp_call", nullptr, 0);
       send(kCleanCheck, nullptr, 0);
@@ -660,7 +661,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
       sync();
       return;
     }
-    for (size_t i = 0; i < stmt.after_count; ++i) send(stmt.after[i], nullptr, 0);
+    for (size_t i = 0; i < stmt.after_count; ++i) send_wrapper(stmt.after[i]);
     send_deallocations();
     sync();
     if (!clean_baseline_.empty()) {
@@ -827,6 +828,54 @@ class PgConnection final : public pgmcp::sdk::Connection {
       throw lost("could not send the statement");
   }
 
+  // The host's statements around a call (BEGIN READ ONLY, SET LOCAL ...,
+  // ROLLBACK) are the same every time: prepared once on a session of our
+  // own, in a round trip of their own the first time each is seen, they are
+  // not parsed again. One the server will not prepare is sent as text.
+  void prepare_wrappers(const pgmcp_statement &stmt) {
+    if (pooled() || clean_baseline_.empty()) return;
+    std::vector<const char *> fresh;
+    auto want = [&](const char *sql) {
+      if (wrappers_.size() + fresh.size() < kMaxWrappers && wrappers_.count(sql) == 0 &&
+          std::find_if(fresh.begin(), fresh.end(),
+                       [&](const char *f) { return std::strcmp(f, sql) == 0; }) == fresh.end())
+        fresh.push_back(sql);
+    };
+    for (size_t i = 0; i < stmt.before_count; ++i) want(stmt.before[i]);
+    for (size_t i = 0; i < stmt.after_count; ++i) want(stmt.after[i]);
+    if (fresh.empty()) return;
+    std::vector<std::string> names;
+    for (const char *sql : fresh) {
+      names.push_back("pgmcp_wrapper_" + std::to_string(wrappers_.size() + names.size() + 1));
+      if (PQsendPrepare(conn_, names.back().c_str(), sql, 0, nullptr) != 1)
+        throw lost("could not send the statement");
+    }
+    sync();
+    std::unique_ptr<Error> failure;
+    auto fail = [&](Error e) {
+      if (!failure) failure = std::make_unique<Error>(std::move(e));
+    };
+    std::unique_ptr<Error> ignored;  // refused: sent as text, and refused there as before
+    auto note = [&](Error e) {
+      if (!ignored) ignored = std::make_unique<Error>(std::move(e));
+    };
+    for (std::size_t i = 0; i < fresh.size(); ++i)
+      wrappers_[fresh[i]] = drain_command(note) ? names[i] : std::string();
+    expect_sync(fail);
+    if (failure) throw *failure;
+  }
+  void send_wrapper(const char *sql) {
+    auto it = wrappers_.find(sql);
+    if (it != wrappers_.end() && !it->second.empty())
+      send_named(it->second.c_str());
+    else
+      send(sql, nullptr, 0);
+  }
+  std::size_t prepared_wrappers() const {
+    return static_cast<std::size_t>(std::count_if(wrappers_.begin(), wrappers_.end(),
+                                                  [](const auto &w) { return !w.second.empty(); }));
+  }
+
   // The statements of this session that go at the end of the call: the
   // call's own, and those the cache let go of.
   void send_deallocations() {
@@ -881,15 +930,15 @@ class PgConnection final : public pgmcp::sdk::Connection {
   }
 
   // The cleanliness check's baseline, with this session's kept statements
-  // among the prepared ones (its second field).
+  // and wrappers among the prepared ones (its second field).
   std::string expected_clean() const {
-    if (cache_.empty()) return clean_baseline_;
+    std::size_t ours = cache_.size() + prepared_wrappers();
+    if (ours == 0) return clean_baseline_;
     std::size_t a = clean_baseline_.find('/');
     std::size_t b = a == std::string::npos ? a : clean_baseline_.find('/', a + 1);
     if (b == std::string::npos) return clean_baseline_;
     long long fresh = std::atoll(clean_baseline_.substr(a + 1, b - a - 1).c_str());
-    return clean_baseline_.substr(0, a + 1) +
-           std::to_string(fresh + static_cast<long long>(cache_.size())) +
+    return clean_baseline_.substr(0, a + 1) + std::to_string(fresh + static_cast<long long>(ours)) +
            clean_baseline_.substr(b);
   }
 
@@ -1219,6 +1268,8 @@ class PgConnection final : public pgmcp::sdk::Connection {
   std::vector<std::string> deallocate_;  // prepared statements to let go of at the call's end
   std::unordered_map<std::string, Kept> cache_;  // see Kept
   std::size_t cache_max_ = 0;
+  std::unordered_map<std::string, std::string> wrappers_;  // text -> name ("" when refused)
+  static constexpr std::size_t kMaxWrappers = 16;
   std::uint64_t uses_ = 0, names_ = 0;
   std::string fresh_name_;
   static constexpr std::size_t kCachedTreeMax = 256 * 1024;  // larger trees are not kept
