@@ -1272,7 +1272,7 @@ class PgConnection final : public pgmcp::sdk::Connection {
   static constexpr std::size_t kMaxWrappers = 16;
   std::uint64_t uses_ = 0, names_ = 0;
   std::string fresh_name_;
-  static constexpr std::size_t kCachedTreeMax = 256 * 1024;  // larger trees are not kept
+  static constexpr std::size_t kCachedTreeMax = 128 * 1024;  // larger trees are not kept
   bool check_pending_ = false;        // the last cleanliness check's answer is unread
   std::string tree_;                  // the server's analysis of that Parse
   std::string clean_baseline_;        // what the cleanliness check shows on a fresh session
