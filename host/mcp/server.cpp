@@ -341,12 +341,12 @@ core::Payload McpServer::call_tool(const Incoming &in, Exchange &ex, CallState *
     return tool_result(error_result("Invalid arguments for " + name + ": " + problem), ex);
   }
   CallContext ctx(ex, call, in.progress_token());
-  std::string digest;
+  std::string digest;  // of the arguments: taken when a request state is opened or sealed
   if (ex.modern) {
-    digest = digest_arguments(args);
     std::vector<json> answers;
     json notes = json::object();
     if (auto st = params.find("requestState"); st != params.end()) {
+      digest = digest_arguments(args);
       auto state = st->is_string() ? open_request_state(st->get<std::string>()) : std::nullopt;
       if (!state || state->subject != ex.subject || state->tool != name ||
           state->args_digest != digest)
@@ -364,6 +364,7 @@ core::Payload McpServer::call_tool(const Incoming &in, Exchange &ex, CallState *
   try {
     return tool_result(tool->handler(args, ctx), ex);
   } catch (const InputRequired &need) {
+    if (digest.empty() && ex.modern) digest = digest_arguments(args);
     return json{
         {"resultType", "input_required"},
         {"inputRequests", {{need.key, need.request}}},

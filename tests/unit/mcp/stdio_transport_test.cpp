@@ -324,6 +324,14 @@ TEST_F(StdioTest, ModernRequestsAreServedStatelesslyBesideALegacySession) {
       10, "tools/call",
       {{"name", "logs"}, {"_meta", modern_meta()}, {"requestState", need["requestState"]}}));
   EXPECT_EQ(h.response(10)["error"]["code"], -32602);
+  // nor the same tool with other arguments than it was sealed for
+  h.send(request(11, "tools/call",
+                 {{"name", "ask_client"},
+                  {"arguments", {{"topic", "another"}}},
+                  {"_meta", modern_meta()},
+                  {"inputResponses", {{"r0", answer}}},
+                  {"requestState", need["requestState"]}}));
+  EXPECT_EQ(h.response(11)["error"]["code"], -32602);
 
   // And the legacy era still works on the same connection.
   EXPECT_EQ(init(h)["result"]["protocolVersion"], "2025-11-25");

@@ -52,6 +52,9 @@ inline std::shared_ptr<mcp::Registry> test_registry(std::shared_ptr<Probe> probe
   mcp::Tool sample;
   sample.name = "ask_client";
   sample.description = "asks the client's model and returns its answer";
+  sample.input_schema = {{"type", "object"},
+                         {"properties", {{"topic", {{"type", "string"}}}}},
+                         {"additionalProperties", false}};
   sample.handler = [](const json &, mcp::RequestContext &ctx) {
     json result = ctx.client_request("sampling/createMessage",
                                      {{"messages", json::array()}, {"maxTokens", 10}},
