@@ -220,7 +220,10 @@ test('PostgreSQL frozen under load: every call ends within its deadline, /ready 
 });
 
 test('SIGHUP with a query in flight: the query finishes, sessions stay, new calls get the new configuration; a broken file changes nothing', async () => {
-  const base = `[database.demo]\nplugin = postgres\ndsn = ${env.PGMCP_PG_DSN}\nstatement_timeout_ms = 5000\n`;
+  // The query in flight takes about 3 s on an idle 2-core machine; the
+  // timeout leaves room for a busy one (it was 5 s, and a loaded CI run
+  // stopped the query before the reload was over).
+  const base = `[database.demo]\nplugin = postgres\ndsn = ${env.PGMCP_PG_DSN}\nstatement_timeout_ms = 30000\n`;
   const s = await startHttp(base + 'max_rows = 5\n', { observability: '127.0.0.1:0' });
   const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'fault', version: '1' } } };
   const waitFor = async (re) => {
