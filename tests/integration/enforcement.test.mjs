@@ -208,6 +208,13 @@ test('a statement kept analysed on its connection is judged again whenever the c
       const refused = await call(c, q);
       assert.equal(refused.isError, true, text(refused));
       assert.match(text(refused), /slow_echo/);
+      // Or reads a blocked column to make the one the statement selects.
+      admin(`CREATE OR REPLACE VIEW ${view} AS SELECT 1 AS a`);
+      assert.deepEqual((await call(c, q)).structuredContent.rows, [[1]]);
+      admin(`CREATE OR REPLACE VIEW ${view} AS SELECT length(u.password) AS a FROM app.users u`);
+      const column = await call(c, q);
+      assert.equal(column.isError, true, text(column));
+      assert.match(text(column), /password/);
       // Put back, kept again; then dropped under it: the server's error, not a crash.
       admin(`CREATE OR REPLACE VIEW ${view} AS SELECT 1 AS a`);
       assert.deepEqual((await call(c, q)).structuredContent.rows, [[1]]);
