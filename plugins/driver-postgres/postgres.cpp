@@ -14,7 +14,8 @@
 // Every connection opens read-only (default_transaction_read_only=on in the
 // startup packet) and stays in pipeline mode: a statement and what surrounds
 // it (BEGIN READ ONLY, SET LOCAL, ROLLBACK) go out in one round trip, each
-// through the extended protocol, which refuses more than one statement.
+// through the extended protocol, which refuses more than one statement; what
+// surrounds it is prepared once per session (see prepare_wrappers).
 //
 // Settings that change how the server reads SQL text are forced in the
 // startup packet and verified after connecting, so the host's parser and the
