@@ -380,10 +380,12 @@ class PgConnection final : public pgmcp::sdk::Connection {
       if (!failure && !sink.analyzed(shown.c_str(), shown.size()))
         fail(Error(PGMCP_ERR_CANCELLED, "the host refused the statement; nothing was run"));
       if (hit != cache_.end()) {
-        if (failure)
+        if (failure) {
           forget(hit);  // the statement as it stands now was refused, or failed
-        else
-          remember(hit->first, hit->second.name);
+        } else {
+          if (!tree_.empty()) hit->second.tree = tree_;  // analysed again, and judged again
+          hit->second.used = ++uses_;
+        }
       } else if (parsed && !key.empty() && !failure && tree_.size() <= kCachedTreeMax) {
         deallocate_.pop_back();  // kept
         remember(key, name);
@@ -913,21 +915,14 @@ class PgConnection final : public pgmcp::sdk::Connection {
     deallocate_.push_back(it->second.name);
     cache_.erase(it);
   }
-  // Keeps (or refreshes) the statement just judged, whose tree is tree_.
+  // Keeps the new statement just judged, whose tree is tree_, in place of
+  // the least recently used one when the cache is full.
   void remember(const std::string &key, const std::string &name) {
-    auto it = cache_.find(key);
-    if (it == cache_.end()) {
-      if (cache_.size() >= cache_max_) {
-        auto oldest = std::min_element(cache_.begin(), cache_.end(), [](auto &a, auto &b) {
-          return a.second.used < b.second.used;
-        });
-        forget(oldest);
-      }
-      it = cache_.emplace(key, Kept{name, tree_, 0}).first;
-    } else if (!tree_.empty()) {
-      it->second.tree = tree_;  // analysed again by the server, and judged again
+    if (cache_.size() >= cache_max_) {
+      forget(std::min_element(cache_.begin(), cache_.end(),
+                              [](auto &a, auto &b) { return a.second.used < b.second.used; }));
     }
-    it->second.used = ++uses_;
+    cache_.emplace(key, Kept{name, tree_, ++uses_});
   }
 
   // The cleanliness check's baseline, with this session's kept statements
