@@ -129,8 +129,10 @@ bool exact_in_javascript(std::string_view t) {
 // between tokens, become blanks so that the message stays on one line
 // (stdio frames messages by line).
 void append_json_value(std::string &out, std::string_view text) {
-  // (the JSON reader stops at a NUL byte, which PostgreSQL never sends)
-  if (text.find('\0') != std::string_view::npos || !json::accept(text)) {
+  // (the JSON reader stops at a NUL byte, which PostgreSQL never sends, and
+  // skips a byte order mark at the start, which is no JSON inside a message)
+  if (text.find('\0') != std::string_view::npos || text.substr(0, 3) == "\xEF\xBB\xBF" ||
+      !json::accept(text)) {
     core::append_json_string(out, text);
     return;
   }

@@ -124,4 +124,7 @@ TEST(Values, TextThatIsNotUtf8OrNotANumberStillMakesValidJson) {
   EXPECT_EQ(written("1.7976931348623157e+308", "double precision"), "1.7976931348623157e+308");
   EXPECT_EQ(written("1e5", "bigint"), "\"1e5\"");
   EXPECT_EQ(written("01", "integer"), "\"01\"");
+  // the JSON reader skips a byte order mark before a value; inside a message it is no JSON
+  EXPECT_EQ(written("\xEF\xBB\xBF{}", "json"), "\"\xEF\xBB\xBF{}\"");
+  EXPECT_EQ(written("{\"\xEF\xBB\xBF\x31\"}", "json[]"), "[\"\xEF\xBB\xBF\x31\"]");
 }
