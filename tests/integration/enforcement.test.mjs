@@ -195,13 +195,26 @@ test('a statement kept analysed on its connection is judged again whenever the c
   const pid = async (c) => (await call(c, 'SELECT pg_backend_pid() AS pid')).structuredContent.rows[0][0];
   const kept = async (c) =>
     (await call(c, "SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'pgmcp\\_kept\\_%'")).structuredContent.rows[0][0];
+  const table = `app.kept_rls_${process.pid}`;
   admin(`CREATE VIEW ${view} AS SELECT 1 AS a; GRANT SELECT ON ${view} TO PUBLIC`);
+  admin(`CREATE TABLE ${table} (a int); INSERT INTO ${table} VALUES (1); GRANT SELECT ON ${table} TO PUBLIC`);
   try {
     await withClient(section(readerDsn, 'pool_max = 1\n'), async (c) => {
       const backend = await pid(c);
       const q = `SELECT a FROM ${view}`;
       for (let i = 0; i < 3; i++) assert.deepEqual((await call(c, q)).structuredContent.rows, [[1]]);
       assert.equal(await kept(c), 3, 'the pid query, the view query and this one are kept');
+      // A row security policy put on a table under a kept statement: the
+      // rewriter adds its condition, so the server analyses the statement
+      // again, and a blocked function in the condition is refused.
+      const t = `SELECT a FROM ${table}`;
+      for (let i = 0; i < 2; i++) assert.deepEqual((await call(c, t)).structuredContent.rows, [[1]]);
+      admin(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON ${table} USING (app.slow_echo(a) = 1)`);
+      const rls = await call(c, t);
+      assert.equal(rls.isError, true, text(rls));
+      assert.match(text(rls), /slow_echo/);
+      admin(`DROP POLICY p ON ${table}; CREATE POLICY p ON ${table} USING (a = 1)`);
+      assert.deepEqual((await call(c, t)).structuredContent.rows, [[1]]);
       // The view now calls a function the policy blocks: the same text, kept
       // on the connection, is analysed again by the server and refused.
       admin(`CREATE OR REPLACE VIEW ${view} AS SELECT app.slow_echo(1) AS a`);
@@ -245,7 +258,7 @@ test('a statement kept analysed on its connection is judged again whenever the c
       assert.equal(await kept(c), 0, 'nothing is kept');
     });
   } finally {
-    admin(`DROP VIEW IF EXISTS ${view}`);
+    admin(`DROP VIEW IF EXISTS ${view}; DROP TABLE IF EXISTS ${table}`);
   }
 });
 
