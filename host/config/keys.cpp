@@ -339,6 +339,10 @@ Table make_table() {
                  "relations whose refused columns are lifted.");
   t.add_instance("database", "allowed_columns", list(DATABASE(allowed_columns), "columns"),
                  "relation.column: one refused catalog column lifted.");
+  t.add_instance("database", "allowed_settings", list(DATABASE(allowed_settings), "names"),
+                 "name or prefix.*: settings a statement may read by name (current_setting, SHOW) "
+                 "although they may hold secrets: custom settings, primary_conninfo, the "
+                 "archive and restore commands.");
   t.add_instance("database", "schema_ttl_s", whole(DATABASE(schema_ttl_s), 1, 604800),
                  "The schema cache refreshes when older.");
   t.add_instance(

@@ -311,6 +311,20 @@ class SettingsReader {
         name_patterns(o.allowed_tables, "allowed_tables", true);
         column_patterns(o.blocked_columns, "blocked_columns", 1);
         column_patterns(o.allowed_columns, "allowed_columns", 2);
+        for (const auto &name : o.allowed_settings) {
+          // a setting's name (parts of letters, digits, _ and $), or prefix.*
+          bool ok = !name.empty() && name.front() != '.' && name.back() != '.';
+          for (size_t i = 0; ok && i < name.size(); ++i) {
+            unsigned char c = static_cast<unsigned char>(name[i]);
+            bool star = c == '*' && i + 1 == name.size() && i > 1 && name[i - 1] == '.';
+            ok = std::isalnum(c) != 0 || c == '_' || c == '$' || star ||
+                 (c == '.' && name[i - 1] != '.');
+          }
+          if (!ok)
+            throw std::invalid_argument("allowed_settings: '" + name +
+                                        "' is not a setting's name (work_mem, app.tenant) or a "
+                                        "prefix (app.*)");
+        }
       } catch (const std::invalid_argument &e) {
         problems.push_back(db.where + ": [" + db.section() + "]: " + e.what());
       }

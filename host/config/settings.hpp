@@ -56,6 +56,9 @@ struct DatabaseOptions {
   bool allow_explain = true;
   std::vector<std::string> blocked_tables, blocked_columns, blocked_functions, allowed_functions,
       allowed_tables, allowed_columns;
+  // Settings a statement may read by name (current_setting, SHOW) although
+  // they may hold secrets: name, or prefix.* for custom settings.
+  std::vector<std::string> allowed_settings;
   int schema_ttl_s = 300;
   bool schema_at_startup = true;
   // The query tool's linking and prompt may use the most common values of

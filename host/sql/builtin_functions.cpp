@@ -1,6 +1,7 @@
 #include "sql/builtin_functions.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <string>
 
 namespace pgmcp::sql {
@@ -85,6 +86,8 @@ const std::vector<DeniedCatalogColumn> &denied_catalog_columns() {
   static const char *const values = "holds values sampled from tables";
   static const char *const secrets = "holds passwords or connection secrets";
   static const char *const files = "shows the server's configuration files";
+  static const char *const settings =
+      "holds per-database and per-role settings, where applications keep secrets";
   static const std::vector<DeniedCatalogColumn> list = {
       {"pg_stat_activity", "query", queries},
       {"pg_stat_statements", "query", queries},
@@ -110,11 +113,32 @@ const std::vector<DeniedCatalogColumn> &denied_catalog_columns() {
       {"_pg_user_mappings", "umoptions", secrets},
       {"user_mapping_options", "option_value", secrets},
       {"pg_subscription", "subconninfo", secrets},
+      // ALTER DATABASE/ROLE ... SET: where applications keep keys and
+      // tenant secrets in custom settings
+      {"pg_db_role_setting", "setconfig", settings},
+      {"pg_roles", "rolconfig", settings},
+      {"pg_user", "useconfig", settings},
+      {"pg_shadow", "useconfig", settings},
       {"pg_hba_file_rules", nullptr, files},
       {"pg_file_settings", nullptr, files},
       {"pg_ident_file_mappings", nullptr, files},
   };
   return list;
+}
+
+const char *secret_setting(std::string_view name) {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower.find('.') != std::string::npos)
+    return "is a custom setting, where applications keep keys and tenant secrets (set with "
+           "ALTER DATABASE or ALTER ROLE ... SET)";
+  static const char *const commands[] = {"primary_conninfo",        "ssl_passphrase_command",
+                                         "archive_command",         "restore_command",
+                                         "archive_cleanup_command", "recovery_end_command"};
+  for (const char *c : commands)
+    if (lower == c) return "can hold a password or credentials";
+  return nullptr;
 }
 
 bool trusted_extension_view(std::string_view extension, std::string_view view) {

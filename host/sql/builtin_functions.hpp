@@ -34,6 +34,15 @@ struct DeniedCatalogColumn {
 // allowed_columns names them.
 const std::vector<DeniedCatalogColumn> &denied_catalog_columns();
 
+// Why reading a server setting by name may expose a secret, or nullptr for a
+// built-in setting that holds none. Custom settings (a name with a dot:
+// placeholders set with ALTER DATABASE/ROLE ... SET, and extensions'
+// settings) are where applications keep keys and tenant secrets; a few
+// built-ins hold connection strings or shell commands with credentials.
+// The name as the statement gives it; compared without regard to case, as
+// PostgreSQL compares setting names.
+const char *secret_setting(std::string_view name);
+
 // Extension views judged like catalog views (by column, their bodies trusted).
 bool trusted_extension_view(std::string_view extension, std::string_view view);
 

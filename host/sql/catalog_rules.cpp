@@ -174,6 +174,8 @@ std::shared_ptr<const SqlPolicy::Memo> SqlPolicy::memo(const db::Catalog &catalo
       continue;
     }
     bool allowed = matches(allowed_functions_);
+    if (fn.builtin && fn.schema == "pg_catalog" && fn.name == "current_setting")
+      m->setting_readers.insert(oid);
     if (fn.builtin && (fn.schema == "pg_catalog" || fn.schema == "information_schema")) {
       // Where the database allows writes, defaults of serial columns advance
       // their sequences as a matter of course.

@@ -32,6 +32,7 @@ struct SqlPolicy::Memo {
   std::unordered_set<uint32_t> lifted;
   std::unordered_set<uint32_t> trusted_views;           // bodies judged by column, not walked
   std::unordered_map<uint32_t, Refusal> tainted_views;  // views over refused data
+  std::unordered_set<uint32_t> setting_readers;         // current_setting: judged by argument
 };
 
 }  // namespace pgmcp::sql

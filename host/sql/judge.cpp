@@ -6,6 +6,7 @@
 // checks privileges for); what is called comes from every function, operator,
 // aggregate and type OID in the tree.
 #include <algorithm>
+#include <cctype>
 #include <optional>
 #include <tuple>
 #include <unordered_map>
@@ -80,18 +81,25 @@ class Judge {
                      "the server turned the statement into " + std::to_string(root.count) +
                          " queries; send one plain statement (rule analysis)"};
     // Each item with the user view whose body it belongs to (0: none), so a
-    // refusal can say which view led to it.
-    std::vector<std::pair<uint32_t, uint32_t>> todo{{t_.kids(root)[0], 0}};
+    // refusal can say which view led to it, and whether the operator wrote
+    // it (a view's body, a row security policy) rather than the statement.
+    struct Todo {
+      uint32_t index, view;
+      bool operators;
+    };
+    std::vector<Todo> todo{{t_.kids(root)[0], 0, false}};
     while (!todo.empty()) {
-      auto [index, view] = todo.back();
+      auto [index, view, operators] = todo.back();
       todo.pop_back();
       const QueryTree::Item &item = t_.at(index);
       if (item.kind == QueryTree::Item::kList) {
-        for (uint32_t k = 0; k < item.count; ++k) todo.push_back({t_.kids(item)[k], view});
+        for (uint32_t k = 0; k < item.count; ++k)
+          todo.push_back({t_.kids(item)[k], view, operators});
         continue;
       }
       if (item.kind != QueryTree::Item::kNode) continue;
       auto bad = item.text == "QUERY" ? query(item) : std::nullopt;
+      if (!bad && !operators && item.text == "FUNCEXPR") bad = setting_read(item);
       bool skip_subquery = false;
       uint32_t body_of = 0;
       if (!bad && item.text == "RANGETBLENTRY") bad = range_entry(item, skip_subquery, body_of);
@@ -100,8 +108,11 @@ class Judge {
         const QueryTree::Item &value = t_.at(t_.kids(item)[k]);
         if (skip_subquery && name == "subquery") continue;
         bad = oid_field(name, value);
-        if (value.kind == QueryTree::Item::kNode || value.kind == QueryTree::Item::kList)
-          todo.push_back({t_.kids(item)[k], name == "subquery" && body_of != 0 ? body_of : view});
+        if (value.kind == QueryTree::Item::kNode || value.kind == QueryTree::Item::kList) {
+          bool body = name == "subquery" && body_of != 0;
+          todo.push_back({t_.kids(item)[k], body ? body_of : view,
+                          operators || body || name == "securityQuals"});
+        }
       }
       if (bad) {
         auto rel = f_.relations.find(view);
@@ -119,6 +130,76 @@ class Judge {
   }
 
  private:
+  // current_setting(name) in the statement itself: the name must be a
+  // constant naming a setting that holds no secret. Custom settings are
+  // where applications keep keys; a computed name could be any of them.
+  std::optional<Refusal> setting_read(const QueryTree::Item &call) {
+    const QueryTree::Item *id = t_.field(call, "funcid");
+    auto oid = id != nullptr ? QueryTree::number(*id) : std::nullopt;
+    if (!oid || m_.setting_readers.count(static_cast<uint32_t>(*oid)) == 0) return std::nullopt;
+    const QueryTree::Item *args = t_.field(call, "args");
+    std::optional<std::string> name;
+    if (args != nullptr && args->kind == QueryTree::Item::kList && args->count > 0)
+      name = text_constant(t_.at(t_.kids(*args)[0]));
+    if (!name)
+      return Refusal{"secret_settings", "current_setting",
+                     "current_setting with a name computed while the statement runs: pg-mcp "
+                     "cannot tell which setting it reads, and custom settings hold secrets "
+                     "(rule secret_settings); write the setting's name as a constant"};
+    if (auto why = p_.refuses_setting(*name)) return Refusal{"secret_settings", *name, *why};
+    return std::nullopt;
+  }
+
+  // The value of a text constant (a CONST node of type text), from the bytes
+  // the server prints: a varlena with a 4-byte or a 1-byte header.
+  std::optional<std::string> text_constant(const QueryTree::Item &node) {
+    constexpr long long kTextOid = 25;
+    if (node.kind != QueryTree::Item::kNode || node.text != "CONST") return std::nullopt;
+    const QueryTree::Item *type = t_.field(node, "consttype");
+    const QueryTree::Item *null = t_.field(node, "constisnull");
+    if (type == nullptr || QueryTree::number(*type) != kTextOid || null == nullptr ||
+        null->text != "false")
+      return std::nullopt;
+    std::string_view datum;
+    for (uint32_t k = 0; k < node.count; ++k) {
+      const QueryTree::Item &v = t_.at(t_.kids(node)[k]);
+      if (t_.field_name(node, k) == "constvalue" && v.kind == QueryTree::Item::kAtom &&
+          !v.text.empty() && v.text.front() == '[')
+        datum = v.text;
+    }
+    // "[ 48 0 0 0 84 105 ... ]", broken into lines like the rest of the tree
+    auto gap = [](char c) { return c == ']' || std::isspace(static_cast<unsigned char>(c)) != 0; };
+    std::string bytes;
+    for (size_t i = 1; i < datum.size();) {
+      while (i < datum.size() && gap(datum[i])) ++i;
+      if (i >= datum.size()) break;
+      size_t end = i;
+      while (end < datum.size() && !gap(datum[end])) ++end;
+      auto n = QueryTree::number({QueryTree::Item::kAtom, datum.substr(i, end - i)});
+      if (!n || *n < -128 || *n > 255) return std::nullopt;
+      bytes.push_back(static_cast<char>(*n));
+      i = end;
+    }
+    if (bytes.empty()) return std::nullopt;
+    // The header as a little-endian server writes it, else as a big-endian
+    // one: whichever gives the length printed. Anything else (compressed,
+    // stored elsewhere) is not read.
+    auto byte = [&](size_t i) {
+      return static_cast<uint32_t>(static_cast<unsigned char>(bytes[i]));
+    };
+    const size_t size = bytes.size();
+    uint32_t b0 = byte(0);
+    if ((b0 & 0x01) != 0 && b0 != 0x01 && (b0 >> 1) == size) return bytes.substr(1);
+    if (size >= 4 && (b0 & 0x03) == 0 &&
+        ((b0 | byte(1) << 8 | byte(2) << 16 | byte(3) << 24) >> 2) == size)
+      return bytes.substr(4);
+    if ((b0 & 0x80) != 0 && b0 != 0x80 && (b0 & 0x7F) == size) return bytes.substr(1);
+    if (size >= 4 && (b0 & 0xC0) == 0 &&
+        ((b0 << 24 | byte(1) << 16 | byte(2) << 8 | byte(3)) & 0x3FFFFFFF) == size)
+      return bytes.substr(4);
+    return std::nullopt;
+  }
+
   std::optional<Refusal> query(const QueryTree::Item &q) {
     auto number = [&](const char *field) -> long long {
       const QueryTree::Item *i = t_.field(q, field);

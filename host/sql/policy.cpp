@@ -147,7 +147,10 @@ class Rules {
 
   std::optional<Violation> statement(std::string_view type, Value body) const {
     const auto &o = p_.options_;
-    if (type == "SelectStmt" || type == "VariableShowStmt") {
+    if (type == "VariableShowStmt") {
+      std::string name = body.get("name").str();
+      if (auto why = p_.refuses_setting(name)) return Violation{"secret_settings", name, *why};
+    } else if (type == "SelectStmt") {
       // reads; nested writes and locking are checked below
     } else if (type == "ExplainStmt") {
       if (!o.allow_explain)
@@ -342,6 +345,26 @@ bool SqlPolicy::blocks_column(const std::string &schema, const std::string &tabl
   });
 }
 
+std::optional<std::string> SqlPolicy::refuses_setting(std::string_view name) const {
+  const char *why = secret_setting(name);
+  if (why == nullptr) return std::nullopt;
+  auto lower = [](std::string_view in) {
+    std::string out(in);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+  };
+  std::string wanted = lower(name);
+  for (const auto &entry : options_.allowed_settings) {
+    std::string e = lower(entry);
+    bool prefix = e.size() > 2 && e.compare(e.size() - 2, 2, ".*") == 0;
+    if (prefix ? wanted.compare(0, e.size() - 1, e, 0, e.size() - 1) == 0 : wanted == e)
+      return std::nullopt;
+  }
+  return "setting " + std::string(name) + " " + why +
+         " (rule secret_settings); allowed_settings = " + std::string(name) + " would allow it";
+}
+
 PolicyOptions policy_options(const config::DatabaseOptions &d) {
   PolicyOptions o;
   o.allow_write = d.allow_write;
@@ -353,6 +376,7 @@ PolicyOptions policy_options(const config::DatabaseOptions &d) {
   o.allowed_functions = d.allowed_functions;
   o.allowed_tables = d.allowed_tables;
   o.allowed_columns = d.allowed_columns;
+  o.allowed_settings = d.allowed_settings;
   return o;
 }
 
@@ -495,13 +519,11 @@ Verdict SqlPolicy::check(const std::string &sql) const {
 
 const std::vector<std::string> &rule_names() {
   static const std::vector<std::string> names = {
-      "analysis",       "blocked_columns",     "blocked_functions",
-      "blocked_tables", "complexity",          "deny_list",
-      "explain",        "explain_analyze",     "foreign_tables",
-      "functions",      "read_only",           "relations",
-      "server_files",   "session_settings",    "single_statement",
-      "syntax",         "transaction_control", "utility",
-      "views"};
+      "analysis",        "blocked_columns",     "blocked_functions", "blocked_tables",
+      "complexity",      "deny_list",           "explain",           "explain_analyze",
+      "foreign_tables",  "functions",           "read_only",         "relations",
+      "secret_settings", "server_files",        "session_settings",  "single_statement",
+      "syntax",          "transaction_control", "utility",           "views"};
   return names;
 }
 

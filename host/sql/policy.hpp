@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -39,6 +40,9 @@ struct PolicyOptions {
   // that may be read: name or schema.name.
   std::vector<std::string> allowed_tables;
   std::vector<std::string> allowed_columns;  // relation.column of a denied catalog column
+  // Settings that may be read by name although they may hold secrets: a
+  // name, or prefix.* (custom settings).
+  std::vector<std::string> allowed_settings;
 };
 
 PolicyOptions policy_options(const config::DatabaseOptions &d);
@@ -122,6 +126,9 @@ class SqlPolicy {
   bool blocks_table(const std::string &schema, const std::string &name) const;
   bool blocks_column(const std::string &schema, const std::string &table,
                      const std::string &column) const;
+  // Why reading this setting by name is refused (rule secret_settings), or
+  // nullopt when it may be read.
+  std::optional<std::string> refuses_setting(std::string_view name) const;
 
   using Name = config::NamePattern;
   using ColumnName = config::ColumnPattern;

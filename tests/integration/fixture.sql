@@ -154,6 +154,17 @@ CREATE VIEW reports.napping AS SELECT app.nap(0.01)::text AS n;
 CREATE VIEW reports.sleepy AS SELECT pg_sleep(0.01)::text AS s;
 GRANT USAGE ON SCHEMA reports TO pgmcp_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA app, geo, reports TO pgmcp_reader;
+-- Secrets in custom settings, as applications keep them (a JWT key for the
+-- whole database, a tenant for the login), and the operator's own code that
+-- reads them: a row security policy and a view.
+ALTER DATABASE corpus SET app.jwt_secret = 'corpus-jwt-secret';
+ALTER ROLE pgmcp_reader IN DATABASE corpus SET app.tenant = 'eu';
+CREATE TABLE app.tenant_notes (tenant text, note text);
+INSERT INTO app.tenant_notes VALUES ('eu', 'visible to eu'), ('us', 'visible to us');
+ALTER TABLE app.tenant_notes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_only ON app.tenant_notes USING (tenant = current_setting('app.tenant', true));
+CREATE VIEW app.my_tenant AS SELECT current_setting('app.tenant', true) AS tenant;
+GRANT SELECT ON app.tenant_notes, app.my_tenant TO pgmcp_reader;
 -- The login role keeps analysis trees out of the server log (PostgreSQL 15).
 GRANT SET ON PARAMETER log_min_messages TO pgmcp_reader;
 ANALYZE;

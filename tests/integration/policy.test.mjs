@@ -131,7 +131,7 @@ test('a rejection names rule and object, is counted by reason and audited', asyn
 });
 
 test('a pooled connection comes back clean even when an operator lifts deny-list entries', async () => withClient(
-  section('pool_max = 1\n', 'geo.st_distance, set_config, pg_advisory_lock'), async (c) => {
+  section('pool_max = 1\nallowed_settings = pgmcp.*\n', 'geo.st_distance, set_config, pg_advisory_lock'), async (c) => {
     const set = await call(c, { sql: "SELECT set_config('pgmcp.leak', 'yes', false)" });
     assert.equal(set.isError, undefined, text(set));
     const lock = await call(c, { sql: 'SELECT pg_advisory_lock(424242)' });

@@ -20,7 +20,7 @@ constexpr uint32_t kUsers = 16400, kSecrets = 16410, kSecretsChild = 16411, kSta
                    kUserView = 16430, kActivity = 12222, kForeign = 16440, kToast = 16450;
 constexpr uint32_t kNow = 1299, kSleep = 2626, kActivityFn = 2022, kUnknownBuiltin = 9999,
                    kUserFn = 16500, kUserFn2 = 16501, kUserAgg = 16502, kUserOp = 16600,
-                   kDomain = 16700;
+                   kDomain = 16700, kCurrentSetting = 2077;
 
 inline std::shared_ptr<pgmcp::db::Catalog> policy_catalog() {
   auto c = std::make_shared<pgmcp::db::Catalog>();
@@ -57,6 +57,7 @@ inline std::shared_ptr<pgmcp::db::Catalog> policy_catalog() {
   fn(kSleep, "pg_catalog", "pg_sleep", true);
   fn(kActivityFn, "pg_catalog", "pg_stat_get_activity", true);
   fn(kUnknownBuiltin, "pg_catalog", "pg_something_new", true);
+  fn(kCurrentSetting, "pg_catalog", "current_setting", true);
   fn(kUserFn, "app", "f", false);
   fn(kUserFn2, "app", "g", false);
   fn(kUserAgg, "app", "agg", false);

@@ -136,6 +136,21 @@ TEST(SettingsTest, InstanceProblems) {
   EXPECT_THAT(e, HasSubstr("rate_limiter.x: belongs in a named section"));
 }
 
+TEST(SettingsTest, AllowedSettingsAreNamesOrPrefixes) {
+  auto s = load_settings(parse_ini("[database.db]\nplugin = postgres\nallowed_settings = "
+                                   "work_mem, app.tenant, app.*, my_ext.x.y\n",
+                                   "t.ini"),
+                         no_env());
+  EXPECT_EQ(s.databases.at(0).database.allowed_settings,
+            (std::vector<std::string>{"work_mem", "app.tenant", "app.*", "my_ext.x.y"}));
+  for (const char *bad :
+       {"*", ".*", "app.", ".app", "app..x", "app.x*", "app*", "a b", "app.*.x", "app;x"}) {
+    std::string e = problems_of(
+        std::string("[database.db]\nplugin = postgres\nallowed_settings = ") + bad + "\n");
+    EXPECT_THAT(e, HasSubstr("is not a setting's name")) << bad;
+  }
+}
+
 TEST(SettingsTest, ReplicasAreUrisAndTheirMessagesHoldNoSecret) {
   auto s =
       load_settings(parse_ini("[database.db]\nplugin = postgres\ndsn = postgresql://p/db\n"

@@ -195,6 +195,81 @@ TEST(SqlJudge, CatalogViewsAreJudgedByColumnAndUserViewsByWhatTheyRead) {
   EXPECT_NE(v.message.find("read through view app.user_logins"), std::string::npos) << v.message;
 }
 
+namespace {
+
+// current_setting(<arg>) in a target list; the argument in node text.
+std::string setting_call(const std::string &arg) {
+  return "({TARGETENTRY :expr {FUNCEXPR :funcid " + std::to_string(kCurrentSetting) +
+         " :funcresulttype 25 :funcretset false :funcvariadic false :funcformat 0 :funccollid 100 "
+         ":inputcollid 100 :args (" +
+         arg + ") :location 7} :resno 1 :resname current_setting :resjunk false})";
+}
+
+// A text constant as the server prints it: the datum's bytes, 4-byte
+// varlena header first (little-endian, length << 2), with a line break
+// where the server breaks long lines.
+std::string text_const(const std::string &value, bool big_endian = false) {
+  uint32_t total = static_cast<uint32_t>(value.size() + 4);
+  std::string bytes;
+  if (big_endian)
+    bytes = "0 0 0 " + std::to_string(total);
+  else
+    bytes = std::to_string((total << 2) & 0xFF) + " " + std::to_string((total << 2) >> 8) + " 0 0";
+  for (size_t i = 0; i < value.size(); ++i)
+    bytes += (i == 3 ? "\n" : " ") + std::to_string(static_cast<signed char>(value[i]));
+  return "{CONST :consttype 25 :consttypmod -1 :constcollid 100 :constlen -1 :constbyval false "
+         ":constisnull false :location 23 :constvalue " +
+         std::to_string(total) + " [ " + bytes + " ]}";
+}
+
+}  // namespace
+
+TEST(SqlJudge, SettingsAreReadByConstantNameAndNeverTheOnesThatHoldSecrets) {
+  SqlPolicy p(options(), "shop");
+  auto one = [&](const std::string &arg) { return "(" + query("<>", setting_call(arg)) + ")"; };
+  expect(p, one(text_const("search_path")), "");
+  expect(p, one(text_const("TimeZone") + " {CONST :consttype 16 :constisnull false}"), "");
+  expect(p, one(text_const("work_mem", true)), "");  // a big-endian server
+  Verdict v = judge(p, one(text_const("app.jwt_secret")));
+  EXPECT_EQ(v.rule, "secret_settings");
+  EXPECT_NE(v.message.find("allowed_settings = app.jwt_secret"), std::string::npos) << v.message;
+  expect(p, one(text_const("APP.Jwt_Secret", true)), "secret_settings");
+  expect(p, one(text_const("primary_conninfo")), "secret_settings");
+  expect(p, one(text_const("Restore_Command")), "secret_settings");
+  // a name computed while the statement runs, a cast, a parameter, nothing
+  expect(p, one("{VAR :varno 1 :varattno 1 :vartype 25}"), "secret_settings");
+  expect(p, one("{FUNCEXPR :funcid 1299 :args (" + text_const("x") + ")}"), "secret_settings");
+  expect(p, one("{PARAM :paramkind 0 :paramid 1 :paramtype 25}"), "secret_settings");
+  expect(p, one(""), "secret_settings");
+  // bytes that do not add up to the length printed, or a compressed datum
+  std::string bad = text_const("app.x");
+  bad.replace(bad.find("[ ") + 2, 2, "99");
+  expect(p, one(bad), "secret_settings");
+  expect(p, one("{CONST :consttype 25 :constisnull false :constvalue 5 [ 2 0 0 0 97 ]}"),
+         "secret_settings");
+  // the operator may name settings to allow, or a prefix
+  PolicyOptions o = options();
+  o.allowed_settings = {"app.*", "primary_conninfo"};
+  SqlPolicy lifted(o, "shop");
+  expect(lifted, one(text_const("App.Jwt_Secret")), "");
+  expect(lifted, one(text_const("primary_conninfo")), "");
+  expect(lifted, one(text_const("archive_command")), "secret_settings");
+  expect(lifted, one(text_const("application.x")), "secret_settings");
+  // the operator's own code: a view's body and a row security policy
+  std::string in_view =
+      query("(" + rte(kUserView, 'v', {1}, false) + ")", setting_call(text_const("app.tenant")));
+  expect(p, "(" + query("({RANGETBLENTRY :alias <> :rtekind 1 :subquery " + in_view + "})") + ")",
+         "");
+  std::string policy = rte(kUsers, 'r', {1});
+  policy.replace(policy.find(":securityQuals <>"), 17,
+                 ":securityQuals ((" + setting_call(text_const("app.tenant")) + "))");
+  expect(p, "(" + query("(" + policy + ")") + ")", "");
+  // ... but not a subquery of the statement's own
+  std::string sub = query("<>", setting_call(text_const("app.tenant")));
+  expect(p, "(" + query("({RANGETBLENTRY :alias <> :rtekind 1 :subquery " + sub + "})") + ")",
+         "secret_settings");
+}
+
 TEST(SqlJudge, MalformedOrSurprisingTreesAreRefused) {
   SqlPolicy p(options(), "shop");
   for (const char *bad : {"", "(", "({QUERY :commandType 1}", "({QUERY} {QUERY})", "garbage",

@@ -55,6 +55,11 @@ TEST(SqlPolicyText, ReadsPassToTheAnalysis) {
             "SELECT n FROM t",
             ""},
            {"SHOW search_path", ""},
+           {"SHOW ALL", ""},
+           // settings that hold secrets, by name (current_setting is judged by OID)
+           {"SHOW app.jwt_secret", "secret_settings"},
+           {"SHOW \"App\".\"Key\"", "secret_settings"},
+           {"SHOW primary_conninfo", "secret_settings"},
            {"EXPLAIN SELECT * FROM orders", ""},
            {"TABLE orders", ""},
            // a user function with a denied built-in's name is judged by OID
