@@ -76,7 +76,8 @@ SELECT session_user::text, current_user::text, l.rolsuper::text,
   (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relowner = l.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
      AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%')::text,
-  pg_catalog.has_parameter_privilege('log_min_messages', 'SET')::text
+  pg_catalog.has_parameter_privilege('log_min_messages', 'SET')::text,
+  pg_catalog.pg_has_role(current_user, 'pg_read_all_settings', 'USAGE')::text
 FROM pg_catalog.pg_roles l WHERE l.rolname = session_user)SQL";
   db::QueryResult r = db.internal(sql, {1, 65536});
   auto rows = nlohmann::json::parse(r.rows_json);
@@ -106,6 +107,11 @@ FROM pg_catalog.pg_roles l WHERE l.rolname = session_user)SQL";
                        "analysis of every statement, with its text; GRANT SET ON PARAMETER "
                        "log_min_messages TO " +
                        db::quote_ident(runs_as) + " keeps it out");
+  if (text(7) == "true" && !role_super)
+    warnings.push_back(where + "role '" + runs_as +
+                       "' has the privileges of pg_read_all_settings (pg_monitor includes them), "
+                       "so pg_settings and SHOW ALL show it primary_conninfo and the archive and "
+                       "restore commands, which can hold passwords");
   // Can the role statements run as read what the policy blocks?
   auto refused = policy.refused(catalog);
   if (!refused.empty()) {

@@ -149,6 +149,11 @@ test('a superuser login, or a role that can read blocked columns, is warned abou
   const confined = pgmcp(['--check-config'], section(superDsn, `role = ${ROLE}\n`));
   assert.doesNotMatch(confined.stderr, /can read \d+ object/);
   assert.match(confined.stderr, /is a superuser/);  // the login still is
+  assert.doesNotMatch(confined.stderr, /pg_read_all_settings/);
+  // a monitoring role sees the settings that hold passwords in pg_settings
+  admin("DO $$ BEGIN CREATE ROLE pgmcp_watch NOLOGIN IN ROLE pg_monitor; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+  const watcher = pgmcp(['--check-config'], section(superDsn, 'role = pgmcp_watch\n'));
+  assert.match(watcher.stderr, /role 'pgmcp_watch' has the privileges of pg_read_all_settings \(pg_monitor includes them\), so pg_settings and SHOW ALL show it primary_conninfo/);
   await withClient(section(superDsn), async (c) => {
     // said once the database is reached, in the background after start-up
     await waitFor(() => /database 'corpus' is ready/.test(c.stderr()));
