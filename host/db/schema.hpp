@@ -80,11 +80,18 @@ struct PolicyFacts {
   };
   std::unordered_map<uint32_t, Function> functions;
   std::unordered_map<uint32_t, uint32_t> operator_function;  // pg_operator.oprcode
+  // Operators in btree or hash families with support functions not built in:
+  // those functions, which a sort or a hash through the operator calls.
+  std::unordered_map<uint32_t, std::vector<uint32_t>> operator_support;
   // Aggregates: their transition, final, combine, (de)serial and moving functions.
   std::unordered_map<uint32_t, std::vector<uint32_t>> aggregate_functions;
   // Types not shipped with PostgreSQL: the functions their values call (I/O,
-  // domain checks and defaults, range support) and the types they build on.
+  // domain checks and defaults, range support) and the types they build on
+  // (base, element, range subtype, a row type's columns).
   std::unordered_map<uint32_t, std::vector<uint32_t>> type_functions, type_types;
+  // The functions of a type's default btree and hash classes, which an
+  // array, a range or a row holding its values compares and hashes them with.
+  std::unordered_map<uint32_t, std::vector<uint32_t>> type_compare;
   std::unordered_map<uint32_t, Rel> relations;
 };
 

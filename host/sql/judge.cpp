@@ -359,8 +359,17 @@ class Judge {
       for (uint32_t fn : fns->second)
         if (auto r = function(fn, "a value of type OID " + std::to_string(t))) return r;
       auto more = f_.type_types.find(t);
-      if (more != f_.type_types.end())
-        todo.insert(todo.end(), more->second.begin(), more->second.end());
+      if (more == f_.type_types.end()) continue;
+      for (uint32_t part : more->second) {
+        // what the array, range or row compares and hashes its parts with
+        auto compare = f_.type_compare.find(part);
+        if (compare != f_.type_compare.end())
+          for (uint32_t fn : compare->second)
+            if (auto r = function(fn, "comparing values of type OID " + std::to_string(part) +
+                                          " inside type OID " + std::to_string(t)))
+              return r;
+        todo.push_back(part);
+      }
     }
     return std::nullopt;
   }
@@ -395,7 +404,12 @@ class Judge {
                          "the statement uses an operator (OID " + std::to_string(oid) +
                              ") that is not in pg-mcp's catalog (rule functions)",
                          true};
-        return function(code->second, "an operator");
+        if (auto r = function(code->second, "an operator")) return r;
+        auto support = f_.operator_support.find(oid);
+        if (support != f_.operator_support.end())
+          for (uint32_t proc : support->second)
+            if (auto r = function(proc, "the sort or hash support of an operator")) return r;
+        return std::nullopt;
       });
     return each([&](uint32_t oid) { return type(oid); });
   }

@@ -142,6 +142,16 @@ CREATE FUNCTION app.mood_of(integer) RETURNS app.mood LANGUAGE sql AS $$SELECT '
 CREATE CAST (integer AS app.mood) WITH FUNCTION app.mood_of(integer);
 CREATE FUNCTION app.get_password(integer) RETURNS text LANGUAGE sql SECURITY DEFINER
   AS 'SELECT password FROM app.users WHERE id = $1';
+-- An operator class whose comparison function a sort through its operator
+-- calls, with no call of it in the statement (the operators' own are harmless).
+CREATE FUNCTION app.int_lt(integer, integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 < $2';
+CREATE FUNCTION app.int_eq(integer, integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
+CREATE FUNCTION app.locking_cmp(integer, integer) RETURNS integer LANGUAGE sql
+  AS 'SELECT CASE WHEN $1 < $2 THEN -1 WHEN $1 > $2 THEN 1 ELSE 0 END + (SELECT 0 FROM pg_advisory_lock(779) x)';
+CREATE OPERATOR app.<<< (LEFTARG = integer, RIGHTARG = integer, FUNCTION = app.int_lt);
+CREATE OPERATOR app.=#= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = app.int_eq);
+CREATE OPERATOR CLASS app.locking_int_ops FOR TYPE integer USING btree AS
+  OPERATOR 1 app.<<<, OPERATOR 3 app.=#=, FUNCTION 1 app.locking_cmp(integer, integer);
 CREATE TABLE app.tagged (id integer, tags hstore);
 INSERT INTO app.tagged VALUES (1, 'a=>1');
 -- Views in a schema an operator might trust, over blocked data and query text.

@@ -20,7 +20,8 @@ constexpr uint32_t kUsers = 16400, kSecrets = 16410, kSecretsChild = 16411, kSta
                    kUserView = 16430, kActivity = 12222, kForeign = 16440, kToast = 16450;
 constexpr uint32_t kNow = 1299, kSleep = 2626, kActivityFn = 2022, kUnknownBuiltin = 9999,
                    kUserFn = 16500, kUserFn2 = 16501, kUserAgg = 16502, kUserOp = 16600,
-                   kDomain = 16700, kCurrentSetting = 2077;
+                   kSortedOp = 16601, kDomain = 16700, kCurrentSetting = 2077, kBaseType = 16720,
+                   kBaseArray = 16721;
 
 inline std::shared_ptr<pgmcp::db::Catalog> policy_catalog() {
   auto c = std::make_shared<pgmcp::db::Catalog>();
@@ -62,9 +63,18 @@ inline std::shared_ptr<pgmcp::db::Catalog> policy_catalog() {
   fn(kUserFn2, "app", "g", false);
   fn(kUserAgg, "app", "agg", false);
   f.operator_function[kUserOp] = kUserFn2;
+  // an operator over a built-in function whose btree class compares with app.f
+  f.operator_function[kSortedOp] = kNow;
+  f.operator_support[kSortedOp] = {kUserFn};
   f.aggregate_functions[kUserAgg] = {kUserFn2};
   f.type_functions[kDomain] = {kUserFn};
   f.type_types[kDomain] = {23};
+  // a type whose I/O is built in but whose default btree class compares with
+  // app.g, and an array of it
+  f.type_functions[kBaseType] = {};
+  f.type_compare[kBaseType] = {kUserFn2};
+  f.type_functions[kBaseArray] = {};
+  f.type_types[kBaseArray] = {kBaseType};
   return c;
 }
 

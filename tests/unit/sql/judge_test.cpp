@@ -136,8 +136,32 @@ TEST(SqlJudge, EveryFunctionIsAllowListed) {
                         ")");
   EXPECT_EQ(v.rule, "functions");
   EXPECT_NE(v.message.find("app.f"), std::string::npos) << v.message;
+  // a sort through an operator calls its class's comparison function
+  std::string sort = "({TARGETENTRY :expr {SORTGROUPCLAUSE :tleSortGroupRef 1 :eqop 0 :sortop " +
+                     std::to_string(kSortedOp) + " :nulls_first false :hashable false}})";
+  v = judge(p, "(" + query("<>", sort) + ")");
+  EXPECT_EQ(v.rule, "functions");
+  EXPECT_NE(v.message.find("app.f is not on the allow-list (called by the sort or hash support of "
+                           "an operator)"),
+            std::string::npos)
+      << v.message;
+  // an array of a type compares its elements with the type's default class
+  auto value_of = [](uint32_t type) {
+    return "({TARGETENTRY :expr {CONST :consttype " + std::to_string(type) +
+           " :constisnull true :constvalue <>}})";
+  };
+  expect(p, "(" + query("<>", value_of(kBaseType)) + ")", "");
+  v = judge(p, "(" + query("<>", value_of(kBaseArray)) + ")");
+  EXPECT_EQ(v.rule, "functions");
+  EXPECT_NE(
+      v.message.find("app.g is not on the allow-list (called by comparing values of type OID " +
+                     std::to_string(kBaseType)),
+      std::string::npos)
+      << v.message;
   o.allowed_functions = {"app.*"};
   SqlPolicy schema(o, "shop");
+  expect(schema, "(" + query("<>", value_of(kBaseArray)) + ")", "");
+  expect(schema, "(" + query("<>", sort) + ")", "");
   expect(schema, "(" + query("<>", "({AGGREF :aggfnoid 16502 :aggtype 23})") + ")", "");
   // lifting a denied built-in runs it on a connection that is then closed
   o.allowed_functions = {"pg_sleep"};
