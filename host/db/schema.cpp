@@ -82,8 +82,8 @@ LEFT JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_proc'::regclass A
   AND d.deptype = 'e'
 LEFT JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
 UNION ALL
-SELECT 'o', o.oid::text, o.oprcode::oid::text, fam.procs, NULL, NULL, NULL
-FROM pg_catalog.pg_operator o
+SELECT 'o', o.oid::text, o.oprcode::oid::text, fam.procs, o.oprname::text, on_.nspname::text, NULL
+FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace on_ ON on_.oid = o.oprnamespace
 -- what a sort or a hash through the operator calls besides it: the support
 -- functions of the btree and hash families it is in, where not built in
 LEFT JOIN (SELECT a.amopopr, string_agg(DISTINCT p.amproc::oid::text, ',') AS procs
@@ -108,8 +108,8 @@ SELECT 't', t.oid::text, concat_ws(',', NULLIF(t.typinput::oid, 0), NULLIF(t.typ
   dom.functions),
   concat_ws(',', NULLIF(t.typbasetype, 0), NULLIF(t.typelem, 0),
   (SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid), cols.types),
-  cmp.functions, NULL, NULL
-FROM pg_catalog.pg_type t
+  cmp.functions, t.typname::text, tn.nspname::text
+FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
 -- domains' check functions, gathered once: a look-up per type took 0.05 ms
 -- each, 0.2 s for a catalog of 2,000 tables (each has two types)
 LEFT JOIN (SELECT c.contypid, string_agg(d.refobjid::text, ',') AS functions
@@ -235,12 +235,14 @@ void PolicyFactsReader::row(const RowText &row) {
   } else if (kind == "o") {
     f.operator_function[oid(1)] = oid(2);
     if (!text(3).empty()) f.operator_support[oid(1)] = oid_list(text(3));
+    f.operator_names[oid(1)] = {text(5), text(4)};
   } else if (kind == "a") {
     f.aggregate_functions[oid(1)] = oid_list(text(2));
   } else if (kind == "t") {
     f.type_functions[oid(1)] = oid_list(text(2));
     f.type_types[oid(1)] = oid_list(text(3));
     if (!text(4).empty()) f.type_compare[oid(1)] = oid_list(text(4));
+    f.type_names[oid(1)] = {text(6), text(5)};
   } else if (kind == "r") {
     PolicyFacts::Rel rel;
     rel.schema = text(2);

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "config/names.hpp"
@@ -92,6 +93,9 @@ struct PolicyFacts {
   // The functions of a type's default btree and hash classes, which an
   // array, a range or a row holding its values compares and hashes them with.
   std::unordered_map<uint32_t, std::vector<uint32_t>> type_compare;
+  // (schema, name) of operators and of types not shipped with PostgreSQL:
+  // DDL, which the server does not analyse before running, names them.
+  std::unordered_map<uint32_t, std::pair<std::string, std::string>> operator_names, type_names;
   std::unordered_map<uint32_t, Rel> relations;
 };
 

@@ -126,10 +126,62 @@ class Judge {
         return bad;
       }
     }
+    if (utility_) return ddl_names();
     return std::nullopt;
   }
 
  private:
+  // DDL runs what it names (a column default, a CHECK, an index expression,
+  // a USING clause) without the server showing an analysis first: each
+  // function, operator and type it names is judged as every object of that
+  // name (in that schema, when qualified) would be, and it may not touch a
+  // relation the policy refuses in whole or in part (renaming it, or a
+  // column, would change what the rules' names mean).
+  std::optional<Refusal> ddl_names() {
+    auto named = [](const Verdict::Named &n, const std::string &schema, const std::string &name) {
+      return name == n.name && (n.schema.empty() || n.schema == schema);
+    };
+    auto in_ddl = [](Refusal r, const Verdict::Named &n) {
+      r.message.insert(r.message.rfind(" (rule "),
+                       " (named in DDL as " + join_name(n.schema, n.name) +
+                           ", which the server resolves only while running it)");
+      return r;
+    };
+    for (const auto &n : v_.ddl_relations)
+      for (const auto &[oid, rel] : f_.relations) {
+        if (!named(n, rel.schema, rel.name)) continue;
+        const Refusal *why = nullptr;
+        if (auto w = m_.relations.find(oid); w != m_.relations.end()) why = &w->second;
+        if (auto w = m_.tainted_views.find(oid); !why && w != m_.tainted_views.end())
+          why = &w->second;
+        if (auto w = m_.columns.find(oid); !why && w != m_.columns.end() && !w->second.empty())
+          why = &w->second.begin()->second;
+        if (why == nullptr) continue;
+        std::string full = join_name(rel.schema, rel.name);
+        Refusal r = *why;
+        r.message = "DDL names " + full + ", which the policy refuses in whole or in part (" +
+                    why->message.substr(0, why->message.rfind(" (rule ")) +
+                    "), and could change "
+                    "what the rules' names mean (rule " +
+                    why->rule + ")";
+        r.object = full;
+        return r;
+      }
+    for (const auto &n : v_.ddl_functions)
+      for (const auto &[oid, fn] : f_.functions)
+        if (named(n, fn.schema, fn.name))
+          if (auto r = function(oid, "")) return in_ddl(*r, n);
+    for (const auto &n : v_.ddl_operators)
+      for (const auto &[oid, name] : f_.operator_names)
+        if (named(n, name.first, name.second))
+          if (auto r = operator_(oid)) return in_ddl(*r, n);
+    for (const auto &n : v_.ddl_types)
+      for (const auto &[oid, name] : f_.type_names)
+        if (named(n, name.first, name.second))
+          if (auto r = type(oid)) return in_ddl(*r, n);
+    return std::nullopt;
+  }
+
   // current_setting(name) in the statement itself: the name must be a
   // constant naming a setting that holds no secret. Custom settings are
   // where applications keep keys; a computed name could be any of them.
@@ -374,6 +426,22 @@ class Judge {
     return std::nullopt;
   }
 
+  // An operator: its function, and what a sort or a hash through it calls.
+  std::optional<Refusal> operator_(uint32_t oid) {
+    auto code = f_.operator_function.find(oid);
+    if (code == f_.operator_function.end())
+      return Refusal{"functions", "operator OID " + std::to_string(oid),
+                     "the statement uses an operator (OID " + std::to_string(oid) +
+                         ") that is not in pg-mcp's catalog (rule functions)",
+                     true};
+    if (auto r = function(code->second, "an operator")) return r;
+    auto support = f_.operator_support.find(oid);
+    if (support != f_.operator_support.end())
+      for (uint32_t proc : support->second)
+        if (auto r = function(proc, "the sort or hash support of an operator")) return r;
+    return std::nullopt;
+  }
+
   // Any field that names a function, an operator or a type by OID, whatever
   // node it sits in: funcid, opfuncid, aggfnoid, winfnoid, tsmhandler, the
   // window's in-range functions; opno, eqop, sortop, opnos; consttype,
@@ -396,21 +464,7 @@ class Judge {
       return std::nullopt;
     };
     if (fn) return each([&](uint32_t oid) { return function(oid, ""); });
-    if (op)
-      return each([&](uint32_t oid) -> std::optional<Refusal> {
-        auto code = f_.operator_function.find(oid);
-        if (code == f_.operator_function.end())
-          return Refusal{"functions", "operator OID " + std::to_string(oid),
-                         "the statement uses an operator (OID " + std::to_string(oid) +
-                             ") that is not in pg-mcp's catalog (rule functions)",
-                         true};
-        if (auto r = function(code->second, "an operator")) return r;
-        auto support = f_.operator_support.find(oid);
-        if (support != f_.operator_support.end())
-          for (uint32_t proc : support->second)
-            if (auto r = function(proc, "the sort or hash support of an operator")) return r;
-        return std::nullopt;
-      });
+    if (op) return each([&](uint32_t oid) { return operator_(oid); });
     return each([&](uint32_t oid) { return type(oid); });
   }
 

@@ -23,6 +23,12 @@ std::string join_name(const std::string &schema, const std::string &name) {
   return schema.empty() ? name : schema + "." + name;
 }
 
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
 std::string sval(const Value &string_node) {
   // {"String": {"sval": "x"}}
   return string_node.get("String").get("sval").str();
@@ -53,6 +59,10 @@ class Walker {
 
   std::vector<std::string> statement_types;  // nested statement nodes, outermost first
   std::vector<Func> funcs;
+  // Operators (by name), type names and relations the text names: what the
+  // judge resolves by name in DDL, which the server does not analyse.
+  std::vector<Func> operators, types, relations;
+  std::string unchecked_object;  // DDL on an object other than a relation
   bool select_into = false, locking = false, copy_files = false;
   bool explain_analyze = false;
   std::string internal_relation;  // a relation named in an internal schema
@@ -82,8 +92,25 @@ class Walker {
   }
 
  private:
+  // A node's fields. A field whose type is a particular node (a RangeVar
+  // relation, a TypeName typeName) prints without the {"Type": ...}
+  // wrapper: relations and type names are known by their members.
   void fields(Value body, int depth) {
+    if (body.get("relname").is_string()) relation(body);
+    if (Value names = body.get("names"); names.is_array() && names.size() > 0) {
+      size_t n = names.size();
+      types.push_back({n > 1 ? sval(names.at(n - 2)) : "", sval(names.at(n - 1))});
+    }
     for (size_t i = 0; i < body.size(); ++i) walk(body.at(i), depth + 1);
+  }
+
+  void relation(Value range_var) {
+    std::string schema = range_var.get("schemaname").str();
+    relations.push_back({schema, range_var.get("relname").str()});
+    // Internal schemas: TOAST tables hold other tables' values out of line,
+    // temporary schemas other sessions' tables.
+    if (schema.rfind("pg_toast", 0) == 0 || schema.rfind("pg_temp", 0) == 0)
+      internal_relation = schema + "." + range_var.get("relname").str();
   }
 
   void node(std::string_view type, Value body, int depth) {
@@ -94,14 +121,37 @@ class Walker {
       size_t n = name.size();
       if (n > 0) funcs.push_back({n > 1 ? sval(name.at(n - 2)) : "", sval(name.at(n - 1))});
     }
-    if (type == "SelectStmt" && body.get("intoClause").valid()) select_into = true;
-    if (type == "RangeVar") {
-      // Internal schemas: TOAST tables hold other tables' values out of line,
-      // temporary schemas other sessions' tables.
-      std::string schema = body.get("schemaname").str();
-      if (schema.rfind("pg_toast", 0) == 0 || schema.rfind("pg_temp", 0) == 0)
-        internal_relation = schema + "." + body.get("relname").str();
+    if (type == "A_Expr") {
+      // an operator: name, or schema and name (OPERATOR(app.===))
+      Value name = body.get("name");
+      size_t n = name.size();
+      if (n > 0) operators.push_back({n > 1 ? sval(name.at(n - 2)) : "", sval(name.at(n - 1))});
     }
+
+    if (type == "RenameStmt" || type == "DropStmt") {
+      // DDL renames or drops relations, their columns, indexes and
+      // constraints; a schema, function or type renamed or dropped would
+      // change what the rules' names mean
+      std::string kind = body.get(type == "DropStmt" ? "removeType" : "renameType").str();
+      static const char *const relation_kinds[] = {
+          "OBJECT_TABLE",     "OBJECT_VIEW",          "OBJECT_MATVIEW", "OBJECT_INDEX",
+          "OBJECT_SEQUENCE",  "OBJECT_FOREIGN_TABLE", "OBJECT_COLUMN",  "OBJECT_TABCONSTRAINT",
+          "OBJECT_ATTRIBUTE", "OBJECT_TRIGGER",       "OBJECT_RULE",    "OBJECT_POLICY"};
+      bool relation = std::any_of(std::begin(relation_kinds), std::end(relation_kinds),
+                                  [&](const char *k) { return kind == k; });
+      if (!relation) unchecked_object = kind.size() > 7 ? kind.substr(7) : kind;
+      if (type == "DropStmt" && relation) {
+        // DROP TABLE names its relations as name lists, not RangeVars
+        Value objects = body.get("objects");
+        for (size_t i = 0; i < objects.size(); ++i) {
+          Value names = objects.at(i).get("List").get("items");
+          size_t n = names.size();
+          if (n > 0)
+            relations.push_back({n > 1 ? sval(names.at(n - 2)) : "", sval(names.at(n - 1))});
+        }
+      }
+    }
+    if (type == "SelectStmt" && body.get("intoClause").valid()) select_into = true;
     if (type == "LockingClause") locking = true;
     if (statement) {
       if (type == "ExplainStmt") {
@@ -195,7 +245,22 @@ class Rules {
                          statement_words(type) +
                              " runs code or reads data that pg-mcp cannot check (rule utility); "
                              "send plain SELECT, INSERT, UPDATE, DELETE or table DDL"};
+      if (!w_.unchecked_object.empty())
+        return Violation{"utility", statement_words(type),
+                         statement_words(type) + " of a " + lower(w_.unchecked_object) +
+                             " is not allowed (rule utility): renaming or dropping anything but a "
+                             "relation, its columns, indexes and constraints would change what "
+                             "the policy's names mean"};
       v_.discard_connection = true;  // DDL: a fresh connection afterwards
+      // what the DDL names, for the judge to resolve against the catalog
+      auto copy = [](const std::vector<Walker::Func> &from, std::vector<Verdict::Named> &to) {
+        for (const auto &f : from) to.push_back({f.schema, f.name});
+      };
+      if (type == "CreateTableAsStmt") return std::nullopt;  // the server analyses its query
+      copy(w_.funcs, v_.ddl_functions);
+      copy(w_.operators, v_.ddl_operators);
+      copy(w_.types, v_.ddl_types);
+      copy(w_.relations, v_.ddl_relations);
     }
     for (size_t i = 1; i < w_.statement_types.size(); ++i) {
       if (is_write_node(w_.statement_types[i]))

@@ -68,6 +68,13 @@ struct Verdict {
   // A plain query that can run inside a subquery (bounded_sql): the
   // statement without a trailing semicolon; empty when it cannot.
   std::string guardable;
+  // DDL (where writes are allowed): what its text names, as written (schema
+  // empty when unqualified). The server does not analyse DDL before it runs
+  // it, so the judge resolves these by name against the catalog.
+  struct Named {
+    std::string schema, name;
+  };
+  std::vector<Named> ddl_functions, ddl_operators, ddl_types, ddl_relations;
 };
 
 // The statement as a subquery that stops after max_rows + 1 rows (LIMIT),

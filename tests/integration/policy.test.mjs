@@ -166,6 +166,55 @@ test('allow_write: writes commit, transaction control and session SET stay refus
     admin("DELETE FROM app.audit_log WHERE action = 'written by pg-mcp'");
   }));
 
+test('allow_write: DDL runs no code the policy refuses and touches nothing it blocks, even as a superuser', async () => withClient(
+  section('allow_write = true\n', undefined, superDsn), async (c) => {
+    // The server runs a default, a CHECK, an index expression or a USING
+    // clause as it runs the DDL, without showing an analysis first.
+    const refused = [
+      ['ALTER TABLE audit_log ADD COLUMN leak text DEFAULT app.get_password(1)', 'functions', /app\.get_password .*named in DDL as app\.get_password/],
+      ['CREATE INDEX ON audit_log (app.slow_echo(id::int))', 'blocked_functions', /named in DDL/],
+      ['ALTER TABLE audit_log ADD CONSTRAINT c CHECK (app.slow_echo(id::int) > -1)', 'blocked_functions', /named in DDL/],
+      ['ALTER TABLE audit_log ALTER COLUMN action TYPE int USING app.slow_echo(1)', 'blocked_functions', /named in DDL/],
+      ['CREATE TABLE scratch_ddl (a int GENERATED ALWAYS AS (slow_echo(a)) STORED)', 'blocked_functions', /blocked function (app\.)?slow_echo/],
+      ['CREATE TABLE scratch_ddl (a int CHECK (a OPERATOR(app.===) 1))', 'blocked_functions', /app\.same \(called by an operator\)/],
+      ['CREATE TABLE scratch_ddl (a app.ok_int)', 'functions', /app\.is_ok/],
+      ['CREATE VIEW scratch_view AS SELECT app.nap(1)', 'functions', /app\.nap/],
+      // renaming what the rules name, or moving rows out from under them
+      ['ALTER TABLE users RENAME COLUMN password TO pw', 'blocked_columns', /DDL names app\.users/],
+      ['ALTER TABLE app.secrets RENAME TO not_secret', 'blocked_tables', /DDL names app\.secrets/],
+      ['ALTER TABLE ledger DETACH PARTITION ledger_2025', 'blocked_tables', /DDL names app\.ledger/],
+      ['CREATE TABLE scratch_ddl () INHERITS (app.secrets)', 'blocked_tables', /DDL names app\.secrets/],
+      ['CREATE TABLE scratch_ddl (LIKE users)', 'blocked_columns', /DDL names app\.users/],
+      ['CREATE VIEW scratch_view AS SELECT password FROM users', 'blocked_columns', /DDL names app\.users/],
+      ['TRUNCATE public.tokens', 'blocked_tables', /DDL names public\.tokens/],
+      ['DROP TABLE app.secrets', 'blocked_tables', /DDL names app\.secrets/],
+      ['ALTER SCHEMA app RENAME TO app2', 'utility', /of a schema is not allowed/],
+      ['ALTER FUNCTION app.slow_echo(int) RENAME TO harmless', 'utility', /of a function is not allowed/],
+      ['DROP SCHEMA geo CASCADE', 'utility', /of a schema is not allowed/],
+    ];
+    for (const [sql, rule, message] of refused) {
+      const r = await call(c, { sql });
+      assert.equal(r.isError, true, `${sql} was not refused`);
+      assert.match(text(r), new RegExp(`\\(rule ${rule}\\)`), sql);
+      assert.match(text(r), message, sql);
+    }
+    assert.equal(admin("SELECT count(*) FROM pg_attribute WHERE attrelid = 'app.audit_log'::regclass AND attname = 'leak'"), '0');
+    assert.equal(admin("SELECT count(*) FROM pg_attribute WHERE attrelid = 'app.users'::regclass AND attname = 'password'"), '1');
+    assert.equal(admin("SELECT to_regclass('app.secrets') IS NOT NULL AND to_regnamespace('geo') IS NOT NULL"), 't');
+    assert.equal(admin("SELECT count(*) FROM pg_inherits WHERE inhrelid = 'app.ledger_2025'::regclass"), '1');
+    // table DDL that calls built-ins classified safe still runs
+    for (const sql of [
+      'CREATE TABLE scratch_ddl (id serial PRIMARY KEY, name text NOT NULL CHECK (length(name) > 0), at timestamptz DEFAULT now())',
+      'CREATE INDEX scratch_ddl_name ON scratch_ddl (lower(name))',
+      'ALTER TABLE scratch_ddl ADD COLUMN note text DEFAULT \'none\'',
+      'DROP TABLE scratch_ddl',
+    ]) {
+      const r = await call(c, { sql });
+      assert.equal(r.isError, undefined, `${sql}: ${text(r)}`);
+    }
+    assert.equal(admin("SELECT to_regclass('app.scratch_ddl') IS NULL"), 't');
+  }));
+
 test('a bad policy entry stops start-up with the key and what to write', () => {
   const bare = `[database.corpus]\nplugin = postgres\ndsn = ${dsn}\n`;
   const config = writeConfig(`${bare}blocked_columns = a.b.c.d\n`);

@@ -294,6 +294,51 @@ TEST(SqlJudge, SettingsAreReadByConstantNameAndNeverTheOnesThatHoldSecrets) {
          "secret_settings");
 }
 
+TEST(SqlJudge, DdlIsJudgedByEveryObjectOfTheNamesItUses) {
+  SqlPolicy p(options(), "shop");
+  const std::string utility = "({QUERY :commandType 6 :utilityStmt ? :rtable <>})";
+  auto ddl = [&](auto fill) {
+    static auto c = policy_catalog();
+    Verdict passed;
+    passed.allowed = true;
+    passed.writes = true;
+    passed.kind = "AlterTableStmt";
+    fill(passed);
+    return p.judge(utility, passed, *c);
+  };
+  using Named = Verdict::Named;
+  // nothing named: table DDL of built-ins passes
+  EXPECT_TRUE(ddl([](Verdict &d) { d.ddl_functions = {{"", "now"}}; }).allowed);
+  // a function by name, qualified or not
+  Verdict v = ddl([](Verdict &d) { d.ddl_functions = {Named{"", "f"}}; });
+  EXPECT_EQ(v.rule, "functions");
+  EXPECT_NE(v.message.find("named in DDL as f"), std::string::npos) << v.message;
+  EXPECT_EQ(ddl([](Verdict &d) { d.ddl_functions = {{"app", "f"}}; }).rule, "functions");
+  EXPECT_TRUE(ddl([](Verdict &d) { d.ddl_functions = {{"geo", "f"}}; }).allowed);  // none there
+  EXPECT_EQ(ddl([](Verdict &d) { d.ddl_functions = {{"", "pg_sleep"}}; }).rule, "deny_list");
+  // a relation refused whole, or in part
+  v = ddl([](Verdict &d) { d.ddl_relations = {{"", "users"}}; });
+  EXPECT_EQ(v.rule, "blocked_columns");
+  EXPECT_NE(v.message.find("DDL names app.users"), std::string::npos) << v.message;
+  EXPECT_EQ(ddl([](Verdict &d) {
+              d.ddl_relations = {{"app", "secrets_archive"}};
+            }).rule,
+            "blocked_tables");
+  EXPECT_TRUE(ddl([](Verdict &d) { d.ddl_relations = {{"other", "users"}}; }).allowed);
+  // the judge reads the catalog's names for operators and types
+  auto c = policy_catalog();
+  c->facts.operator_names[kUserOp] = {"app", "==="};
+  c->facts.type_names[kDomain] = {"app", "ok_int"};
+  Verdict passed;
+  passed.allowed = passed.writes = true;
+  passed.kind = "CreateStmt";
+  passed.ddl_operators = {{"", "==="}};
+  EXPECT_EQ(p.judge(utility, passed, *c).rule, "functions");  // app.g behind it
+  passed.ddl_operators = {};
+  passed.ddl_types = {{"app", "ok_int"}};
+  EXPECT_EQ(p.judge(utility, passed, *c).rule, "functions");  // app.f checks its values
+}
+
 TEST(SqlJudge, MalformedOrSurprisingTreesAreRefused) {
   SqlPolicy p(options(), "shop");
   for (const char *bad : {"", "(", "({QUERY :commandType 1}", "({QUERY} {QUERY})", "garbage",

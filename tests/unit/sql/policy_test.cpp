@@ -331,3 +331,54 @@ TEST(SqlPolicyText, AStatementTooLongToAnalyseIsRefusedWithTheWayAround) {
   for (int i = 0; i < 10000; ++i) list += (i ? "," : "") + std::to_string(i);
   EXPECT_TRUE(p.check("SELECT count(*) FROM orders WHERE id IN (" + list + ")").allowed);
 }
+
+namespace {
+
+bool has(const std::vector<Verdict::Named> &names, const std::string &schema,
+         const std::string &name) {
+  return std::any_of(names.begin(), names.end(),
+                     [&](const Verdict::Named &n) { return n.schema == schema && n.name == name; });
+}
+
+}  // namespace
+
+TEST(SqlPolicyText, DdlCarriesWhatItNamesAndRenamesOrDropsOnlyRelations) {
+  PolicyOptions o = options();
+  o.allow_write = true;
+  SqlPolicy p(o, "shop");
+  // relations and type names in fields of a particular node type print
+  // without the node's name: found all the same
+  Verdict v = p.check(
+      "CREATE TABLE t (a app.mood CHECK (a OPERATOR(app.===) 'ok') DEFAULT app.f(), "
+      "u int REFERENCES app.users (id), LIKE app.staff)");
+  ASSERT_TRUE(v.allowed) << v.message;
+  EXPECT_TRUE(has(v.ddl_relations, "", "t"));
+  EXPECT_TRUE(has(v.ddl_relations, "app", "users"));
+  EXPECT_TRUE(has(v.ddl_relations, "app", "staff"));
+  EXPECT_TRUE(has(v.ddl_types, "app", "mood"));
+  EXPECT_TRUE(has(v.ddl_operators, "app", "==="));
+  EXPECT_TRUE(has(v.ddl_functions, "app", "f"));
+  v = p.check("ALTER TABLE app.users RENAME COLUMN password TO pw");
+  ASSERT_TRUE(v.allowed) << v.message;
+  EXPECT_TRUE(has(v.ddl_relations, "app", "users"));
+  v = p.check("ALTER TABLE ledger DETACH PARTITION app.ledger_2025");
+  EXPECT_TRUE(has(v.ddl_relations, "", "ledger") && has(v.ddl_relations, "app", "ledger_2025"));
+  v = p.check("DROP TABLE a, app.b");
+  EXPECT_TRUE(has(v.ddl_relations, "", "a") && has(v.ddl_relations, "app", "b"));
+  v = p.check("ALTER TABLE t ALTER COLUMN a TYPE int USING length(a::text)");
+  EXPECT_TRUE(has(v.ddl_functions, "", "length"));
+  // the server analyses the query of CREATE TABLE AS itself, by OID
+  v = p.check("CREATE TABLE t2 AS SELECT lower(email) FROM users");
+  ASSERT_TRUE(v.allowed) << v.message;
+  EXPECT_TRUE(v.ddl_functions.empty() && v.ddl_relations.empty());
+  // a read carries nothing: the server analyses it
+  EXPECT_TRUE(p.check("SELECT lower(email) FROM users").ddl_functions.empty());
+  for (const char *sql :
+       {"ALTER SCHEMA app RENAME TO b", "ALTER FUNCTION app.f() RENAME TO g",
+        "DROP SCHEMA app CASCADE", "DROP FUNCTION app.f()", "ALTER TYPE app.mood RENAME TO m",
+        "DROP TYPE app.mood", "DROP EXTENSION hstore"})
+    expect(p, {sql, "utility"});
+  for (const char *sql : {"ALTER TABLE t RENAME TO u", "ALTER INDEX i RENAME TO j",
+                          "ALTER TABLE t RENAME CONSTRAINT c TO d", "DROP INDEX i", "DROP VIEW v"})
+    expect(p, {sql, ""});
+}
