@@ -81,25 +81,26 @@ class Judge {
                      "the server turned the statement into " + std::to_string(root.count) +
                          " queries; send one plain statement (rule analysis)"};
     // Each item with the user view whose body it belongs to (0: none), so a
-    // refusal can say which view led to it, and whether the operator wrote
-    // it (a view's body, a row security policy) rather than the statement.
+    // refusal can say which view led to it, and whether it is code kept in
+    // the catalog (a view's body, a row security policy) rather than the
+    // statement's own.
     struct Todo {
       uint32_t index, view;
-      bool operators;
+      bool from_catalog;
     };
     std::vector<Todo> todo{{t_.kids(root)[0], 0, false}};
     while (!todo.empty()) {
-      auto [index, view, operators] = todo.back();
+      auto [index, view, from_catalog] = todo.back();
       todo.pop_back();
       const QueryTree::Item &item = t_.at(index);
       if (item.kind == QueryTree::Item::kList) {
         for (uint32_t k = 0; k < item.count; ++k)
-          todo.push_back({t_.kids(item)[k], view, operators});
+          todo.push_back({t_.kids(item)[k], view, from_catalog});
         continue;
       }
       if (item.kind != QueryTree::Item::kNode) continue;
       auto bad = item.text == "QUERY" ? query(item) : std::nullopt;
-      if (!bad && !operators && item.text == "FUNCEXPR") bad = setting_read(item);
+      if (!bad && !from_catalog && item.text == "FUNCEXPR") bad = setting_read(item);
       bool skip_subquery = false;
       uint32_t body_of = 0;
       if (!bad && item.text == "RANGETBLENTRY") bad = range_entry(item, skip_subquery, body_of);
@@ -111,7 +112,7 @@ class Judge {
         if (value.kind == QueryTree::Item::kNode || value.kind == QueryTree::Item::kList) {
           bool body = name == "subquery" && body_of != 0;
           todo.push_back({t_.kids(item)[k], body ? body_of : view,
-                          operators || body || name == "securityQuals"});
+                          from_catalog || body || name == "securityQuals"});
         }
       }
       if (bad) {

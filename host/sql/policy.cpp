@@ -413,13 +413,7 @@ bool SqlPolicy::blocks_column(const std::string &schema, const std::string &tabl
 std::optional<std::string> SqlPolicy::refuses_setting(std::string_view name) const {
   const char *why = secret_setting(name);
   if (why == nullptr) return std::nullopt;
-  auto lower = [](std::string_view in) {
-    std::string out(in);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-  };
-  std::string wanted = lower(name);
+  std::string wanted = lower(std::string(name));
   for (const auto &entry : options_.allowed_settings) {
     std::string e = lower(entry);
     bool prefix = e.size() > 2 && e.compare(e.size() - 2, 2, ".*") == 0;

@@ -3,7 +3,8 @@
 // PostgreSQL parser accepts as exactly one statement; the parse-tree reader
 // either reads a JSON text or refuses it with std::invalid_argument; and the
 // analysis stage, with a catalog loaded, judges any text that claims to be
-// the server's query tree and gives every refusal a rule.
+// the server's query tree and gives every refusal a rule; where writes are
+// allowed, the names DDL carries are judged against that catalog.
 #include <pg_query.h>
 
 #include <cstddef>
@@ -71,6 +72,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     return 0;
   }
   if (text.find('\0') != std::string::npos) return 0;  // a C string cannot carry it
+  if (data[0] == 'W') {
+    // Where writes are allowed: DDL carries the names it uses, and the judge
+    // resolves them against the catalog (the server shows DDL as "?").
+    static const pgmcp::sql::SqlPolicy writable(
+        [] {
+          pgmcp::sql::PolicyOptions o = policy().options();
+          o.allow_write = true;
+          return o;
+        }(),
+        "fuzz");
+    static const auto catalog = pgmcp::testing::policy_catalog();
+    auto verdict = writable.check(text);
+    if (verdict.allowed && !single_statement(text)) std::abort();
+    if (!verdict.allowed && verdict.rule.empty()) std::abort();
+    if (verdict.allowed) {
+      auto judged =
+          writable.judge("({QUERY :commandType 6 :utilityStmt ? :rtable <>})", verdict, *catalog);
+      if (!judged.allowed && judged.rule.empty()) std::abort();
+    }
+    return 0;
+  }
   auto verdict = policy().check(text);
   if (verdict.allowed && !single_statement(text)) std::abort();
   if (!verdict.allowed && verdict.rule.empty()) std::abort();
