@@ -49,7 +49,42 @@ struct Candidate {
 // An enum type's labels, by the names a column's type may give it.
 using EnumLabels = std::map<std::string, const std::string *>;
 
-Candidate read(const db::Relation &r, const EnumLabels &enums, const sql::SqlPolicy *policy) {
+// What the model may be shown: what the policy lets a statement read, with
+// every rule applied (the relatives of a blocked table, views and
+// materialized views over refused data, foreign tables not allowed), as
+// SqlPolicy::readable computes it from the catalog's policy facts; by the
+// rules' names alone while those facts are not loaded.
+class Visible {
+ public:
+  Visible(const db::Catalog &c, const sql::SqlPolicy *p) : policy_(p) {
+    if (p == nullptr || c.facts.relations.empty()) return;
+    complete_ = true;
+    for (auto &r : p->readable(c)) {
+      auto key = std::make_pair(r.schema, r.name);
+      readable_.emplace(std::move(key), std::move(r));
+    }
+  }
+  bool relation(const db::Relation &r) const {
+    if (policy_ == nullptr) return true;
+    if (!complete_) return !policy_->blocks_table(r.schema, r.name);
+    return readable_.count({r.schema, r.name}) != 0;
+  }
+  bool column(const db::Relation &r, const std::string &column) const {
+    if (policy_ == nullptr) return true;
+    if (!complete_) return !policy_->blocks_column(r.schema, r.name, column);
+    auto it = readable_.find({r.schema, r.name});
+    if (it == readable_.end()) return false;
+    const auto &cols = it->second.columns;
+    return it->second.all_columns || std::find(cols.begin(), cols.end(), column) != cols.end();
+  }
+
+ private:
+  const sql::SqlPolicy *policy_;
+  bool complete_ = false;
+  std::map<std::pair<std::string, std::string>, sql::SqlPolicy::Readable> readable_;
+};
+
+Candidate read(const db::Relation &r, const EnumLabels &enums, const Visible &visible) {
   Candidate c{&r, name_words(r.name), {}, {}, lower(r.name), "", {}, {}, {}, 0};
   c.lname_stem = stem(c.lname);
   std::string joined;
@@ -76,7 +111,7 @@ Candidate read(const db::Relation &r, const EnumLabels &enums, const sql::SqlPol
     for (const auto &w : question_words(text)) c.values.push_back(stem(w));
   };
   for (const auto &col : r.columns) {
-    if (policy != nullptr && policy->blocks_column(r.schema, r.name, col.name)) continue;
+    if (!visible.column(r, col.name)) continue;
     if (auto e = enums.find(col.type); e != enums.end()) value_words(*e->second);
     for (const auto &v : col.common_values) value_words(v);
   }
@@ -137,7 +172,7 @@ bool refers_to(const Candidate &from, const Candidate &to) {
 
 // A relation as the model sees it; with `only`, just those columns and a
 // line saying how many more there are.
-std::string render(const db::Relation &r, const db::Catalog &c, const sql::SqlPolicy *policy,
+std::string render(const db::Relation &r, const db::Catalog &c, const Visible &visible,
                    const std::set<std::string> *only = nullptr) {
   std::string out = r.schema + "." + r.name;
   if (r.kind != "table") out += " (" + r.kind + ")";
@@ -148,7 +183,7 @@ std::string render(const db::Relation &r, const db::Catalog &c, const sql::SqlPo
     if (k.type == "primary_key") pk.insert(k.columns.begin(), k.columns.end());
   size_t hidden = 0;
   for (const auto &col : r.columns) {
-    if (policy != nullptr && policy->blocks_column(r.schema, r.name, col.name)) continue;
+    if (!visible.column(r, col.name)) continue;
     if (only != nullptr && only->count(col.name) == 0) {
       ++hidden;
       continue;
@@ -211,12 +246,12 @@ size_t tokens(const std::string &s) { return s.size() / 4 + 1; }
 std::string schema_context(const db::Catalog &catalog, const std::string &question,
                            int budget_tokens, const sql::SqlPolicy *policy,
                            const std::vector<std::string> &pinned) {
+  const Visible visible(catalog, policy);
   std::vector<const db::Relation *> rels;
   for (const auto &r : catalog.relations)
-    if (r.kind != "sequence" && (policy == nullptr || !policy->blocks_table(r.schema, r.name)))
-      rels.push_back(&r);
+    if (r.kind != "sequence" && visible.relation(r)) rels.push_back(&r);
   std::string all;
-  for (const auto *r : rels) all += render(*r, catalog, policy);
+  for (const auto *r : rels) all += render(*r, catalog, visible);
   if (tokens(all) <= static_cast<size_t>(budget_tokens)) return all;
 
   // Too large: rank by what the question says.
@@ -231,7 +266,7 @@ std::string schema_context(const db::Catalog &catalog, const std::string &questi
   }
   double top = 0;
   for (const auto *r : rels) {
-    cands.push_back(read(*r, enums, policy));
+    cands.push_back(read(*r, enums, visible));
     cands.back().score = score(cands.back(), q);
     top = std::max(top, cands.back().score);
   }
@@ -296,7 +331,7 @@ std::string schema_context(const db::Catalog &catalog, const std::string &questi
       left.push_back(r->schema + "." + r->name);
       continue;
     }
-    std::string block = render(*r, catalog, policy);
+    std::string block = render(*r, catalog, visible);
     if (tokens(out) + tokens(block) <= budget * 9 / 10) {
       out += block;
       continue;
@@ -305,7 +340,7 @@ std::string schema_context(const db::Catalog &catalog, const std::string &questi
     // than only its name.
     std::set<std::string> some = i < core ? relevant_columns(*r, q) : std::set<std::string>();
     if (!some.empty() && some.size() < r->columns.size()) {
-      block = render(*r, catalog, policy, &some);
+      block = render(*r, catalog, visible, &some);
       if (tokens(out) + tokens(block) <= budget * 9 / 10) {
         out += block;
         continue;

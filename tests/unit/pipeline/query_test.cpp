@@ -2,6 +2,7 @@
 // schema context under a token budget, and the sealed request state.
 #include <gtest/gtest.h>
 
+#include "catalog_builder.hpp"
 #include "mcp/request_state.hpp"
 #include "pipeline/query.hpp"
 
@@ -178,6 +179,33 @@ TEST(SchemaContext, BlockedTablesAndColumnsAreNotShownToTheModel) {
   EXPECT_EQ(shown.find("password"), std::string::npos) << shown;
   EXPECT_EQ(shown.find("secrets"), std::string::npos) << shown;
   EXPECT_NE(schema_context(c, "users", 100000).find("password"), std::string::npos);
+}
+
+// With the catalog's policy facts loaded, what the model is shown is what
+// the policy lets a statement read: a blocked table's inheritance child and
+// a refused column's sampled values stay out, though no rule names them.
+TEST(SchemaContext, TheModelSeesWhatThePolicyLetsAStatementReadNotOnlyWhatItNames) {
+  pgmcp::db::Catalog c = *pgmcp::testing::policy_catalog();  // facts: app.users, app.secrets, ...
+  auto archive = plain("app", "secrets_archive", {"id", "value", "archived_at"});
+  archive.columns[1].common_values = {"launch-code"};
+  c.add(archive);
+  auto users = plain("app", "users", {"id", "email", "password"});
+  users.columns[2].common_values = {"hunter2"};
+  c.add(users);
+  pgmcp::sql::PolicyOptions o;
+  o.blocked_tables = {"app.secrets"};
+  o.blocked_columns = {"users.password"};
+  pgmcp::sql::SqlPolicy policy(o, "db");
+  std::string shown = schema_context(c, "archived secrets and users", 100000, &policy);
+  EXPECT_NE(shown.find("app.users\n  id text"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("secrets_archive"), std::string::npos) << shown;  // shares rows
+  EXPECT_EQ(shown.find("launch-code"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("hunter2"), std::string::npos) << shown;
+  // the same catalog without its facts: by the rules' names alone
+  c.facts = {};
+  shown = schema_context(c, "archived secrets and users", 100000, &policy);
+  EXPECT_NE(shown.find("secrets_archive"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("hunter2"), std::string::npos) << shown;
 }
 
 // Enum labels and sampled common values point at their tables; a blocked
