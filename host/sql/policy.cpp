@@ -53,9 +53,7 @@ struct Violation {
 
 class Walker {
  public:
-  struct Func {
-    std::string schema, name;
-  };
+  using Func = Verdict::Named;  // a name as written: schema (or empty) and name
 
   std::vector<std::string> statement_types;  // nested statement nodes, outermost first
   std::vector<Func> funcs;
@@ -127,7 +125,6 @@ class Walker {
       size_t n = name.size();
       if (n > 0) operators.push_back({n > 1 ? sval(name.at(n - 2)) : "", sval(name.at(n - 1))});
     }
-
     if (type == "RenameStmt" || type == "DropStmt") {
       // DDL renames or drops relations, their columns, indexes and
       // constraints; a schema, function or type renamed or dropped would
@@ -252,15 +249,14 @@ class Rules {
                              "relation, its columns, indexes and constraints would change what "
                              "the policy's names mean"};
       v_.discard_connection = true;  // DDL: a fresh connection afterwards
-      // what the DDL names, for the judge to resolve against the catalog
-      auto copy = [](const std::vector<Walker::Func> &from, std::vector<Verdict::Named> &to) {
-        for (const auto &f : from) to.push_back({f.schema, f.name});
-      };
-      if (type == "CreateTableAsStmt") return std::nullopt;  // the server analyses its query
-      copy(w_.funcs, v_.ddl_functions);
-      copy(w_.operators, v_.ddl_operators);
-      copy(w_.types, v_.ddl_types);
-      copy(w_.relations, v_.ddl_relations);
+      // What the DDL names, for the judge to resolve against the catalog;
+      // the server analyses the query of CREATE TABLE AS itself.
+      if (type != "CreateTableAsStmt") {
+        v_.ddl_functions = w_.funcs;
+        v_.ddl_operators = w_.operators;
+        v_.ddl_types = w_.types;
+        v_.ddl_relations = w_.relations;
+      }
     }
     for (size_t i = 1; i < w_.statement_types.size(); ++i) {
       if (is_write_node(w_.statement_types[i]))

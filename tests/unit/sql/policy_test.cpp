@@ -371,6 +371,9 @@ TEST(SqlPolicyText, DdlCarriesWhatItNamesAndRenamesOrDropsOnlyRelations) {
   v = p.check("CREATE TABLE t2 AS SELECT lower(email) FROM users");
   ASSERT_TRUE(v.allowed) << v.message;
   EXPECT_TRUE(v.ddl_functions.empty() && v.ddl_relations.empty());
+  // ... and the text stage's other rules still hold for it
+  expect(p, {"CREATE TABLE t3 AS SELECT * FROM pg_toast.pg_toast_2619", "relations"});
+  expect(p, {"ALTER TABLE pg_toast.pg_toast_2619 RENAME TO t", "relations"});
   // a read carries nothing: the server analyses it
   EXPECT_TRUE(p.check("SELECT lower(email) FROM users").ddl_functions.empty());
   for (const char *sql :
