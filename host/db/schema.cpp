@@ -69,12 +69,14 @@ const char *relation_kind(pgmcp_object_kind k) {
 }
 
 // What the SQL policy needs to judge the server's analysis of a statement,
-// by OID: every function (with its extension), every operator's function
-// and its btree and hash families' support functions, aggregates' support
-// functions, what values of types not shipped with
-// PostgreSQL call, and every relation with its columns by attnum (dropped
-// ones empty) and its inheritance. Temporary relations are left out: no
-// statement may read them.
+// by OID: every function (with its extension); every operator's function,
+// its btree and hash families' support functions and its name; aggregates'
+// support functions; what values of types not shipped with PostgreSQL call,
+// what they are built of (a row type's columns too), what their default
+// classes compare them with, and their names; and every relation with its
+// columns by attnum (dropped ones empty) and its inheritance. Names serve
+// DDL, which the server does not analyse. Temporary relations are left out:
+// no statement may read them.
 const char *const kPolicyFactsQuery = R"SQL(
 SELECT 'f', p.oid::text, n.nspname::text, p.proname::text, (p.oid < 16384)::text, e.extname::text, NULL
 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
@@ -82,8 +84,8 @@ LEFT JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_proc'::regclass A
   AND d.deptype = 'e'
 LEFT JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
 UNION ALL
-SELECT 'o', o.oid::text, o.oprcode::oid::text, fam.procs, o.oprname::text, on_.nspname::text, NULL
-FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace on_ ON on_.oid = o.oprnamespace
+SELECT 'o', o.oid::text, o.oprcode::oid::text, fam.procs, o.oprname::text, opn.nspname::text, NULL
+FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace opn ON opn.oid = o.oprnamespace
 -- what a sort or a hash through the operator calls besides it: the support
 -- functions of the btree and hash families it is in, where not built in
 LEFT JOIN (SELECT a.amopopr, string_agg(DISTINCT p.amproc::oid::text, ',') AS procs
