@@ -84,7 +84,8 @@ LEFT JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_proc'::regclass A
   AND d.deptype = 'e'
 LEFT JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
 UNION ALL
-SELECT 'o', o.oid::text, o.oprcode::oid::text, fam.procs, o.oprname::text, opn.nspname::text, NULL
+SELECT 'o', o.oid::text, o.oprcode::oid::text, fam.procs, o.oprname::text, opn.nspname::text,
+  concat_ws(',', o.oprleft::oid, o.oprright::oid)
 FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace opn ON opn.oid = o.oprnamespace
 -- what a sort or a hash through the operator calls besides it: the support
 -- functions of the btree and hash families it is in, where not built in
@@ -93,6 +94,23 @@ LEFT JOIN (SELECT a.amopopr, string_agg(DISTINCT p.amproc::oid::text, ',') AS pr
   JOIN pg_catalog.pg_amproc p ON p.amprocfamily = a.amopfamily
   WHERE m.amname IN ('btree', 'hash') AND p.amproc::oid >= 16384
   GROUP BY a.amopopr) fam ON fam.amopopr = o.oid
+UNION ALL
+-- operator classes and casts not shipped with PostgreSQL, by name, with the
+-- functions they call: DDL that names them (an index's class, a column's new
+-- type) runs those functions as it runs
+SELECT 'c', c.oid::text, string_agg(DISTINCT f.fn::text, ','), c.opcname::text, n.nspname::text,
+  NULL, NULL
+FROM pg_catalog.pg_opclass c JOIN pg_catalog.pg_namespace n ON n.oid = c.opcnamespace
+CROSS JOIN LATERAL (SELECT p.amproc::oid FROM pg_catalog.pg_amproc p
+  WHERE p.amprocfamily = c.opcfamily
+  UNION ALL SELECT o.oprcode::oid FROM pg_catalog.pg_amop a
+  JOIN pg_catalog.pg_operator o ON o.oid = a.amopopr WHERE a.amopfamily = c.opcfamily) f(fn)
+WHERE c.oid >= 16384 GROUP BY c.oid, c.opcname, n.nspname
+UNION ALL
+SELECT 'k', k.castfunc::oid::text, NULL, t.typname::text, n.nspname::text, NULL, NULL
+FROM pg_catalog.pg_cast k JOIN pg_catalog.pg_type t ON t.oid = k.casttarget
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+WHERE k.castfunc::oid >= 16384
 UNION ALL
 SELECT 'a', a.aggfnoid::oid::text, concat_ws(',', NULLIF(a.aggtransfn::oid, 0),
   NULLIF(a.aggfinalfn::oid, 0), NULLIF(a.aggcombinefn::oid, 0), NULLIF(a.aggserialfn::oid, 0),
@@ -238,6 +256,11 @@ void PolicyFactsReader::row(const RowText &row) {
     f.operator_function[oid(1)] = oid(2);
     if (!text(3).empty()) f.operator_support[oid(1)] = oid_list(text(3));
     f.operator_names[oid(1)] = {text(5), text(4)};
+    f.operator_operands[oid(1)] = oid_list(text(6));
+  } else if (kind == "c") {
+    f.operator_classes.push_back({text(4), text(3), oid_list(text(2))});
+  } else if (kind == "k") {
+    f.casts.push_back({text(4), text(3), {oid(1)}});
   } else if (kind == "a") {
     f.aggregate_functions[oid(1)] = oid_list(text(2));
   } else if (kind == "t") {

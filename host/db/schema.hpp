@@ -96,6 +96,15 @@ struct PolicyFacts {
   // (schema, name) of operators and of types not shipped with PostgreSQL:
   // DDL, which the server does not analyse before running, names them.
   std::unordered_map<uint32_t, std::pair<std::string, std::string>> operator_names, type_names;
+  std::unordered_map<uint32_t, std::vector<uint32_t>> operator_operands;  // left, right (0: none)
+  // Operator classes not shipped with PostgreSQL (what their families call),
+  // and casts to a type (by the type's name) through functions not shipped
+  // with it: DDL names a class or a column's new type, and runs them.
+  struct NamedCode {
+    std::string schema, name;
+    std::vector<uint32_t> functions;
+  };
+  std::vector<NamedCode> operator_classes, casts;
   std::unordered_map<uint32_t, Rel> relations;
 };
 

@@ -21,6 +21,9 @@ namespace pgmcp::sql {
 
 namespace {
 
+// PostgreSQL's FirstNormalObjectId: OIDs below it were shipped with it.
+constexpr uint32_t kFirstNormalOid = 16384;
+
 // PostgreSQL's FirstLowInvalidHeapAttributeNumber: selectedCols holds
 // attnum - this, so system columns fit in the set.
 constexpr long long kAttnumOffset = -7;
@@ -172,14 +175,54 @@ class Judge {
       for (const auto &[oid, fn] : f_.functions)
         if (named(n, fn.schema, fn.name))
           if (auto r = function(oid, "")) return in_ddl(*r, n);
+    // An operator of that name applies to the DDL's values when its operands
+    // are built-in types, or types the DDL shows: those it names, and those
+    // of the named relations' columns (a row type shares its relation's name).
+    std::unordered_set<uint32_t> shown;
+    std::vector<uint32_t> todo;
+    for (const auto *names : {&v_.ddl_types, &v_.ddl_relations})
+      for (const auto &n : *names)
+        for (const auto &[oid, name] : f_.type_names)
+          if (named(n, name.first, name.second)) todo.push_back(oid);
+    while (!todo.empty()) {
+      uint32_t t = todo.back();
+      todo.pop_back();
+      if (!shown.insert(t).second) continue;
+      auto parts = f_.type_types.find(t);
+      if (parts != f_.type_types.end())
+        todo.insert(todo.end(), parts->second.begin(), parts->second.end());
+    }
+    auto applies = [&](uint32_t op) {
+      auto operands = f_.operator_operands.find(op);
+      if (operands == f_.operator_operands.end()) return true;
+      bool builtin = true, seen = false;
+      for (uint32_t t : operands->second) {
+        builtin = builtin && t < kFirstNormalOid;
+        seen = seen || shown.count(t) != 0;
+      }
+      return builtin || seen;
+    };
     for (const auto &n : v_.ddl_operators)
       for (const auto &[oid, name] : f_.operator_names)
-        if (named(n, name.first, name.second))
+        if (named(n, name.first, name.second) && applies(oid))
           if (auto r = operator_(oid)) return in_ddl(*r, n);
-    for (const auto &n : v_.ddl_types)
+    for (const auto &n : v_.ddl_types) {
       for (const auto &[oid, name] : f_.type_names)
         if (named(n, name.first, name.second))
           if (auto r = type(oid)) return in_ddl(*r, n);
+      // a column changed to the type, or a default assigned to it, casts
+      for (const auto &cast : f_.casts)
+        if (named(n, cast.schema, cast.name))
+          for (uint32_t fn : cast.functions)
+            if (auto r = function(fn, "a cast to " + join_name(cast.schema, cast.name)))
+              return in_ddl(*r, n);
+    }
+    for (const auto &n : v_.ddl_operator_classes)
+      for (const auto &opclass : f_.operator_classes)
+        if (named(n, opclass.schema, opclass.name))
+          for (uint32_t fn : opclass.functions)
+            if (auto r = function(fn, "operator class " + join_name(opclass.schema, opclass.name)))
+              return in_ddl(*r, n);
     return std::nullopt;
   }
 

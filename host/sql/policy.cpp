@@ -59,7 +59,7 @@ class Walker {
   std::vector<Func> funcs;
   // Operators (by name), type names and relations the text names: what the
   // judge resolves by name in DDL, which the server does not analyse.
-  std::vector<Func> operators, types, relations;
+  std::vector<Func> operators, types, relations, operator_classes;
   std::string unchecked_object;  // DDL on an object other than a relation
   bool select_into = false, locking = false, copy_files = false;
   bool explain_analyze = false;
@@ -124,6 +124,22 @@ class Walker {
       Value name = body.get("name");
       size_t n = name.size();
       if (n > 0) operators.push_back({n > 1 ? sval(name.at(n - 2)) : "", sval(name.at(n - 1))});
+    }
+    if (type == "IndexElem" || type == "PartitionElem") {
+      // an index's or a partition key's operator class
+      Value name = body.get("opclass");
+      size_t n = name.size();
+      if (n > 0)
+        operator_classes.push_back({n > 1 ? sval(name.at(n - 2)) : "", sval(name.at(n - 1))});
+    }
+    if (type == "Constraint" && body.get("contype").str() == "CONSTR_EXCLUSION") {
+      // EXCLUDE (a WITH &&): each element and the operator it is compared with
+      Value pairs = body.get("exclusions");
+      for (size_t i = 0; i < pairs.size(); ++i) {
+        Value op = pairs.at(i).get("List").get("items").at(1).get("List").get("items");
+        size_t n = op.size();
+        if (n > 0) operators.push_back({n > 1 ? sval(op.at(n - 2)) : "", sval(op.at(n - 1))});
+      }
     }
     if (type == "RenameStmt" || type == "DropStmt") {
       // DDL renames or drops relations, their columns, indexes and
@@ -256,6 +272,7 @@ class Rules {
         v_.ddl_operators = w_.operators;
         v_.ddl_types = w_.types;
         v_.ddl_relations = w_.relations;
+        v_.ddl_operator_classes = w_.operator_classes;
       }
     }
     for (size_t i = 1; i < w_.statement_types.size(); ++i) {

@@ -74,7 +74,7 @@ struct Verdict {
   struct Named {
     std::string schema, name;
   };
-  std::vector<Named> ddl_functions, ddl_operators, ddl_types, ddl_relations;
+  std::vector<Named> ddl_functions, ddl_operators, ddl_types, ddl_relations, ddl_operator_classes;
 };
 
 // The statement as a subquery that stops after max_rows + 1 rows (LIMIT),

@@ -179,6 +179,13 @@ test('allow_write: DDL runs no code the policy refuses and touches nothing it bl
       ['CREATE TABLE scratch_ddl (a int CHECK (a OPERATOR(app.===) 1))', 'blocked_functions', /app\.same \(called by an operator\)/],
       ['CREATE TABLE scratch_ddl (a app.ok_int)', 'functions', /app\.is_ok/],
       ['CREATE VIEW scratch_view AS SELECT app.nap(1)', 'functions', /app\.nap/],
+      // what runs with no call in the text: an index's operator class, an
+      // exclusion constraint's operator, the cast to a column's type
+      ['CREATE INDEX ON orders (id app.locking_int_ops)', 'functions', /operator class app\.locking_int_ops/],
+      ['CREATE TABLE scratch_ddl (a int, EXCLUDE USING btree (a WITH OPERATOR(app.===)))', 'blocked_functions', /app\.same/],
+      ['ALTER TABLE orders ADD COLUMN m app.mood DEFAULT 1', 'functions', /app\.mood_of .*a cast to app\.mood/],
+      ['ALTER TABLE order_items ALTER COLUMN quantity TYPE app.mood', 'functions', /app\.mood_of/],
+      ['CREATE TABLE scratch_ddl (t hstore CHECK (t = t))', 'functions', /public\.hstore_eq/],
       // renaming what the rules name, or moving rows out from under them
       ['ALTER TABLE users RENAME COLUMN password TO pw', 'blocked_columns', /DDL names app\.users/],
       ['ALTER TABLE app.secrets RENAME TO not_secret', 'blocked_tables', /DDL names app\.secrets/],
@@ -205,8 +212,9 @@ test('allow_write: DDL runs no code the policy refuses and touches nothing it bl
     // table DDL that calls built-ins classified safe still runs
     for (const sql of [
       'CREATE TABLE scratch_ddl (id serial PRIMARY KEY, name text NOT NULL CHECK (length(name) > 0), at timestamptz DEFAULT now())',
-      'CREATE INDEX scratch_ddl_name ON scratch_ddl (lower(name))',
       'ALTER TABLE scratch_ddl ADD COLUMN note text DEFAULT \'none\'',
+      'CREATE INDEX scratch_ddl_name ON scratch_ddl (lower(name)) WHERE note IS NULL OR id = 1',
+      'ALTER TABLE scratch_ddl ADD EXCLUDE USING btree (id WITH =)',
       'DROP TABLE scratch_ddl',
     ]) {
       const r = await call(c, { sql });

@@ -337,6 +337,39 @@ TEST(SqlJudge, DdlIsJudgedByEveryObjectOfTheNamesItUses) {
   passed.ddl_operators = {};
   passed.ddl_types = {{"app", "ok_int"}};
   EXPECT_EQ(p.judge(utility, passed, *c).rule, "functions");  // app.f checks its values
+  // an operator on a type the DDL does not show cannot apply to its values
+  c->facts.operator_operands[kUserOp] = {kBaseType, kBaseType};
+  c->facts.type_names[kBaseType] = {"app", "base"};
+  passed.ddl_types = {};
+  passed.ddl_operators = {{"", "==="}};
+  EXPECT_TRUE(p.judge(utility, passed, *c).allowed);
+  passed.ddl_types = {{"", "base"}};  // shown: named as a column's type
+  EXPECT_EQ(p.judge(utility, passed, *c).rule, "functions");
+  passed.ddl_types = {};
+  c->facts.type_names[16999] = {"app", "t"};  // a relation's row type, with a column of it
+  c->facts.type_types[16999] = {kBaseType};
+  passed.ddl_relations = {{"app", "t"}};
+  EXPECT_EQ(p.judge(utility, passed, *c).rule, "functions");
+  // a cast to a column's new type, and an index's operator class, call theirs
+  passed = Verdict{};
+  passed.allowed = passed.writes = true;
+  passed.kind = "AlterTableStmt";
+  c->facts.casts = {{"app", "base", {kUserFn}}};
+  c->facts.operator_classes = {{"app", "base_ops", {kNow, kUserFn2}}};
+  passed.ddl_types = {{"", "base"}};
+  v = p.judge(utility, passed, *c);
+  EXPECT_NE(v.message.find("app.f is not on the allow-list (called by a cast to app.base)"),
+            std::string::npos)
+      << v.message;
+  passed.ddl_types = {};
+  passed.ddl_operator_classes = {{"app", "base_ops"}};
+  v = p.judge(utility, passed, *c);
+  EXPECT_NE(
+      v.message.find("app.g is not on the allow-list (called by operator class app.base_ops)"),
+      std::string::npos)
+      << v.message;
+  passed.ddl_operator_classes = {{"", "text_pattern_ops"}};  // shipped: not in the facts
+  EXPECT_TRUE(p.judge(utility, passed, *c).allowed);
 }
 
 TEST(SqlJudge, MalformedOrSurprisingTreesAreRefused) {

@@ -363,6 +363,11 @@ TEST(SqlPolicyText, DdlCarriesWhatItNamesAndRenamesOrDropsOnlyRelations) {
   EXPECT_TRUE(has(v.ddl_relations, "app", "users"));
   v = p.check("ALTER TABLE ledger DETACH PARTITION app.ledger_2025");
   EXPECT_TRUE(has(v.ddl_relations, "", "ledger") && has(v.ddl_relations, "app", "ledger_2025"));
+  v = p.check("CREATE INDEX ON t (a app.x_ops, (lower(b)) text_pattern_ops)");
+  EXPECT_TRUE(has(v.ddl_operator_classes, "app", "x_ops"));
+  EXPECT_TRUE(has(v.ddl_operator_classes, "", "text_pattern_ops"));
+  v = p.check("CREATE TABLE t (a int, EXCLUDE USING gist (a WITH OPERATOR(app.&&&)))");
+  EXPECT_TRUE(has(v.ddl_operators, "app", "&&&"));
   v = p.check("DROP TABLE a, app.b");
   EXPECT_TRUE(has(v.ddl_relations, "", "a") && has(v.ddl_relations, "app", "b"));
   v = p.check("ALTER TABLE t ALTER COLUMN a TYPE int USING length(a::text)");
