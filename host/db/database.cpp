@@ -408,6 +408,13 @@ QueryResult Database::query(const AdmittedStatement &statement,
       if (p > static_cast<long long>(statement.guard_offset()))
         e.position = std::to_string(p - static_cast<long long>(statement.guard_offset()));
     }
+    // A constraint violation quotes the row or the key it is about, with
+    // columns the statement never read (PostgreSQL leaves out only those
+    // the role may not read): where the policy blocks anything, it stays out.
+    if (statement.mode().write && e.sqlstate.rfind("23", 0) == 0 && !e.detail.empty() &&
+        (!options_.blocked_columns.empty() || !options_.blocked_tables.empty()))
+      e.detail = "the values of the row or key are left out, since they may hold columns the "
+                 "policy blocks";
     QueryStatus st = e.status == PGMCP_ERR_TIMEOUT       ? QueryStatus::timeout
                      : e.status == PGMCP_ERR_CANCELLED   ? QueryStatus::cancelled
                      : e.status == PGMCP_ERR_UNAVAILABLE ? QueryStatus::unavailable

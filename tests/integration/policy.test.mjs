@@ -221,6 +221,11 @@ test('allow_write: DDL runs no code the policy refuses and touches nothing it bl
       assert.equal(r.isError, undefined, `${sql}: ${text(r)}`);
     }
     assert.equal(admin("SELECT to_regclass('app.scratch_ddl') IS NULL"), 't');
+    // a constraint violation quotes the failing row, columns the statement
+    // never read among them: that detail stays out
+    const nulled = await call(c, { sql: 'UPDATE users SET email = NULL WHERE id = 1' });
+    assert.match(text(nulled), /violates not-null constraint.*the values of the row or key are left out/);
+    assert.doesNotMatch(text(nulled), /hunter1|tok-1/);
   }));
 
 test('a bad policy entry stops start-up with the key and what to write', () => {
