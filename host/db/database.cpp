@@ -413,8 +413,9 @@ QueryResult Database::query(const AdmittedStatement &statement,
     // the role may not read): where the policy blocks anything, it stays out.
     if (statement.mode().write && e.sqlstate.rfind("23", 0) == 0 && !e.detail.empty() &&
         (!options_.blocked_columns.empty() || !options_.blocked_tables.empty()))
-      e.detail = "the values of the row or key are left out, since they may hold columns the "
-                 "policy blocks";
+      e.detail =
+          "the values of the row or key are left out, since they may hold columns the "
+          "policy blocks";
     QueryStatus st = e.status == PGMCP_ERR_TIMEOUT       ? QueryStatus::timeout
                      : e.status == PGMCP_ERR_CANCELLED   ? QueryStatus::cancelled
                      : e.status == PGMCP_ERR_UNAVAILABLE ? QueryStatus::unavailable
