@@ -1,7 +1,6 @@
 #include "sql/builtin_functions.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 
 namespace pgmcp::sql {
@@ -126,11 +125,8 @@ const std::vector<DeniedCatalogColumn> &denied_catalog_columns() {
   return list;
 }
 
-const char *secret_setting(std::string_view name) {
-  std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (lower.find('.') != std::string::npos)
+const char *secret_setting(std::string_view lower) {
+  if (lower.find('.') != std::string_view::npos)
     return "is a custom setting, where applications keep keys and tenant secrets (set with "
            "ALTER DATABASE or ALTER ROLE ... SET)";
   static const char *const commands[] = {"primary_conninfo",        "ssl_passphrase_command",

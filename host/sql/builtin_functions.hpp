@@ -39,9 +39,9 @@ const std::vector<DeniedCatalogColumn> &denied_catalog_columns();
 // placeholders set with ALTER DATABASE/ROLE ... SET, and extensions'
 // settings) are where applications keep keys and tenant secrets; a few
 // built-ins hold connection strings or shell commands with credentials.
-// The name as the statement gives it; compared without regard to case, as
-// PostgreSQL compares setting names.
-const char *secret_setting(std::string_view name);
+// The name in lower case: PostgreSQL compares setting names without regard
+// to case.
+const char *secret_setting(std::string_view lower);
 
 // Extension views judged like catalog views (by column, their bodies trusted).
 bool trusted_extension_view(std::string_view extension, std::string_view view);

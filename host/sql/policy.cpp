@@ -266,9 +266,9 @@ bool SqlPolicy::blocks_column(const std::string &schema, const std::string &tabl
 }
 
 std::optional<std::string> SqlPolicy::refuses_setting(std::string_view name) const {
-  const char *why = secret_setting(name);
-  if (why == nullptr) return std::nullopt;
   std::string wanted = lower(std::string(name));
+  const char *why = secret_setting(wanted);
+  if (why == nullptr) return std::nullopt;
   for (const auto &entry : options_.allowed_settings) {
     std::string e = lower(entry);
     bool prefix = e.size() > 2 && e.compare(e.size() - 2, 2, ".*") == 0;

@@ -66,11 +66,14 @@ class Walker {
   // wrapper: relations and type names are known by their members.
   void fields(Value body, int depth) {
     if (body.get("relname").is_string()) relation(body);
-    if (Value names = body.get("names"); names.is_array() && names.size() > 0) {
-      size_t n = names.size();
-      types.push_back({n > 1 ? sval(names.at(n - 2)) : "", sval(names.at(n - 1))});
-    }
+    if (Value names = body.get("names"); names.is_array()) add_name(types, names);
     for (size_t i = 0; i < body.size(); ++i) walk(body.at(i), depth + 1);
+  }
+
+  // A dotted name as a list of strings ("app", "f"): its last two parts.
+  static void add_name(std::vector<Func> &to, Value parts) {
+    size_t n = parts.size();
+    if (n > 0) to.push_back({n > 1 ? sval(parts.at(n - 2)) : "", sval(parts.at(n - 1))});
   }
 
   void relation(Value range_var) {
@@ -85,31 +88,17 @@ class Walker {
   void node(std::string_view type, Value body, int depth) {
     bool statement = type.size() > 4 && type.substr(type.size() - 4) == "Stmt";
     if (statement) statement_types.emplace_back(type);
-    if (type == "FuncCall") {
-      Value name = body.get("funcname");
-      size_t n = name.size();
-      if (n > 0) funcs.push_back({n > 1 ? sval(name.at(n - 2)) : "", sval(name.at(n - 1))});
-    }
-    if (type == "A_Expr") {
-      // an operator: name, or schema and name (OPERATOR(app.===))
-      Value name = body.get("name");
-      size_t n = name.size();
-      if (n > 0) operators.push_back({n > 1 ? sval(name.at(n - 2)) : "", sval(name.at(n - 1))});
-    }
-    if (type == "IndexElem" || type == "PartitionElem") {
-      // an index's or a partition key's operator class
-      Value name = body.get("opclass");
-      size_t n = name.size();
-      if (n > 0)
-        operator_classes.push_back({n > 1 ? sval(name.at(n - 2)) : "", sval(name.at(n - 1))});
-    }
+    if (type == "FuncCall") add_name(funcs, body.get("funcname"));
+    // an operator: name, or schema and name (OPERATOR(app.===))
+    if (type == "A_Expr") add_name(operators, body.get("name"));
+    // an index's or a partition key's operator class
+    if (type == "IndexElem" || type == "PartitionElem")
+      add_name(operator_classes, body.get("opclass"));
     if (type == "Constraint" && body.get("contype").str() == "CONSTR_EXCLUSION") {
       // EXCLUDE (a WITH &&): each element and the operator it is compared with
       Value pairs = body.get("exclusions");
       for (size_t i = 0; i < pairs.size(); ++i) {
-        Value op = pairs.at(i).get("List").get("items").at(1).get("List").get("items");
-        size_t n = op.size();
-        if (n > 0) operators.push_back({n > 1 ? sval(op.at(n - 2)) : "", sval(op.at(n - 1))});
+        add_name(operators, pairs.at(i).get("List").get("items").at(1).get("List").get("items"));
       }
     }
     if (type == "RenameStmt" || type == "DropStmt") {
@@ -127,12 +116,8 @@ class Walker {
       if (type == "DropStmt" && relation) {
         // DROP TABLE names its relations as name lists, not RangeVars
         Value objects = body.get("objects");
-        for (size_t i = 0; i < objects.size(); ++i) {
-          Value names = objects.at(i).get("List").get("items");
-          size_t n = names.size();
-          if (n > 0)
-            relations.push_back({n > 1 ? sval(names.at(n - 2)) : "", sval(names.at(n - 1))});
-        }
+        for (size_t i = 0; i < objects.size(); ++i)
+          add_name(relations, objects.at(i).get("List").get("items"));
       }
     }
     if (type == "SelectStmt" && body.get("intoClause").valid()) select_into = true;
