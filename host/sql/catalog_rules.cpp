@@ -32,6 +32,17 @@ std::vector<uint32_t> relatives(const db::PolicyFacts &f, uint32_t start) {
 
 }  // namespace
 
+const Refusal *SqlPolicy::Memo::refused_read(uint32_t oid, long long attnum) const {
+  auto whole = relations.find(oid);
+  if (whole != relations.end()) return &whole->second;
+  auto view = tainted_views.find(oid);
+  if (view != tainted_views.end()) return &view->second;
+  auto cols = columns.find(oid);
+  if (cols == columns.end()) return nullptr;
+  auto c = attnum == 0 ? cols->second.begin() : cols->second.find(attnum);
+  return c != cols->second.end() ? &c->second : nullptr;
+}
+
 std::shared_ptr<const SqlPolicy::Memo> SqlPolicy::memo(const db::Catalog &catalog) const {
   std::lock_guard lock(memo_mutex_);
   if (memo_ && memo_catalog_ == &catalog && memo_loaded_at_ == catalog.loaded_at) return memo_;
@@ -125,16 +136,6 @@ std::shared_ptr<const SqlPolicy::Memo> SqlPolicy::memo(const db::Catalog &catalo
   }
   // A materialized view stores what its query read: refused when that reaches
   // a refused relation or column, directly or through views.
-  auto refused_read = [&](uint32_t source, long long attnum) -> const Refusal * {
-    auto whole = m->relations.find(source);
-    if (whole != m->relations.end()) return &whole->second;
-    auto view = m->tainted_views.find(source);
-    if (view != m->tainted_views.end()) return &view->second;
-    auto cols = m->columns.find(source);
-    if (cols == m->columns.end()) return nullptr;
-    auto c = attnum == 0 ? cols->second.begin() : cols->second.find(attnum);
-    return c != cols->second.end() ? &c->second : nullptr;
-  };
   for (bool changed = true; changed;) {
     changed = false;
     for (const auto &entry : f.relations) {
@@ -143,7 +144,7 @@ std::shared_ptr<const SqlPolicy::Memo> SqlPolicy::memo(const db::Catalog &catalo
       if (rel.reads.empty() || m->relations.count(oid) != 0 || m->tainted_views.count(oid) != 0)
         continue;
       for (auto [source, attnum] : rel.reads) {
-        const Refusal *why = refused_read(source, attnum);
+        const Refusal *why = m->refused_read(source, attnum);
         if (why == nullptr) continue;
         Refusal r = *why;
         if (rel.kind == 'm') {

@@ -33,6 +33,10 @@ struct SqlPolicy::Memo {
   std::unordered_set<uint32_t> trusted_views;           // bodies judged by column, not walked
   std::unordered_map<uint32_t, Refusal> tainted_views;  // views over refused data
   std::unordered_set<uint32_t> setting_readers;         // current_setting: judged by argument
+
+  // Why reading the relation, or its column attnum (0: any column), is
+  // refused; nullptr when it is not.
+  const Refusal *refused_read(uint32_t oid, long long attnum) const;
 };
 
 }  // namespace pgmcp::sql

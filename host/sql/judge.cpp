@@ -154,12 +154,7 @@ class Judge {
     for (const auto &n : v_.ddl_relations)
       for (const auto &[oid, rel] : f_.relations) {
         if (!named(n, rel.schema, rel.name)) continue;
-        const Refusal *why = nullptr;
-        if (auto w = m_.relations.find(oid); w != m_.relations.end()) why = &w->second;
-        if (auto w = m_.tainted_views.find(oid); !why && w != m_.tainted_views.end())
-          why = &w->second;
-        if (auto w = m_.columns.find(oid); !why && w != m_.columns.end() && !w->second.empty())
-          why = &w->second.begin()->second;
+        const Refusal *why = m_.refused_read(oid, 0);
         if (why == nullptr) continue;
         std::string full = join_name(rel.schema, rel.name);
         Refusal r = *why;
